@@ -1,0 +1,3 @@
+from maxray_gen.cli import main
+
+main()

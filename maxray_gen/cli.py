@@ -1,0 +1,157 @@
+"""The `maxray` command line. Every user-caused error becomes one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+import click
+
+from maxray_gen import __version__
+from maxray_gen.errors import MaxrayError
+
+
+class MaxrayGroup(click.Group):
+    """Turns MaxrayError into 'error: ...' with exit code 2, and config warnings into 'warning: ...'."""
+
+    def invoke(self, ctx: click.Context):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                return super().invoke(ctx)
+            except MaxrayError as exc:
+                click.echo(f"error: {exc}", err=True)
+                ctx.exit(exc.exit_code)
+            finally:
+                for w in caught:
+                    if issubclass(w.category, UserWarning) and w.category.__module__.startswith("maxray_gen"):
+                        click.echo(f"warning: {w.message}", err=True)
+
+
+@click.group(cls=MaxrayGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="maxray")
+def main() -> None:
+    """MaxRay-Gen: synthetic radio-visual datasets (scenes, radar ray tracing, OFDM radar heatmaps)."""
+
+
+config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+                             default=None, help="YAML configuration (defaults when omitted).")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--no-probe", is_flag=True, help="Skip importing Mitsuba/Dr.Jit and torch in a child process.")
+def doctor(as_json: bool, no_probe: bool) -> None:
+    """Report Python, bpy, Mitsuba/Dr.Jit (variant, LLVM or CUDA), torch and GPUs, with fixes for what is missing."""
+    from maxray_gen.doctor import report_json, run_checks
+
+    checks = run_checks(probe_engines=not no_probe)
+    if as_json:
+        click.echo(report_json(checks))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    colours = {"ok": "green", "missing": "red", "problem": "red", "info": "cyan"}
+    table = Table(title=f"maxray doctor (maxray-gen {__version__})")
+    for col in ("component", "status", "detail", "to fix"):
+        table.add_column(col, overflow="fold")
+    for c in checks:
+        table.add_row(c.component, f"[{colours[c.status]}]{c.status}[/]", c.detail, c.fix)
+    Console().print(table)
+
+
+@main.group()
+def config() -> None:
+    """Inspect and validate configuration files."""
+
+
+@config.command("show")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def config_show(path: Path | None) -> None:
+    """Validate PATH (or the defaults) and print the fully resolved configuration as YAML."""
+    import yaml
+
+    from maxray_gen.config import load_config
+
+    cfg = load_config(path)
+    click.echo(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False), nl=False)
+
+
+@main.group()
+def radar() -> None:
+    """The OFDM radar model: parameters, demo heatmaps, heatmaps of path lists."""
+
+
+@radar.command("info")
+@config_option
+def radar_info(config_path: Path | None) -> None:
+    """Print the radar parameters' derived quantities (resolutions, ambiguities, gains)."""
+    from maxray_gen.config import load_config
+
+    cfg = load_config(config_path).radar
+    for key, value in cfg.summary().items():
+        click.echo(f"{key:30s} {value:.6g}" if isinstance(value, float) else f"{key:30s} {value}")
+
+
+def _heatmaps_to_png(paths, cfg, seed: int, noise: bool, png: Path, truth: dict | None, title: str):
+    from maxray_gen.radar.processing import heatmaps
+    from maxray_gen.seeding import rng_for
+    from maxray_gen.viz.radar_plots import plot_heatmaps
+
+    hm = heatmaps(paths, cfg, rng_for(seed, "radar_noise"), products=("range_azimuth", "range_doppler"), noise=noise)
+    plot_heatmaps(hm, png, truth=truth, title=title)
+    return hm
+
+
+@radar.command("demo")
+@config_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("demo_output"),
+              show_default=True, help="Directory for the PNG and the path list.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Noise seed.")
+def radar_demo(config_path: Path | None, out_dir: Path, seed: int) -> None:
+    """Heatmaps of a few synthetic point targets, groundtruth marked: writes radar_demo.png and its paths."""
+    import numpy as np
+
+    from maxray_gen.config import load_config
+    from maxray_gen.radar.demo import DEMO_TARGETS, demo_paths
+
+    cfg = load_config(config_path).radar
+    paths = demo_paths(cfg)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MaxrayError(f"{out_dir}: cannot create output directory ({exc.strerror})") from None
+    paths.save(out_dir / "radar_demo_paths.npz")
+    truth = {"range_m": DEMO_TARGETS[:, 0], "azimuth_rad": np.radians(DEMO_TARGETS[:, 1]),
+             "velocity_mps": DEMO_TARGETS[:, 2]}
+    png = out_dir / "radar_demo.png"
+    _heatmaps_to_png(paths, cfg, seed, True, png, truth,
+                     f"{len(paths)} point targets, {cfg.carrier_hz / 1e9:g} GHz, {cfg.bandwidth_hz / 1e6:g} MHz, "
+                     f"{cfg.array.rows}x{cfg.array.columns} array")
+    click.echo(f"wrote {png} and {out_dir / 'radar_demo_paths.npz'}")
+
+
+@radar.command("heatmap")
+@click.argument("paths_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--png", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output picture.")
+@config_option
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Noise seed.")
+@click.option("--no-noise", is_flag=True, help="Noise-free heatmaps.")
+def radar_heatmap(paths_file: Path, png: Path, config_path: Path | None, seed: int, no_noise: bool) -> None:
+    """Range-azimuth and range-Doppler maps of a saved path list (.npz) as a PNG."""
+    from maxray_gen.config import load_config
+    from maxray_gen.radar.paths import PathSet
+
+    cfg = load_config(config_path).radar
+    paths = PathSet.load(paths_file)
+    if paths.carrier_hz is not None and abs(paths.carrier_hz - cfg.carrier_hz) > 1e-6 * cfg.carrier_hz:
+        raise MaxrayError(f"{paths_file}: paths were traced at {paths.carrier_hz / 1e9:g} GHz but radar.carrier_hz is "
+                          f"{cfg.carrier_hz / 1e9:g} GHz")
+    _heatmaps_to_png(paths, cfg, seed, not no_noise, png, None, f"{paths_file.name}: {len(paths)} paths")
+    click.echo(f"wrote {png}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

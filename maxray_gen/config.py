@@ -1,0 +1,27 @@
+"""The whole configuration file: one validated section per stage, each with a working default.
+
+Sections are frozen pydantic models (see :mod:`maxray_gen.schema`); unknown keys anywhere are rejected with the
+file, the key path and the reason.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from maxray_gen.radar.config import RadarConfig
+from maxray_gen.schema import StrictModel, load
+
+
+class Config(StrictModel):
+    """Top-level configuration. Later stages add their sections here."""
+
+    radar: RadarConfig = Field(default_factory=RadarConfig)
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Load a configuration file, or the built-in defaults when ``path`` is None."""
+    if path is None:
+        return Config()
+    return load(Config, path)

@@ -1,0 +1,1 @@
+"""Pictures: heatmaps, previews and plots (matplotlib, Agg backend)."""

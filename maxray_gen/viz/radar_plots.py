@@ -1,0 +1,57 @@
+"""PNG figures of radar products with groundtruth marks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from maxray_gen.radar.processing import RadarHeatmaps  # noqa: E402
+
+
+def _save(fig, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+def plot_heatmaps(hm: RadarHeatmaps, path: str | Path, truth: dict | None = None, dynamic_range_db: float = 50.0,
+                  title: str = "") -> Path:
+    """Range-azimuth (and range-Doppler when present) maps in dB, groundtruth marked with white circles.
+
+    ``truth`` may hold arrays ``range_m``, ``azimuth_rad`` (heatmap azimuth) and ``velocity_mps``.
+    """
+    panels = [k for k in ("range_azimuth", "range_doppler") if getattr(hm, k) is not None]
+    if not panels:
+        raise ValueError("nothing to plot: no range_azimuth or range_doppler map")
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 5.2), squeeze=False)
+    for ax, key in zip(axes[0], panels):
+        db = RadarHeatmaps.to_db(getattr(hm, key))
+        top = float(db.max())
+        if key == "range_azimuth":
+            x, xlabel = np.degrees(hm.azimuth_rad), "azimuth [deg] (positive = right)"
+        else:
+            x, xlabel = hm.velocity_mps, "radial velocity [m/s] (positive = approaching)"
+        im = ax.pcolormesh(x, hm.range_m, db, shading="nearest", cmap="viridis", vmin=top - dynamic_range_db, vmax=top)
+        fig.colorbar(im, ax=ax, label="power [dB]")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("range [m]")
+        ax.set_title(key.replace("_", "-"))
+        if truth is not None:
+            tx = np.degrees(truth["azimuth_rad"]) if key == "range_azimuth" else truth.get("velocity_mps")
+            if tx is not None:
+                ax.scatter(tx, truth["range_m"], s=160, facecolors="none", edgecolors="white", linewidths=1.5,
+                           label="groundtruth")
+                ax.legend(loc="upper right", fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)
