@@ -47,7 +47,7 @@ def _format_error(err: dict[str, Any]) -> str:
         msg = "unknown key (not part of the schema; check the spelling)"
     elif "input" in err and err.get("type") not in ("missing",) and not isinstance(ctx_err, FieldProblem):
         shown = repr(err["input"])
-        if len(shown) <= 60 and not isinstance(err["input"], dict):
+        if len(shown) <= 60 and not isinstance(err["input"], dict) and shown not in msg:
             msg = f"{msg} (got {shown})"
     return f"{'.'.join(loc) or '<top level>'}: {msg}"
 

@@ -97,8 +97,18 @@ def beamform_range_azimuth(cov: np.ndarray, cfg: RadarConfig) -> np.ndarray:
     reg = cov + load[:, None, None] * np.eye(nc, dtype=cov.dtype)
     sol = np.linalg.solve(reg, np.broadcast_to(a, (cov.shape[0], *a.shape)))
     denom = np.einsum("ia,ria->ra", a.conj(), sol).real
-    # Scaled by C^2 so an isolated target's Capon peak matches the rectangular-window Bartlett peak.
-    return (nc * nc / np.maximum(denom, 1e-300) / norm).astype(np.float32)
+    # Scaled by C so an isolated on-grid target's Capon peak matches the rectangular-window Bartlett peak.
+    return (nc / np.maximum(denom, 1e-300) / norm).astype(np.float32)
+
+
+def azimuth_fft(channels: np.ndarray, nfft: int) -> np.ndarray:
+    """Bartlett beams on a uniform sine grid by zero-padded FFT over the column axis (last), *unshifted*.
+
+    With the steering convention of :mod:`.array`, a source at azimuth theta peaks at bin
+    ``round(d sin(theta) nfft) mod nfft`` (d in wavelengths): 30 deg with d = 1/2 is bin 4 of 16, 16 of 64.
+    The phase reference is the first column (a pure phase factor per beam versus the centred reference).
+    """
+    return scipy.fft.fft(channels, n=nfft, axis=-1)
 
 
 def doppler_spectrum(prof: np.ndarray, cfg: RadarConfig) -> np.ndarray:

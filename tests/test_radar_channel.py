@@ -1,0 +1,141 @@
+"""The literal OFDM model (Eqs. 7-8) and its agreement with the fast NUFFT path."""
+
+import numpy as np
+import pytest
+
+from maxray_gen.radar.channel import beam_channel, combine_rows, qpsk, simulate_frame, synthesize_channel
+from maxray_gen.radar.paths import PathSet
+from maxray_gen.radar.processing import PRODUCTS, heatmaps, heatmaps_reference
+from maxray_gen.radar.targets import point_targets
+from tests.conftest import make_config
+
+
+def random_paths(rng, n, max_delay=1.2e-7):
+    return PathSet(
+        gain=rng.standard_normal(n) + 1j * rng.standard_normal(n), delay_s=rng.uniform(1e-8, max_delay, n),
+        doppler_hz=rng.uniform(-20e3, 20e3, n), aoa_azimuth=rng.uniform(-1.2, 1.2, n),
+        aoa_elevation=rng.uniform(-0.6, 0.6, n), objects=rng.integers(0, 5, (n, 3)),
+    )
+
+
+def test_spectral_division_recovers_the_channel_exactly_without_noise(small_cfg, rng):
+    paths = random_paths(rng, 40)
+    frame = simulate_frame(paths, small_cfg, rng, noise=False)
+    assert np.allclose(np.abs(frame.x), 1.0)
+    assert set(np.round(np.angle(frame.x) / (np.pi / 4)).astype(int).ravel()) <= {-3, -1, 1, 3}  # QPSK
+    truth = synthesize_channel(paths, small_cfg)
+    assert np.max(np.abs(frame.h - truth)) <= 1e-12 * np.max(np.abs(truth))
+    # Y really is H X (the symbols are not a no-op).
+    assert not np.allclose(frame.y, truth)
+
+
+def test_channel_matches_the_closed_form_for_one_path(small_cfg):
+    cfg = small_cfg
+    p = point_targets(7.0, 0.3, -0.1, 2.0, amplitude=0.5, carrier_hz=cfg.carrier_hz)
+    h = synthesize_channel(p, cfg)
+    n, r, c, k = 3, 1, 5, 17
+    tau, fd = p.delay_s[0], p.doppler_hz[0]
+    u = np.array([np.cos(-0.1) * np.sin(0.3), -np.sin(-0.1)])
+    d = cfg.array.spacing_wavelengths
+    phase_el = 2 * np.pi * d * ((c - 3.5) * u[0] + (r - 1.5) * u[1])
+    expect = p.gain[0] * np.exp(2j * np.pi * (n * cfg.symbol_interval_s * fd - k * cfg.subcarrier_spacing_hz * tau))
+    assert h[n, r, c, k] == pytest.approx(expect * np.exp(1j * phase_el), rel=1e-12)
+
+
+def test_noise_on_channel_estimate_has_the_configured_variance(small_cfg, rng):
+    cfg = make_config(**{**small_cfg.model_dump(), "noise": {"model": "fixed", "channel_noise_db": -20.0}})
+    frame = simulate_frame(PathSet.empty(), cfg, rng)
+    assert np.mean(np.abs(frame.h) ** 2) == pytest.approx(0.01, rel=0.03)
+    assert abs(np.mean(frame.h)) < 0.005
+
+
+@pytest.mark.parametrize("mode", ["beam", "noncoherent"])
+def test_fast_path_equals_the_literal_model_noise_free(small_cfg, rng, mode):
+    cfg = make_config(**{**small_cfg.model_dump(), "elevation_mode": mode, "elevation_steer_deg": -10.0})
+    paths = random_paths(rng, 60)
+    ref = combine_rows(synthesize_channel(paths, cfg), cfg)
+    fast = beam_channel(paths, cfg, None, noise=False)
+    assert np.max(np.abs(fast - ref)) <= 1e-8 * np.max(np.abs(ref))
+    a = heatmaps(paths, cfg, products=PRODUCTS, noise=False)
+    b = heatmaps_reference(paths, cfg, rng, products=PRODUCTS, noise=False)
+    for key in PRODUCTS:
+        assert np.allclose(getattr(a, key), getattr(b, key), rtol=1e-6, atol=1e-9 * getattr(b, key).max()), key
+
+
+def test_single_precision_fast_path_within_tolerance(small_cfg, rng):
+    cfg = make_config(**{**small_cfg.model_dump(), "precision": "single", "nufft_tolerance": 1e-4})
+    paths = random_paths(rng, 200)
+    ref = combine_rows(synthesize_channel(paths, cfg), cfg)
+    fast = beam_channel(paths, cfg, None, noise=False)
+    assert fast.dtype == np.complex64
+    assert np.linalg.norm(fast - ref) / np.linalg.norm(ref) < 1e-3
+
+
+def test_fast_and_literal_noise_have_the_same_statistics(small_cfg):
+    cfg = make_config(**{**small_cfg.model_dump(), "noise": {"model": "fixed", "channel_noise_db": -30.0}})
+    empty = PathSet.empty()
+    fast = [heatmaps(empty, cfg, np.random.default_rng(s)).range_azimuth.mean() for s in range(20)]
+    ref = [heatmaps_reference(empty, cfg, np.random.default_rng(s)).range_azimuth.mean() for s in range(20)]
+    expect = cfg.n_symbols * 1e-3
+    assert np.mean(fast) == pytest.approx(expect, rel=0.03)
+    assert np.mean(ref) == pytest.approx(expect, rel=0.03)
+
+
+def test_noise_needs_a_generator(quiet_cfg):
+    cfg = make_config()
+    with pytest.raises(ValueError, match="random generator"):
+        heatmaps(point_targets(10.0, 0.0), cfg, None)
+
+
+def test_same_seed_same_heatmap_different_seed_different():
+    cfg = make_config()
+    p = point_targets([9.0, 13.0], [0.1, -0.2])
+    a = heatmaps(p, cfg, np.random.default_rng(5)).range_azimuth
+    b = heatmaps(p, cfg, np.random.default_rng(5)).range_azimuth
+    c = heatmaps(p, cfg, np.random.default_rng(6)).range_azimuth
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_paths_beyond_the_unambiguous_range_alias(quiet_cfg):
+    cfg = quiet_cfg
+    r_amb = cfg.max_unambiguous_range_m
+    a = heatmaps(point_targets(12.0, 0.0), cfg).range_azimuth
+    b = heatmaps(point_targets(12.0 + r_amb, 0.0), cfg).range_azimuth
+    assert np.unravel_index(a.argmax(), a.shape) == np.unravel_index(b.argmax(), b.shape)
+
+
+def test_capon_resolves_what_bartlett_cannot():
+    base = dict(noise={"model": "fixed", "channel_noise_db": -40.0}, azimuth_bins=721, azimuth_grid="uniform_sine")
+    sep = np.sin(np.radians(make_config(**base).azimuth_resolution_deg)) * 0.45
+    az = np.arcsin([-sep / 2, sep / 2])
+    p = point_targets(15.0, az, 0.0, [0.0, 5 * make_config().velocity_bin_mps])
+    from scipy.signal import find_peaks
+
+    counts = {}
+    for bf in ("bartlett", "capon"):
+        cfg = make_config(**base, beamformer=bf)
+        ra = heatmaps(p, cfg, np.random.default_rng(0)).range_azimuth
+        row = ra[np.argmax(ra.max(axis=1))]
+        peaks, _ = find_peaks(row / row.max(), height=0.25, prominence=1e-2)
+        counts[bf] = len(peaks)
+        if bf == "capon":
+            found = np.sort(cfg.azimuth_axis_rad[peaks])
+            assert found == pytest.approx(np.sort(az), abs=np.radians(0.5))
+    assert counts == {"bartlett": 1, "capon": 2}
+
+
+def test_capon_single_target_peak_matches_bartlett_scale():
+    b = make_config(noise={"model": "fixed", "channel_noise_db": -60.0})
+    c = make_config(noise={"model": "fixed", "channel_noise_db": -60.0}, beamformer="capon")
+    p = point_targets(15.0, b.azimuth_axis_rad[76])  # on the grid: Capon's peak is far narrower than a bin
+    pb = heatmaps(p, b, np.random.default_rng(1)).range_azimuth
+    pc = heatmaps(p, c, np.random.default_rng(1)).range_azimuth
+    assert np.unravel_index(pc.argmax(), pc.shape) == np.unravel_index(pb.argmax(), pb.shape)
+    assert pc.max() == pytest.approx(pb.max(), rel=0.01)
+
+
+def test_qpsk_is_deterministic_per_generator():
+    a = qpsk(np.random.default_rng(1), (4, 8))
+    b = qpsk(np.random.default_rng(1), (4, 8))
+    assert np.array_equal(a, b)
