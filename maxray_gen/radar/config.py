@@ -85,6 +85,9 @@ class RadarConfig(StrictModel):
 
     precision: Literal["single", "double"] = "single"
     nufft_tolerance: float = Field(1e-4, ge=1e-12, le=1e-1, description="relative accuracy of path synthesis")
+    deterministic: bool = Field(
+        True, description="bit-identical results run to run (single-threaded NUFFT); false is faster on many cores"
+    )
 
     # ---- derived quantities -------------------------------------------------------------------------------
     @property

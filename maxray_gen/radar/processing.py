@@ -57,12 +57,12 @@ def _window_energy(spec, n: int) -> tuple[np.ndarray, float]:
 
 
 def range_profiles(hc: np.ndarray, cfg: RadarConfig) -> np.ndarray:
-    """Windowed range IFFT over subcarriers, cropped to the range window: (M, B, C, K) -> (M, B, C, ranges)."""
+    """Windowed range IFFT over subcarriers, cropped to the range window: (K, B, C, M) -> (ranges, B, C, M)."""
     w, _ = _window_energy(cfg.range_window, cfg.n_subcarriers)
-    x = hc * w.astype(hc.real.dtype)
+    x = hc * w.astype(hc.real.dtype)[:, None, None, None]
     # Unnormalised sum_k H[k] exp(+j 2 pi k r / Nfft): a path of delay tau peaks at bin tau * df * Nfft.
-    prof = scipy.fft.ifft(x, n=cfg.range_fft_size, axis=-1, norm="forward", workers=-1)
-    return prof[..., cfg.range_bin_slice]
+    prof = scipy.fft.ifft(x, n=cfg.range_fft_size, axis=0, norm="forward", workers=-1)
+    return prof[cfg.range_bin_slice]
 
 
 def _elevation_norm(cfg: RadarConfig) -> float:
@@ -75,9 +75,9 @@ def spatial_covariance(prof: np.ndarray, cfg: RadarConfig) -> np.ndarray:
     """Per range bin, sum over symbols (Doppler-window weighted) and elevation channels of x x^H: (ranges, C, C)."""
     wn, en = _window_energy(cfg.doppler_window, cfg.n_symbols)
     scale = (wn**2 * cfg.n_symbols / en).astype(prof.real.dtype)
-    xs = prof * np.sqrt(scale)[:, None, None, None]
-    m, b, c, r = xs.shape
-    flat = xs.transpose(3, 2, 0, 1).reshape(r, c, m * b)  # (ranges, columns, snapshots)
+    xs = prof * np.sqrt(scale)
+    r, b, c, m = xs.shape
+    flat = xs.transpose(0, 2, 1, 3).reshape(r, c, b * m)  # (ranges, columns, snapshots)
     return flat @ flat.conj().transpose(0, 2, 1)
 
 
@@ -112,15 +112,15 @@ def azimuth_fft(channels: np.ndarray, nfft: int) -> np.ndarray:
 
 
 def doppler_spectrum(prof: np.ndarray, cfg: RadarConfig) -> np.ndarray:
-    """Windowed Doppler FFT over symbols (fftshifted, positive = approaching): (M, B, C, R) -> (D, B, C, R)."""
+    """Windowed Doppler FFT over symbols (fftshifted, positive = approaching): (R, B, C, M) -> (R, B, C, D)."""
     wn, _ = _window_energy(cfg.doppler_window, cfg.n_symbols)
-    x = prof * wn.astype(prof.real.dtype)[:, None, None, None]
-    spec = scipy.fft.fft(x, n=cfg.doppler_fft_size, axis=0, workers=-1)
-    return scipy.fft.fftshift(spec, axes=0)
+    x = prof * wn.astype(prof.real.dtype)
+    spec = scipy.fft.fft(x, n=cfg.doppler_fft_size, axis=-1, workers=-1)
+    return scipy.fft.fftshift(spec, axes=-1)
 
 
 def process_channel(hc: np.ndarray, cfg: RadarConfig, products: Iterable[str] = ("range_azimuth",)) -> RadarHeatmaps:
-    """Turn a row-combined channel estimate (M, B, C, K) into the requested products."""
+    """Turn a row-combined channel estimate (K, B, C, M) into the requested products."""
     products = tuple(products)
     unknown = sorted(set(products) - set(PRODUCTS))
     if unknown:
@@ -133,23 +133,19 @@ def process_channel(hc: np.ndarray, cfg: RadarConfig, products: Iterable[str] = 
         out["range_azimuth"] = beamform_range_azimuth(spatial_covariance(prof, cfg), cfg)
         floor["range_azimuth"] = cfg.n_symbols * sigma2
     if "range_doppler" in products or "rad_cube" in products:
-        spec = doppler_spectrum(prof, cfg)  # (D, B, C, R)
+        spec = doppler_spectrum(prof, cfg)  # (R, B, C, D)
         _, er = _window_energy(cfg.range_window, cfg.n_subcarriers)
         _, en = _window_energy(cfg.doppler_window, cfg.n_symbols)
         base = er * en * _elevation_norm(cfg)
         if "range_doppler" in products:
             rd = np.sum(np.abs(spec) ** 2, axis=(1, 2)) / (base * cfg.array.columns)
-            out["range_doppler"] = rd.T.astype(np.float32)
+            out["range_doppler"] = rd.astype(np.float32)
             floor["range_doppler"] = sigma2
         if "rad_cube" in products:
             _, ec = _window_energy(cfg.azimuth_window, cfg.array.columns)
             s = azimuth_steering_matrix(cfg).astype(spec.dtype)
-            beams = np.einsum("dbcr,ca->rad", spec, s, optimize=True) if spec.shape[1] == 1 else None
-            if beams is not None:
-                cube = np.abs(beams) ** 2
-            else:
-                cube = np.einsum("dbcr,ca->bdra", spec, s, optimize=True)
-                cube = np.sum(np.abs(cube) ** 2, axis=0).transpose(1, 2, 0)
+            beams = np.einsum("rbcd,ca->rbad", spec, s, optimize=True)
+            cube = np.sum(np.abs(beams) ** 2, axis=1)
             out["rad_cube"] = (cube / (base * ec)).astype(np.float32)
             floor["rad_cube"] = sigma2
     return RadarHeatmaps(
