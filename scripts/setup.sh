@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Set up MaxRay-Gen on Debian 12 with Python 3.11: system packages (apt) and a virtual environment in .venv.
+#   bash scripts/setup.sh         # runtime (package + radio engines)
+#   bash scripts/setup.sh --dev   # plus test tools
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+extras="radio"
+[ "${1:-}" = "--dev" ] && extras="radio,dev"
+
+# Dr.Jit's CPU backend needs LLVM >= 17 (Debian 12's default 14/15 abort); maxray finds it by itself.
+if ! ls /usr/lib/*/libLLVM.so.19* /usr/lib/*/libLLVM-19.so* >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get install -y -qq libllvm19 >/dev/null 2>&1 \
+      || { $sudo apt-get update -qq && $sudo apt-get install -y -qq libllvm19; }
+  else
+    echo "warning: install LLVM >= 17 (libLLVM) for Dr.Jit on the CPU; see 'maxray doctor'" >&2
+  fi
+fi
+
+py="${PYTHON:-python3.11}"
+command -v "$py" >/dev/null 2>&1 || py=python3
+if [ ! -x .venv/bin/python ]; then
+  "$py" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[${extras}]"
+echo "MaxRay-Gen is installed in .venv ($(.venv/bin/maxray --version))"
