@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 
 import numpy as np
@@ -31,7 +32,9 @@ def normalise_spec(spec: object) -> WindowSpec:
 def _window(spec: WindowSpec, n: int) -> np.ndarray:
     if n == 1:
         return np.ones(1)
-    w = scipy.signal.get_window(spec, n, fftbins=True)  # DFT-even (periodic), as used for spectral analysis
+    with warnings.catch_warnings():  # scipy's chebwin advisory about ENBW below 45 dB does not apply to tapers
+        warnings.simplefilter("ignore", UserWarning)
+        w = scipy.signal.get_window(spec, n, fftbins=True)  # DFT-even (periodic), as used for spectral analysis
     w = np.asarray(w, dtype=np.float64)
     w.setflags(write=False)
     return w
