@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import Field
 
 from maxray_gen.radar.config import RadarConfig
+from maxray_gen.radio.config import TraceConfig
 from maxray_gen.schema import StrictModel, load
 
 
@@ -18,6 +19,7 @@ class Config(StrictModel):
     """Top-level configuration. Later stages add their sections here."""
 
     radar: RadarConfig = Field(default_factory=RadarConfig)
+    trace: TraceConfig = Field(default_factory=TraceConfig)
 
 
 def load_config(path: str | Path | None) -> Config:

@@ -1,0 +1,49 @@
+"""`TraceConfig`: how the radio ray tracer runs (depth, ray budget, interaction types, Tx/Rx geometry, engine)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from maxray_gen.schema import FieldProblem, StrictModel
+
+
+class TraceConfig(StrictModel):
+    """Ray-tracing settings for the co-located (monostatic) basestation radar."""
+
+    max_depth: int = Field(5, ge=1, le=10, description="maximum interactions per path (the paper uses 5)")
+    samples_per_src: int = Field(1_000_000, ge=1_000, le=100_000_000, description="rays shot from the transmitter")
+    max_paths: int = Field(1_000_000, ge=1, le=100_000_000, description="cap on paths kept per trace")
+    specular_reflection: bool = True
+    diffuse_reflection: bool = True
+    refraction: bool = False
+    diffraction: bool = False
+    max_path_length_m: float = Field(500.0, gt=0, description="paths longer than this are dropped (paper: 500 m)")
+    beyond_unambiguous_range: Literal["drop", "keep"] = Field(
+        "drop", description="paths whose range exceeds the radar's unambiguous range alias in the heatmap"
+    )
+    tx_offset_m: tuple[float, float, float] = Field(
+        (0.02, -0.02, 0.0),
+        description="transmitter position relative to the receive array centre, in the sensor frame (x right, y down,"
+        " z boresight). A few cm apart keeps corner returns: the image-method path of a dihedral runs through its"
+        " edge unless the offset has a component across the edge, so the default is diagonal (horizontal and"
+        " vertical edges, and trihedrals)",
+    )
+    variant: str = Field("auto", description="Mitsuba variant: auto (CUDA when a GPU is present, else LLVM) or a name")
+    deterministic: bool = Field(True, description="Sionna's deterministic path solver: identical paths run to run")
+
+    @model_validator(mode="after")
+    def _check(self) -> "TraceConfig":
+        if not (self.specular_reflection or self.diffuse_reflection or self.refraction or self.diffraction):
+            raise FieldProblem("specular_reflection", "all interaction types are disabled: the radar would see nothing")
+        off = sum(v * v for v in self.tx_offset_m) ** 0.5
+        if off == 0:
+            raise FieldProblem("tx_offset_m", "exactly co-located transmitter and receiver lose dihedral/trihedral "
+                                              "returns; use a few centimetres (e.g. [0.02, -0.02, 0])")
+        if off > 1.0:
+            raise FieldProblem("tx_offset_m", f"offset {off:.3g} m is not a co-located radar (keep it below 1 m)")
+        if self.variant != "auto" and not self.variant.startswith(("llvm_", "cuda_")):
+            raise FieldProblem("variant", f"{self.variant!r} is not a Dr.Jit variant (auto, llvm_ad_mono_polarized, "
+                                          "cuda_ad_mono_polarized, ...)")
+        return self

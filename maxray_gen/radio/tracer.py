@@ -1,0 +1,229 @@
+"""SceneSnapshot -> PathSet: the monostatic basestation radar traced with Sionna RT on Mitsuba 3 / Dr.Jit.
+
+The Sionna scene is built in memory (one Mitsuba mesh per snapshot object, so each keeps its identity, material
+and velocity). Re-tracing a snapshot with the same objects (names, materials, vertex and face counts) only
+rewrites the vertex buffers and velocities in place. Transmitter and receiver are single isotropic elements: the
+receiver sits at the array centre (the radar model's phase reference and applies the array steering itself), the
+transmitter a few centimetres away (``trace.tx_offset_m``), which keeps dihedral/trihedral corner returns.
+
+Sionna's traps handled here: diffuse reflection is enabled by default (specular-only misses curved cars), delays
+are absolute (never normalised), the direct Tx->Rx coupling is not traced (``los=False``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from maxray_gen.constants import SPEED_OF_LIGHT
+from maxray_gen.geometry import Pose
+from maxray_gen.radar.config import RadarConfig
+from maxray_gen.radar.paths import PathSet
+from maxray_gen.radio.config import TraceConfig
+from maxray_gen.radio.drjit_setup import import_mitsuba
+from maxray_gen.radio.materials import material
+from maxray_gen.snapshot import SceneSnapshot
+
+INVALID_SHAPE = 0xFFFFFFFF
+_INTERACTION_CODES = {0: 0, 1: 1, 2: 2, 4: 3, 8: 4}  # Sionna bit flags -> PathSet codes
+
+
+def world_direction(theta: np.ndarray, phi: np.ndarray) -> np.ndarray:
+    """Unit vectors for Sionna's zenith/azimuth angles in the world frame."""
+    st = np.sin(theta)
+    return np.stack([st * np.cos(phi), st * np.sin(phi), np.cos(theta)], axis=-1)
+
+
+def sensor_angles(directions_world: np.ndarray, pose: Pose) -> tuple[np.ndarray, np.ndarray]:
+    """(azimuth, elevation) in the sensor frame of world unit vectors (see maxray_gen.geometry)."""
+    u = pose.vector_to_sensor(directions_world)
+    return np.arctan2(u[:, 0], u[:, 2]), np.arctan2(-u[:, 1], np.hypot(u[:, 0], u[:, 2]))
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What must match for an in-place update instead of a rebuild."""
+
+    names: tuple[str, ...]
+    materials: tuple[str, ...]
+    counts: tuple[tuple[int, int], ...]
+
+
+def _layout(snap: SceneSnapshot) -> _Layout:
+    return _Layout(tuple(o.name for o in snap.objects), tuple(o.material for o in snap.objects),
+                   tuple((len(o.vertices), len(o.faces)) for o in snap.objects))
+
+
+class RadarTracer:
+    """Keeps one Sionna scene alive across traces; use :meth:`trace` per sample."""
+
+    def __init__(self, radar: RadarConfig, trace: TraceConfig):
+        self.radar = radar
+        self.cfg = trace
+        self.mi = import_mitsuba(trace.variant)
+        import sionna.rt as rt
+
+        self._rt = rt
+        self._solver = rt.PathSolver(deterministic=trace.deterministic)
+        self._scene = None
+        self._layout: _Layout | None = None
+        self._faces_key: tuple | None = None
+        self._objects: list = []
+        self._ids: dict[int, int] = {}
+
+    # ---- scene management ---------------------------------------------------------------------------
+    @property
+    def variant(self) -> str:
+        return self.mi.variant()
+
+    def _mesh(self, name: str, vertices: np.ndarray, faces: np.ndarray):
+        mi = self.mi
+        mesh = mi.Mesh(name, vertex_count=len(vertices), face_count=len(faces), has_vertex_normals=False,
+                       has_vertex_texcoords=False)
+        params = mi.traverse(mesh)
+        params["vertex_positions"] = mi.Float(np.ascontiguousarray(vertices, dtype=np.float32).ravel())
+        params["faces"] = mi.UInt32(np.ascontiguousarray(faces, dtype=np.uint32).ravel())
+        params.update()
+        return mesh
+
+    def _radio_material(self, name: str, cache: dict):
+        if name not in cache:
+            spec = material(name)
+            eps, sigma = spec.properties(self.radar.carrier_hz)
+            cache[name] = self._rt.RadioMaterial(
+                name=f"mx-{name}", thickness=spec.thickness_m, relative_permittivity=eps, conductivity=sigma,
+                scattering_coefficient=spec.scattering, scattering_pattern=spec.pattern)
+        return cache[name]
+
+    def _build(self, snap: SceneSnapshot) -> None:
+        rt, mi = self._rt, self.mi
+        for obj in snap.objects:  # material errors before any engine work
+            material(obj.material).properties(self.radar.carrier_hz)
+        scene = rt.Scene()
+        scene.frequency = self.radar.carrier_hz
+        cache: dict = {}
+        objs = []
+        for obj in snap.objects:
+            mesh = self._mesh(f"obj{obj.instance_id}", obj.vertices, obj.faces)
+            objs.append(rt.SceneObject(mi_mesh=mesh, name=f"obj{obj.instance_id}",
+                                       radio_material=self._radio_material(obj.material, cache),
+                                       velocity=mi.Vector3f(*(float(x) for x in obj.velocity))))
+        scene.edit(add=objs)
+        scene.tx_array = rt.PlanarArray(num_rows=1, num_cols=1, pattern="iso", polarization="V")
+        scene.rx_array = rt.PlanarArray(num_rows=1, num_cols=1, pattern="iso", polarization="V")
+        scene.add(rt.Transmitter("tx", position=mi.Point3f(0, 0, 0)))
+        scene.add(rt.Receiver("rx", position=mi.Point3f(0, 0, 1)))
+        self._scene, self._objects = scene, objs
+        self._ids = {int(o.object_id): snap.objects[i].instance_id for i, o in enumerate(objs)}
+        self._layout = _layout(snap)
+        self._faces_key = tuple(hash(o.faces.tobytes()) for o in snap.objects)
+
+    def _update(self, snap: SceneSnapshot) -> None:
+        """Rewrite vertex buffers (one batched parameter update) and velocities in place."""
+        mi = self.mi
+        params = self._scene.mi_scene_params
+        faces_key = tuple(hash(o.faces.tobytes()) for o in snap.objects)
+        for obj, so in zip(snap.objects, self._objects):
+            key = f"obj{obj.instance_id}"
+            params[f"{key}.vertex_positions"] = mi.Float(np.ascontiguousarray(obj.vertices, np.float32).ravel())
+            if faces_key != self._faces_key:
+                params[f"{key}.faces"] = mi.UInt32(np.ascontiguousarray(obj.faces, np.uint32).ravel())
+        params.update()
+        self._scene.scene_geometry_updated()
+        for obj, so in zip(snap.objects, self._objects):
+            so.velocity = mi.Vector3f(*(float(x) for x in obj.velocity))
+        self._faces_key = faces_key
+
+    def prepare(self, snap: SceneSnapshot) -> str:
+        """Make the engine scene match ``snap``; returns ``"built"`` or ``"updated"``."""
+        snap.validate()
+        if self._scene is not None and _layout(snap) == self._layout and \
+                [o.instance_id for o in snap.objects] == list(self._ids.values()):
+            self._update(snap)
+            return "updated"
+        self._build(snap)
+        return "built"
+
+    def _place(self, tx_position: np.ndarray, rx_position: np.ndarray) -> None:
+        mi = self.mi
+        self._scene.get("tx").position = mi.Point3f(*(float(x) for x in tx_position))
+        self._scene.get("rx").position = mi.Point3f(*(float(x) for x in rx_position))
+
+    def radar_positions(self, pose: Pose) -> tuple[np.ndarray, np.ndarray]:
+        """(transmitter, receiver) world positions for a basestation pose."""
+        return pose.sensor_to_world(np.asarray(self.cfg.tx_offset_m)), pose.position.copy()
+
+    # ---- tracing ------------------------------------------------------------------------------------
+    def solve(self, tx_position, rx_position, seed: int, los: bool = False):
+        """Run Sionna's path solver between two points of the prepared scene; returns its ``Paths``."""
+        self._place(tx_position, rx_position)
+        c = self.cfg
+        return self._solver(
+            self._scene, max_depth=c.max_depth, max_num_paths_per_src=c.max_paths, samples_per_src=c.samples_per_src,
+            synthetic_array=True, los=los, specular_reflection=c.specular_reflection,
+            diffuse_reflection=c.diffuse_reflection, refraction=c.refraction, diffraction=c.diffraction, seed=seed)
+
+    def to_pathset(self, paths, pose: Pose, filter_lengths: bool = True) -> PathSet:
+        """Convert Sionna ``Paths`` (one Tx, one Rx, synthetic array) into a PathSet in ``pose``'s sensor frame."""
+        valid = np.asarray(paths.valid.numpy(), dtype=bool).reshape(-1)
+        a_re, a_im = paths.a
+        gain = (np.asarray(a_re.numpy(), np.float64) + 1j * np.asarray(a_im.numpy(), np.float64)).reshape(-1)
+        flat = lambda t: np.asarray(t.numpy(), dtype=np.float64).reshape(-1)  # noqa: E731
+        tau, doppler = flat(paths.tau), flat(paths.doppler)
+        th_r, ph_r, th_t, ph_t = flat(paths.theta_r), flat(paths.phi_r), flat(paths.theta_t), flat(paths.phi_t)
+        n = valid.size
+        depth = int(np.asarray(paths.objects.numpy()).shape[0]) if n else 0
+        objects = np.asarray(paths.objects.numpy(), dtype=np.int64).reshape(depth, n).T if depth else np.zeros((n, 0))
+        inter = np.asarray(paths.interactions.numpy(), dtype=np.int64).reshape(depth, n).T if depth else np.zeros((n, 0))
+        keep = valid.copy()
+        if filter_lengths:
+            keep &= tau * SPEED_OF_LIGHT <= self.cfg.max_path_length_m
+            if self.cfg.beyond_unambiguous_range == "drop":
+                keep &= tau * SPEED_OF_LIGHT / 2 <= self.radar.max_unambiguous_range_m
+        ids = np.full(objects.shape, -1, dtype=np.int32)
+        for sid, iid in self._ids.items():
+            ids[objects == sid] = iid
+        unknown = (objects != INVALID_SHAPE) & (ids == -1) & (inter != 0)
+        if unknown[keep].any():
+            raise RuntimeError("Sionna reported an interaction with an object that is not in the snapshot")
+        codes = np.zeros(inter.shape, dtype=np.int8)
+        for flag, code in _INTERACTION_CODES.items():
+            codes[inter == flag] = code
+        az_r, el_r = sensor_angles(world_direction(th_r, ph_r), pose)
+        az_t, el_t = sensor_angles(world_direction(th_t, ph_t), pose)
+        k = keep
+        return PathSet(gain=gain[k], delay_s=tau[k], doppler_hz=doppler[k], aoa_azimuth=az_r[k], aoa_elevation=el_r[k],
+                       aod_azimuth=az_t[k], aod_elevation=el_t[k], objects=ids[k], interactions=codes[k],
+                       carrier_hz=self.radar.carrier_hz)
+
+    def trace(self, snap: SceneSnapshot, rng: np.random.Generator) -> PathSet:
+        """Monostatic radar paths of a snapshot (builds or updates the engine scene as needed)."""
+        self.prepare(snap)
+        tx, rx = self.radar_positions(snap.basestation)
+        seed = int(rng.integers(0, 2**31 - 1))
+        return self.to_pathset(self.solve(tx, rx, seed), snap.basestation)
+
+
+_TRACERS: dict[tuple, RadarTracer] = {}
+
+
+def trace(snapshot: SceneSnapshot, radar_config: RadarConfig, trace_config: TraceConfig,
+          rng: np.random.Generator) -> PathSet:
+    """Trace ``snapshot`` for ``radar_config``; reuses one engine scene per (radar, trace) configuration."""
+    key = (radar_config.model_dump_json(), trace_config.model_dump_json())
+    tracer = _TRACERS.get(key)
+    if tracer is None:
+        if len(_TRACERS) >= 4:
+            _TRACERS.clear()
+        tracer = _TRACERS[key] = RadarTracer(radar_config, trace_config)
+    return tracer.trace(snapshot, rng)
+
+
+def check_frequency(radar_config: RadarConfig, snapshot: SceneSnapshot) -> None:
+    """Raise ConfigError if any of the snapshot's materials is undefined at the radar's carrier."""
+    for name in sorted({o.material for o in snapshot.objects}):
+        material(name).properties(radar_config.carrier_hz)
+
+
+__all__ = ["RadarTracer", "check_frequency", "trace"]
