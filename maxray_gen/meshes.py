@@ -137,7 +137,7 @@ def parking_lot(rng: np.random.Generator, n_cars: int = 20, detail: int = 1, gro
     return SceneSnapshot(tuple(objects), radar_pose())
 
 
-def test_lot() -> SceneSnapshot:
+def radio_test_lot() -> SceneSnapshot:
     """The small shipped radio test scene: three cars, a pole and a box on a concrete ground plane."""
     objects = [
         obj("ground", 1, "ground", "concrete", grid_plane(-10, 10, -1, 30, 0.0, 4, 6)),

@@ -138,7 +138,7 @@ class SceneSnapshot:
         v_counts = np.array([len(o.vertices) for o in objs], dtype=np.int64)
         f_counts = np.array([len(o.faces) for o in objs], dtype=np.int64)
         arrays = dict(
-            format_version=np.array(FORMAT_VERSION),
+            format_version=np.array(FORMAT_VERSION), kind=np.array("scene_snapshot"),
             names=np.array([o.name for o in objs], dtype=str),
             roles=np.array([o.role for o in objs], dtype=str),
             materials=np.array([o.material for o in objs], dtype=str),
@@ -170,7 +170,7 @@ class SceneSnapshot:
             raise DataError(f"{path}: file not found") from None
         except (OSError, ValueError, zipfile.BadZipFile, EOFError, io.UnsupportedOperation) as exc:
             raise DataError(f"{path}: not a readable scene snapshot .npz ({exc})") from None
-        if int(d.get("format_version", -1)) != FORMAT_VERSION:
+        if str(d.get("kind", "")) != "scene_snapshot" or int(d.get("format_version", -1)) != FORMAT_VERSION:
             raise DataError(f"{path}: not a scene snapshot of format version {FORMAT_VERSION}")
         try:
             v_off = np.concatenate([[0], np.cumsum(d["vertex_counts"])])

@@ -64,7 +64,7 @@ def test_corrupt_and_foreign_files(tmp_path):
         PathSet.load(bad)
     other = tmp_path / "other.npz"
     np.savez(other, a=np.zeros(3))
-    with pytest.raises(DataError, match="format version"):
+    with pytest.raises(DataError, match="not a path-list file"):
         PathSet.load(other)
     with pytest.raises(DataError, match="file not found"):
         PathSet.load(tmp_path / "missing.npz")

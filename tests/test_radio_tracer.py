@@ -184,6 +184,7 @@ def test_retrace_after_moving_updates_in_place_and_matches_a_fresh_build():
     assert tr.prepare(snap) == "built"
     tr.trace(snap, np.random.default_rng(0))
     assert tr.prepare(moved) == "updated"
+    assert tr.prepare(moved) == "unchanged"
     a = tr.trace(moved, np.random.default_rng(3))
     b = RadarTracer(RADAR, cfg).trace(moved, np.random.default_rng(3))
     assert len(a) == len(b) and np.allclose(np.sort(a.delay_s), np.sort(b.delay_s), rtol=1e-6)

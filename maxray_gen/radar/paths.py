@@ -139,6 +139,7 @@ class PathSet:
         path = Path(path)
         arrays = {name: getattr(self, name) for name in ("gain", *_FLOAT_FIELDS, "objects", "interactions")}
         arrays["format_version"] = np.array(FORMAT_VERSION)
+        arrays["kind"] = np.array("path_list")
         arrays["carrier_hz"] = np.array(np.nan if self.carrier_hz is None else self.carrier_hz)
         tmp = path.with_name(path.name + ".tmp")
         try:
@@ -161,6 +162,8 @@ class PathSet:
         except (OSError, ValueError, zipfile.BadZipFile, EOFError, io.UnsupportedOperation) as exc:
             raise DataError(f"{path}: not a readable path-list .npz file ({exc})") from None
         version = int(data.pop("format_version", -1))
+        if str(data.pop("kind", "")) != "path_list":
+            raise DataError(f"{path}: not a path-list file (written by PathSet.save / maxray trace)")
         if version != FORMAT_VERSION:
             raise DataError(f"{path}: path-list format version {version} is not supported (expected {FORMAT_VERSION})")
         missing = [k for k in ("gain", *_FLOAT_FIELDS, "objects", "interactions") if k not in data]

@@ -125,6 +125,9 @@ def import_mitsuba(variant: str = "auto"):
             variant = "llvm_ad_mono_polarized"
     if variant not in mi.variants():
         raise DependencyError(f"Mitsuba variant {variant!r} is not available; choose from {mi.variants()}")
+    if variant.startswith("cuda") and not dr.has_backend(dr.JitBackend.CUDA):
+        raise DependencyError(f"Mitsuba variant {variant!r} needs an NVIDIA GPU with a CUDA driver, and none was "
+                              "found; use variant 'auto' or an llvm_* variant")
     if variant.startswith("llvm"):
         major = dr.detail.llvm_version()[0] if dr.has_backend(dr.JitBackend.LLVM) else 0
         if major < MIN_LLVM:

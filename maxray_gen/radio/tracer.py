@@ -68,7 +68,7 @@ class RadarTracer:
         self._solver = rt.PathSolver(deterministic=trace.deterministic)
         self._scene = None
         self._layout: _Layout | None = None
-        self._faces_key: tuple | None = None
+        self._state: list = []
         self._objects: list = []
         self._ids: dict[int, int] = {}
 
@@ -98,6 +98,7 @@ class RadarTracer:
 
     def _build(self, snap: SceneSnapshot) -> None:
         rt, mi = self._rt, self.mi
+        snap.validate()
         for obj in snap.objects:  # material errors before any engine work
             material(obj.material).properties(self.radar.carrier_hz)
         scene = rt.Scene()
@@ -117,31 +118,48 @@ class RadarTracer:
         self._scene, self._objects = scene, objs
         self._ids = {int(o.object_id): snap.objects[i].instance_id for i, o in enumerate(objs)}
         self._layout = _layout(snap)
-        self._faces_key = tuple(hash(o.faces.tobytes()) for o in snap.objects)
+        self._state = [self._object_state(o) for o in snap.objects]
 
-    def _update(self, snap: SceneSnapshot) -> None:
-        """Rewrite vertex buffers (one batched parameter update) and velocities in place."""
+    @staticmethod
+    def _object_state(obj) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What the engine holds for an object: float32 vertices, faces, velocity (compared on re-trace)."""
+        return np.ascontiguousarray(obj.vertices, np.float32), obj.faces, obj.velocity.copy()
+
+    def _update(self, snap: SceneSnapshot) -> int:
+        """Rewrite the changed objects' vertex buffers (one batched parameter update, one acceleration-structure
+        rebuild) and velocities in place; returns how many objects changed."""
         mi = self.mi
         params = self._scene.mi_scene_params
-        faces_key = tuple(hash(o.faces.tobytes()) for o in snap.objects)
-        for obj, so in zip(snap.objects, self._objects):
+        changed_geometry = 0
+        changed = 0
+        for i, (obj, so) in enumerate(zip(snap.objects, self._objects)):
+            v32, faces, vel = self._object_state(obj)
+            old_v, old_f, old_vel = self._state[i]
             key = f"obj{obj.instance_id}"
-            params[f"{key}.vertex_positions"] = mi.Float(np.ascontiguousarray(obj.vertices, np.float32).ravel())
-            if faces_key != self._faces_key:
-                params[f"{key}.faces"] = mi.UInt32(np.ascontiguousarray(obj.faces, np.uint32).ravel())
-        params.update()
-        self._scene.scene_geometry_updated()
-        for obj, so in zip(snap.objects, self._objects):
-            so.velocity = mi.Vector3f(*(float(x) for x in obj.velocity))
-        self._faces_key = faces_key
+            moved = not np.array_equal(v32, old_v)
+            refaced = faces is not old_f and not np.array_equal(faces, old_f)
+            if moved or refaced:
+                obj.validate()
+                params[f"{key}.vertex_positions"] = mi.Float(v32.ravel())
+                if refaced:
+                    params[f"{key}.faces"] = mi.UInt32(np.ascontiguousarray(faces, np.uint32).ravel())
+                changed_geometry += 1
+            if not np.array_equal(vel, old_vel):
+                so.velocity = mi.Vector3f(*(float(x) for x in vel))
+            if moved or refaced or not np.array_equal(vel, old_vel):
+                changed += 1
+                self._state[i] = (v32, faces, vel)
+        if changed_geometry:
+            params.update()
+            self._scene.scene_geometry_updated()
+        return changed
 
     def prepare(self, snap: SceneSnapshot) -> str:
-        """Make the engine scene match ``snap``; returns ``"built"`` or ``"updated"``."""
-        snap.validate()
+        """Make the engine scene match ``snap``: ``"built"`` (new layout), ``"updated"`` (objects moved or changed
+        velocity, buffers rewritten in place) or ``"unchanged"``."""
         if self._scene is not None and _layout(snap) == self._layout and \
                 [o.instance_id for o in snap.objects] == list(self._ids.values()):
-            self._update(snap)
-            return "updated"
+            return "updated" if self._update(snap) else "unchanged"
         self._build(snap)
         return "built"
 
