@@ -139,3 +139,39 @@ def test_qpsk_is_deterministic_per_generator():
     a = qpsk(np.random.default_rng(1), (4, 8))
     b = qpsk(np.random.default_rng(1), (4, 8))
     assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("mode", ["beam", "noncoherent"])
+def test_per_element_paths_fast_equals_literal(small_cfg, rng, mode):
+    cfg = make_config(**{**small_cfg.model_dump(), "elevation_mode": mode})
+    base = random_paths(rng, 30)
+    per_el = PathSet(base.gain, base.delay_s, base.doppler_hz, base.aoa_azimuth, base.aoa_elevation,
+                     objects=base.objects, element=rng.integers(0, cfg.array.n_elements, 30))
+    mixed = PathSet.concatenate([per_el, random_paths(rng, 10)])
+    ref = combine_rows(synthesize_channel(mixed, cfg), cfg)
+    fast = beam_channel(mixed, cfg, None, noise=False)
+    assert np.max(np.abs(fast - ref)) <= 1e-8 * np.max(np.abs(ref))
+
+
+def test_per_element_paths_equal_steered_reference_paths(small_cfg):
+    # A plane wave expressed per element (gain x steering phase) gives the same channel as one steered path.
+    cfg = small_cfg
+    p = point_targets(9.0, 0.35, -0.1, 1.5, carrier_hz=cfg.carrier_hz)
+    from maxray_gen.radar.array import spatial_phases
+    from maxray_gen.radar.array import element_offsets
+
+    psi, chi = spatial_phases(cfg, p.aoa_azimuth, p.aoa_elevation)
+    r, c = np.meshgrid(np.arange(cfg.array.rows), np.arange(cfg.array.columns), indexing="ij")
+    phase = psi[0] * element_offsets(cfg.array.columns)[c] + chi[0] * element_offsets(cfg.array.rows)[r]
+    n = cfg.array.n_elements
+    per_el = PathSet(p.gain[0] * np.exp(1j * phase.ravel()), np.full(n, p.delay_s[0]), np.full(n, p.doppler_hz[0]),
+                     np.full(n, p.aoa_azimuth[0]), np.full(n, p.aoa_elevation[0]), element=np.arange(n))
+    assert np.allclose(synthesize_channel(per_el, cfg), synthesize_channel(p, cfg), atol=1e-12)
+
+
+def test_element_index_out_of_range_is_reported(small_cfg):
+    from maxray_gen.errors import DataError
+
+    p = PathSet([1.0], [1e-7], [0.0], [0.0], [0.0], element=[small_cfg.array.n_elements])
+    with pytest.raises(DataError, match="element 32 but the radar array has 4 x 8 = 32"):
+        beam_channel(p, small_cfg, None, noise=False)

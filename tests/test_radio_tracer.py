@@ -45,6 +45,9 @@ def test_metal_plate_at_normal_incidence(tracer):
     # Specular part of the reflected field: |Gamma| sqrt(1 - S^2), S the diffuse scattering coefficient.
     gamma = abs(fresnel_normal(spec.complex_permittivity(RADAR.carrier_hz))) * np.sqrt(1 - spec.scattering**2)
     assert abs(paths.gain[i]) == pytest.approx(RADAR.wavelength_m / (4 * np.pi * length) * gamma, rel=1e-4)
+    # Phase: the reflection coefficient's (about pi for metal) plus the carrier phase -2 pi L / lambda.
+    expect = np.angle(fresnel_normal(spec.complex_permittivity(RADAR.carrier_hz))) - 2 * np.pi * length / RADAR.wavelength_m
+    assert np.angle(paths.gain[i] * np.exp(-1j * expect)) == pytest.approx(0.0, abs=0.02)
     s = POSE.vector_to_sensor(image - rx)  # the echo arrives from the transmitter's mirror image
     assert paths.aoa_azimuth[i] == pytest.approx(np.arctan2(s[0], s[2]), abs=1e-5)
     assert paths.aoa_elevation[i] == pytest.approx(np.arctan2(-s[1], np.hypot(s[0], s[2])), abs=1e-5)
@@ -208,3 +211,22 @@ def test_bad_scenes_give_clear_errors(tracer):
         tracer.trace(SceneSnapshot((obj("b", 1, "clutter", "unobtainium", (v, f)),), POSE), np.random.default_rng(0))
     with pytest.raises(ConfigError, match=r"'brick' is defined for 1-40 GHz only .* 60 GHz"):
         tracer.trace(SceneSnapshot((obj("b", 1, "building", "brick", (v, f)),), POSE), np.random.default_rng(0))
+
+
+def test_per_element_tracing_matches_the_synthetic_array():
+    radar = make_config(noise={"model": "none"}, array={"rows": 4, "columns": 8}, azimuth_bins=129,
+                        elevation_mode="noncoherent")
+    o, pose = car_scene(10.0, 15.0)
+    snap = SceneSnapshot((o,), pose)
+    synth = RadarTracer(radar, TraceConfig(samples_per_src=100_000))
+    per_el = RadarTracer(radar, TraceConfig(samples_per_src=100_000, synthetic_array=False))
+    a = synth.trace(snap, np.random.default_rng(0))
+    b = per_el.trace(snap, np.random.default_rng(0))
+    assert not a.per_element.any() and b.per_element.all()
+    assert set(np.unique(b.element)) == set(range(32))
+    # Element positions follow the sensor frame: column index increases to the right (sensor +x).
+    pos = per_el.element_positions(pose)
+    assert np.allclose(pose.world_to_sensor(pos[1])[0] - pose.world_to_sensor(pos[0])[0], 0.5 * radar.wavelength_m)
+    ha, hb = heatmaps(a, radar).range_azimuth, heatmaps(b, radar).range_azimuth
+    assert np.unravel_index(ha.argmax(), ha.shape) == np.unravel_index(hb.argmax(), hb.shape)
+    assert 10 * np.log10(hb.max() / ha.max()) == pytest.approx(0.0, abs=1.0)

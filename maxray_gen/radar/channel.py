@@ -29,6 +29,7 @@ import numpy as np
 
 from maxray_gen.radar.array import row_weights, spatial_phases, steering
 from maxray_gen.radar.config import RadarConfig
+from maxray_gen.errors import DataError
 from maxray_gen.radar.paths import PathSet
 
 
@@ -44,10 +45,31 @@ def _complex_dtype(cfg: RadarConfig) -> type:
     return np.complex64 if cfg.precision == "single" else np.complex128
 
 
+def _check_elements(paths: PathSet, cfg: RadarConfig) -> None:
+    n = cfg.array.n_elements
+    if len(paths) and paths.element.max() >= n:
+        raise DataError(f"path list names receive element {int(paths.element.max())} but the radar array has "
+                        f"{cfg.array.rows} x {cfg.array.columns} = {n} elements")
+
+
 def synthesize_channel(paths: PathSet, cfg: RadarConfig, chunk: int = 256) -> np.ndarray:
-    """Noise-free channel H, shape (symbols, rows, columns, subcarriers), by direct per-path synthesis."""
+    """Noise-free channel H, shape (symbols, rows, columns, subcarriers), by direct per-path synthesis.
+
+    Paths to the array reference point are steered onto every element; per-element paths add to their element.
+    """
     m, nr, nc, nk = cfg.n_symbols, cfg.array.rows, cfg.array.columns, cfg.n_subcarriers
+    _check_elements(paths, cfg)
     out = np.zeros((m * nr * nc, nk), dtype=np.complex128)
+    per_el = paths.per_element
+    if per_el.any():
+        ep = paths.select(per_el)
+        dop, _, _, dly = _phases(ep, cfg)
+        view = out.reshape(m, nr * nc, nk)
+        for e in np.unique(ep.element):
+            i = np.flatnonzero(ep.element == e)
+            slow = ep.gain[i, None] * np.exp(1j * np.outer(dop[i], np.arange(m)))  # (L, M)
+            view[:, e, :] += slow.T @ np.exp(1j * np.outer(dly[i], np.arange(nk)))
+        paths = paths.select(~per_el)
     dop, psi, chi, dly = _phases(paths, cfg)
     n_idx, k_idx = np.arange(m), np.arange(nk)
     for s in range(0, len(paths), chunk):
@@ -122,7 +144,7 @@ def _wrap(x: np.ndarray) -> np.ndarray:
 _plans = threading.local()
 
 
-def _plan(modes: tuple[int, int, int], n_trans: int, cfg: RadarConfig, dtype) -> "finufft.Plan":
+def _plan(modes: tuple[int, ...], n_trans: int, cfg: RadarConfig, dtype) -> "finufft.Plan":
     """A cached finufft plan. Deterministic mode: one thread and FFTW_ESTIMATE, so results are bit-identical
     from run to run (multi-threaded spreading and FFTW_MEASURE planning change the rounding)."""
     det = cfg.deterministic
@@ -137,6 +159,27 @@ def _plan(modes: tuple[int, int, int], n_trans: int, cfg: RadarConfig, dtype) ->
     return cache[key]
 
 
+def _element_channel(paths: PathSet, cfg: RadarConfig, out_shape: tuple, dtype) -> np.ndarray:
+    """Row-combined channel of per-element paths: one 2-D NUFFT over (subcarrier, symbol) per output channel."""
+    nk, b, nc, m = out_shape
+    out = np.zeros(out_shape, dtype=dtype)
+    dop, _, _, dly = _phases(paths, cfg)
+    rows, cols = paths.element // nc, paths.element % nc
+    weights = row_weights(cfg)
+    strength = paths.gain * np.exp(1j * (m // 2 * dop + nk // 2 * dly))
+    real = np.float32 if dtype == np.complex64 else np.float64
+    plan = _plan((nk, m), 1, cfg, dtype)
+    for c in range(nc):
+        for bi in range(b):
+            sel = (cols == c) if b == 1 else ((cols == c) & (rows == bi))
+            if not sel.any():
+                continue
+            w = weights[rows[sel]] if b == 1 else 1.0
+            plan.setpts(_wrap(dly[sel]).astype(real), _wrap(dop[sel]).astype(real))
+            out[:, bi, c, :] = plan.execute(np.ascontiguousarray(strength[sel] * w, dtype=dtype))
+    return out
+
+
 def beam_channel(paths: PathSet, cfg: RadarConfig, rng: np.random.Generator | None, noise: bool = True) -> np.ndarray:
     """Row-combined channel estimate in the processing layout (K, B, C, M), straight from the paths via a
     type-1 NUFFT over (subcarrier, column, symbol), plus receiver noise."""
@@ -144,6 +187,10 @@ def beam_channel(paths: PathSet, cfg: RadarConfig, rng: np.random.Generator | No
     dtype = _complex_dtype(cfg)
     b = nr if cfg.elevation_mode == "noncoherent" else 1
     out_shape = (nk, b, nc, m)
+    _check_elements(paths, cfg)
+    per_el = paths.per_element
+    element_part = _element_channel(paths.select(per_el), cfg, out_shape, dtype) if per_el.any() else None
+    paths = paths.select(~per_el) if per_el.any() else paths
     if len(paths) == 0:
         h = np.zeros(out_shape, dtype=dtype)
     else:
@@ -162,6 +209,8 @@ def beam_channel(paths: PathSet, cfg: RadarConfig, rng: np.random.Generator | No
         plan.setpts(_wrap(dly).astype(real), _wrap(psi).astype(real), _wrap(dop).astype(real))
         f = plan.execute(np.ascontiguousarray(strengths, dtype=dtype))
         h = f.reshape(b, nk, nc, m).transpose(1, 0, 2, 3) if b > 1 else f.reshape(nk, 1, nc, m)
+    if element_part is not None:
+        h = h + element_part
     if noise and cfg.noise_variance > 0:
         if rng is None:
             raise ValueError("a random generator is needed to draw receiver noise")

@@ -8,7 +8,9 @@ One entry per propagation path from the transmitter back to the receive array's 
 - ``aoa_azimuth``/``aoa_elevation`` and ``aod_azimuth``/``aod_elevation``: radians in the sensor frame
   (azimuth positive to the right, elevation positive up; see :mod:`maxray_gen.geometry`);
 - ``objects``: (L, D) int32 ids of the objects each path interacted with, in order, -1 padded;
-- ``interactions``: (L, D) int8 interaction type per bounce (see :data:`INTERACTION_NAMES`), 0 padded.
+- ``interactions``: (L, D) int8 interaction type per bounce (see :data:`INTERACTION_NAMES`), 0 padded;
+- ``element``: (L,) int32 receive element the path ends on (row * columns + column) when traced per element, or
+  -1 (default) for paths to the array's reference point, to which the radar model applies the array steering.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class PathSet:
     objects: np.ndarray | None = None
     interactions: np.ndarray | None = None
     carrier_hz: float | None = None
+    element: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         gain = np.atleast_1d(np.asarray(self.gain, dtype=np.complex128))
@@ -68,6 +71,10 @@ class PathSet:
         if inter.shape != objects.shape:
             raise DataError(f"PathSet.interactions must have shape {objects.shape} like objects, got {inter.shape}")
         set_("interactions", inter.astype(np.int8, copy=False))
+        elem = np.full(n, -1, np.int32) if self.element is None else np.atleast_1d(np.asarray(self.element))
+        if elem.shape != (n,):
+            raise DataError(f"PathSet.element must have shape ({n},) like gain, got {elem.shape}")
+        set_("element", elem.astype(np.int32, copy=False))
         for name in ("gain", *_FLOAT_FIELDS):
             bad = ~np.isfinite(getattr(self, name))
             if bad.any():
@@ -80,6 +87,11 @@ class PathSet:
     # ---- views ------------------------------------------------------------------------------------------
     def __len__(self) -> int:
         return int(self.gain.shape[0])
+
+    @property
+    def per_element(self) -> np.ndarray:
+        """Mask of paths traced to an individual receive element."""
+        return self.element >= 0
 
     @property
     def depth(self) -> int:
@@ -100,6 +112,7 @@ class PathSet:
         return PathSet(
             self.gain[i], self.delay_s[i], self.doppler_hz[i], self.aoa_azimuth[i], self.aoa_elevation[i],
             self.aod_azimuth[i], self.aod_elevation[i], self.objects[i], self.interactions[i], self.carrier_hz,
+            self.element[i],
         )
 
     def touches(self, object_ids) -> np.ndarray:
@@ -126,6 +139,7 @@ class PathSet:
             np.concatenate([pad(p.objects, -1) for p in parts]),
             np.concatenate([pad(p.interactions, 0) for p in parts]),
             carriers.pop() if carriers else None,
+            cat("element"),
         )
 
     @staticmethod
@@ -137,7 +151,7 @@ class PathSet:
     def save(self, path: str | Path) -> None:
         """Write an ``.npz`` file (atomically: a temporary name, then rename)."""
         path = Path(path)
-        arrays = {name: getattr(self, name) for name in ("gain", *_FLOAT_FIELDS, "objects", "interactions")}
+        arrays = {name: getattr(self, name) for name in ("gain", *_FLOAT_FIELDS, "objects", "interactions", "element")}
         arrays["format_version"] = np.array(FORMAT_VERSION)
         arrays["kind"] = np.array("path_list")
         arrays["carrier_hz"] = np.array(np.nan if self.carrier_hz is None else self.carrier_hz)
@@ -172,6 +186,6 @@ class PathSet:
         carrier = float(data.pop("carrier_hz", np.nan))
         try:
             return cls(**{k: data[k] for k in ("gain", *_FLOAT_FIELDS, "objects", "interactions")},
-                       carrier_hz=None if np.isnan(carrier) else carrier)
+                       carrier_hz=None if np.isnan(carrier) else carrier, element=data.get("element"))
         except DataError as exc:
             raise DataError(f"{path}: {exc}") from None

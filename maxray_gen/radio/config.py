@@ -30,6 +30,10 @@ class TraceConfig(StrictModel):
         " edge unless the offset has a component across the edge, so the default is diagonal (horizontal and"
         " vertical edges, and trihedrals)",
     )
+    synthetic_array: bool = Field(
+        True, description="trace to the array centre and let the radar model steer (fast); false traces to every "
+        "receive element separately (exact near-field phases, about elements x slower)",
+    )
     variant: str = Field("auto", description="Mitsuba variant: auto (CUDA when a GPU is present, else LLVM) or a name")
     deterministic: bool = Field(True, description="Sionna's deterministic path solver: identical paths run to run")
 

@@ -12,7 +12,7 @@ are absolute (never normalised), the direct Tx->Rx coupling is not traced (``los
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -168,13 +168,24 @@ class RadarTracer:
         self._scene.get("tx").position = mi.Point3f(*(float(x) for x in tx_position))
         self._scene.get("rx").position = mi.Point3f(*(float(x) for x in rx_position))
 
+    def element_positions(self, pose: Pose) -> np.ndarray:
+        """World positions (rows x columns, 3) of the receive elements, row-major (see radar.array)."""
+        a = self.radar.array
+        lam = self.radar.wavelength_m
+        r, c = np.meshgrid(np.arange(a.rows), np.arange(a.columns), indexing="ij")
+        x = (c - (a.columns - 1) / 2) * a.spacing_wavelengths * lam
+        y = (r - (a.rows - 1) / 2) * a.spacing_wavelengths * lam
+        return pose.sensor_to_world(np.stack([x.ravel(), y.ravel(), np.zeros(x.size)], axis=1))
+
     def radar_positions(self, pose: Pose) -> tuple[np.ndarray, np.ndarray]:
-        """(transmitter, receiver) world positions for a basestation pose."""
-        return pose.sensor_to_world(np.asarray(self.cfg.tx_offset_m)), pose.position.copy()
+        """(transmitter, receiver) world positions for a basestation pose: the receiver is the array centre, or
+        every element (rows x columns, 3) when tracing per element."""
+        tx = pose.sensor_to_world(np.asarray(self.cfg.tx_offset_m))
+        return tx, (pose.position.copy() if self.cfg.synthetic_array else self.element_positions(pose))
 
     # ---- tracing ------------------------------------------------------------------------------------
     def solve(self, tx_position, rx_position, seed: int, los: bool = False):
-        """Run Sionna's path solver between two points of the prepared scene; returns its ``Paths``."""
+        """Run Sionna's path solver from the transmitter to one receiver position; returns its ``Paths``."""
         self._place(tx_position, rx_position)
         c = self.cfg
         return self._solver(
@@ -183,12 +194,15 @@ class RadarTracer:
             diffuse_reflection=c.diffuse_reflection, refraction=c.refraction, diffraction=c.diffraction, seed=seed)
 
     def to_pathset(self, paths, pose: Pose, filter_lengths: bool = True) -> PathSet:
-        """Convert Sionna ``Paths`` (one Tx, one Rx, synthetic array) into a PathSet in ``pose``'s sensor frame."""
-        valid = np.asarray(paths.valid.numpy(), dtype=bool).reshape(-1)
+        """Convert Sionna ``Paths`` (one Tx, one Rx) into a PathSet in ``pose``'s sensor frame."""
+        valid = np.array(paths.valid.numpy(), dtype=bool).reshape(-1)
         a_re, a_im = paths.a
-        gain = (np.asarray(a_re.numpy(), np.float64) + 1j * np.asarray(a_im.numpy(), np.float64)).reshape(-1)
-        flat = lambda t: np.asarray(t.numpy(), dtype=np.float64).reshape(-1)  # noqa: E731
+        passband = (np.asarray(a_re.numpy(), np.float64) + 1j * np.asarray(a_im.numpy(), np.float64)).reshape(-1)
+        flat = lambda t: np.array(t.numpy(), dtype=np.float64).reshape(-1)  # noqa: E731 (always a copy)
         tau, doppler = flat(paths.tau), flat(paths.doppler)
+        # Sionna's ``a`` is the passband coefficient; the carrier phase exp(-j 2 pi f_c tau) is part of our gain
+        # (it sets how paths interfere and the phase across a per-element array).
+        gain = passband * np.exp(-2j * np.pi * self.radar.carrier_hz * np.where(valid, tau, 0.0))
         th_r, ph_r, th_t, ph_t = flat(paths.theta_r), flat(paths.phi_r), flat(paths.theta_t), flat(paths.phi_t)
         n = valid.size
         depth = int(np.asarray(paths.objects.numpy()).shape[0]) if n else 0
@@ -220,7 +234,15 @@ class RadarTracer:
         self.prepare(snap)
         tx, rx = self.radar_positions(snap.basestation)
         seed = int(rng.integers(0, 2**31 - 1))
-        return self.to_pathset(self.solve(tx, rx, seed), snap.basestation)
+        if self.cfg.synthetic_array:
+            return self.to_pathset(self.solve(tx, rx, seed), snap.basestation)
+        # Per element: one solve per receive element (Sionna 2.2 loses specular paths when one scene holds
+        # several receivers, measured here), the same ray seed for all of them.
+        parts = []
+        for k, position in enumerate(rx):
+            p = self.to_pathset(self.solve(tx, position, seed), snap.basestation)
+            parts.append(replace(p, element=np.full(len(p), k, np.int32)))
+        return PathSet.concatenate(parts)
 
 
 _TRACERS: dict[tuple, RadarTracer] = {}
