@@ -1,7 +1,8 @@
 """`SceneSnapshot`: the 3-D world both sensors look at, as plain numpy (no bpy, no Mitsuba).
 
 Per object: a triangle mesh in world coordinates (metres), a radio material name, a role, a velocity (m/s) and an
-instance id. Plus the basestation pose (radar array; sensor frame x right, y down, z boresight) and the camera pose.
+instance id. An instance (a car) may consist of several parts (body, glass, tyres), each its own object with its own
+material, sharing the instance id, role and velocity; object names are unique. Plus the basestation pose (radar array; sensor frame x right, y down, z boresight) and the camera pose.
 Saved as ``.npz`` (ragged meshes concatenated with offsets; no pickles) so scenes can be traced without Blender.
 """
 
@@ -90,22 +91,32 @@ class SceneSnapshot:
         """Raise :class:`DataError` naming the first problem: empty scene, NaNs, degenerate triangles, ids."""
         if not self.objects:
             raise DataError("scene snapshot is empty: it has no objects to trace")
-        names, ids = set(), set()
+        names: set[str] = set()
+        instances: dict[int, SnapshotObject] = {}
         for obj in self.objects:
             obj.validate()
             if obj.name in names:
                 raise DataError(f"object name {obj.name!r} is used twice")
-            if obj.instance_id in ids:
-                raise DataError(f"instance id {obj.instance_id} is used twice")
+            first = instances.setdefault(obj.instance_id, obj)
+            if first.role != obj.role or not np.array_equal(first.velocity, obj.velocity):
+                raise DataError(f"objects {first.name!r} and {obj.name!r} share instance id {obj.instance_id} but not "
+                                "its role and velocity (parts of one instance must move together)")
             names.add(obj.name)
-            ids.add(obj.instance_id)
         return self
 
     def by_id(self, instance_id: int) -> SnapshotObject:
+        """The first (often only) part of an instance."""
         for obj in self.objects:
             if obj.instance_id == instance_id:
                 return obj
         raise KeyError(instance_id)
+
+    def parts(self, instance_id: int) -> list[SnapshotObject]:
+        return [o for o in self.objects if o.instance_id == instance_id]
+
+    def instance_vertices(self, instance_id: int) -> np.ndarray:
+        """All vertices of an instance's parts (world metres)."""
+        return np.concatenate([o.vertices for o in self.parts(instance_id)])
 
     @property
     def n_triangles(self) -> int:

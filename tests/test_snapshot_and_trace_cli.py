@@ -40,7 +40,12 @@ def test_snapshot_file_errors(tmp_path):
 
 def test_shipped_test_scene_is_current():
     shipped = SceneSnapshot.load(ROOT / "scenes" / "radio_test_lot.npz")
-    assert shipped.geometry_hash() == radio_test_lot().geometry_hash()
+    fresh = radio_test_lot()
+    # Same objects and geometry (to rounding: numpy versions differ in the last bit of trig functions).
+    assert [(o.name, o.instance_id, o.material) for o in shipped.objects] == \
+        [(o.name, o.instance_id, o.material) for o in fresh.objects]
+    for a, b in zip(shipped.objects, fresh.objects):
+        assert np.array_equal(a.faces, b.faces) and np.allclose(a.vertices, b.vertices, atol=1e-9)
     assert {o.role for o in shipped.objects} >= {"car", "ground", "pole", "clutter"}
 
 

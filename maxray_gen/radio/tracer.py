@@ -1,7 +1,7 @@
 """SceneSnapshot -> PathSet: the monostatic basestation radar traced with Sionna RT on Mitsuba 3 / Dr.Jit.
 
-The Sionna scene is built in memory (one Mitsuba mesh per snapshot object, so each keeps its identity, material
-and velocity). Re-tracing a snapshot with the same objects (names, materials, vertex and face counts) only
+The Sionna scene is built in memory (one Mitsuba mesh per snapshot object, so each keeps its material and
+velocity; paths report the instance id of the objects they touched). Re-tracing a snapshot with the same objects (names, materials, vertex and face counts) only
 rewrites the vertex buffers and velocities in place. Transmitter and receiver are single isotropic elements: the
 receiver sits at the array centre (the radar model's phase reference and applies the array steering itself), the
 transmitter a few centimetres away (``trace.tx_offset_m``), which keeps dihedral/trihedral corner returns.
@@ -71,6 +71,7 @@ class RadarTracer:
         self._state: list = []
         self._objects: list = []
         self._ids: dict[int, int] = {}
+        self._instance_ids: list[int] = []
 
     # ---- scene management ---------------------------------------------------------------------------
     @property
@@ -105,9 +106,9 @@ class RadarTracer:
         scene.frequency = self.radar.carrier_hz
         cache: dict = {}
         objs = []
-        for obj in snap.objects:
-            mesh = self._mesh(f"obj{obj.instance_id}", obj.vertices, obj.faces)
-            objs.append(rt.SceneObject(mi_mesh=mesh, name=f"obj{obj.instance_id}",
+        for k, obj in enumerate(snap.objects):
+            mesh = self._mesh(f"obj{k}", obj.vertices, obj.faces)
+            objs.append(rt.SceneObject(mi_mesh=mesh, name=f"obj{k}",
                                        radio_material=self._radio_material(obj.material, cache),
                                        velocity=mi.Vector3f(*(float(x) for x in obj.velocity))))
         scene.edit(add=objs)
@@ -117,6 +118,7 @@ class RadarTracer:
         scene.add(rt.Receiver("rx", position=mi.Point3f(0, 0, 1)))
         self._scene, self._objects = scene, objs
         self._ids = {int(o.object_id): snap.objects[i].instance_id for i, o in enumerate(objs)}
+        self._instance_ids = [o.instance_id for o in snap.objects]
         self._layout = _layout(snap)
         self._state = [self._object_state(o) for o in snap.objects]
 
@@ -135,7 +137,7 @@ class RadarTracer:
         for i, (obj, so) in enumerate(zip(snap.objects, self._objects)):
             v32, faces, vel = self._object_state(obj)
             old_v, old_f, old_vel = self._state[i]
-            key = f"obj{obj.instance_id}"
+            key = f"obj{i}"
             moved = not np.array_equal(v32, old_v)
             refaced = faces is not old_f and not np.array_equal(faces, old_f)
             if moved or refaced:
@@ -158,7 +160,7 @@ class RadarTracer:
         """Make the engine scene match ``snap``: ``"built"`` (new layout), ``"updated"`` (objects moved or changed
         velocity, buffers rewritten in place) or ``"unchanged"``."""
         if self._scene is not None and _layout(snap) == self._layout and \
-                [o.instance_id for o in snap.objects] == list(self._ids.values()):
+                [o.instance_id for o in snap.objects] == self._instance_ids:
             return "updated" if self._update(snap) else "unchanged"
         self._build(snap)
         return "built"
