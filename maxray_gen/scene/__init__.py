@@ -1,0 +1,1 @@
+"""Scene descriptions (pure Python, no bpy): configuration, SceneSpec, sampling, and numpy geometry."""

@@ -1,0 +1,53 @@
+"""SceneSpec -> SceneSnapshot: the lot's and the cars' meshes in numpy (what both Blender and the radar see).
+
+Visual-only details (painted lines, lamp heads' lights, weather particles) are added by the Blender layer and
+are not part of the snapshot; everything with radio relevance is.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from maxray_gen.meshes import box, grid_plane, obj, rotate_z
+from maxray_gen.scene.cars import PART_MATERIALS, car_parts
+from maxray_gen.scene.spec import COLUMNS, LAMP_POSTS, ROW_Y, SLOT_DEPTH, SLOT_WIDTH, WALL_Y, SceneSpec
+from maxray_gen.snapshot import SceneSnapshot, SnapshotObject
+
+GROUND_ID, WALL_ID, KERB_ID, FIRST_POST_ID = 1, 2, 3, 10
+
+
+def static_objects(ground_cells: int = 40) -> list[SnapshotObject]:
+    """Ground, kerbs, wall and lamp posts (identical in every sample of the shipped lot)."""
+    objects = [obj("ground", GROUND_ID, "ground", "asphalt", grid_plane(-25, 25, -3, 35, 0.0, ground_cells, ground_cells))]
+    kerbs = [box((0.0, ROW_Y[0] - SLOT_DEPTH / 2 - 0.15, 0.075), (COLUMNS * SLOT_WIDTH + 1.0, 0.3, 0.15)),
+             box((0.0, ROW_Y[1] + SLOT_DEPTH / 2 + 0.15, 0.075), (COLUMNS * SLOT_WIDTH + 1.0, 0.3, 0.15))]
+    objects.append(obj("kerbs", KERB_ID, "clutter", "concrete",
+                       (np.concatenate([k[0] for k in kerbs]), np.concatenate([kerbs[0][1], kerbs[1][1] + 8]))))
+    objects.append(obj("building", WALL_ID, "building", "concrete", box((0.0, WALL_Y + 2.0, 3.5), (44.0, 4.0, 7.0))))
+    for k, (x, y) in enumerate(LAMP_POSTS):
+        pole = box((x, y, 3.0), (0.16, 0.16, 6.0))
+        arm = box((x + (0.6 if x < 0 else -0.6), y, 6.0), (1.3, 0.12, 0.12))
+        mesh = (np.concatenate([pole[0], arm[0]]), np.concatenate([pole[1], arm[1] + 8]))
+        objects.append(obj(f"lamp_post{k}", FIRST_POST_ID + k, "pole", "metal", mesh))
+    return objects
+
+
+def car_objects(spec: SceneSpec) -> list[SnapshotObject]:
+    out = []
+    for car in spec.cars:
+        for part, (v, f) in car_parts(car.body, car.length, car.width, car.height).items():
+            world = rotate_z(v, car.yaw) + [car.x, car.y, 0.0]
+            out.append(SnapshotObject(f"car{car.instance_id}_{part}", car.instance_id, "car", PART_MATERIALS[part],
+                                      world, f, car.velocity))
+    return out
+
+
+def build_snapshot(spec: SceneSpec) -> SceneSnapshot:
+    """The scene's geometry as a validated snapshot (camera = basestation pose)."""
+    return SceneSnapshot(tuple(static_objects() + car_objects(spec)), spec.basestation, spec.basestation).validate()
+
+
+def heading_vector(yaw: float) -> np.ndarray:
+    return np.array([math.cos(yaw), math.sin(yaw), 0.0])

@@ -1,0 +1,197 @@
+"""`SceneSpec`: everything that defines one parking-lot sample, as plain data, and its sampling.
+
+World frame: x east, y north, z up (metres). The basestation stands at the lot's southern edge (x = 0, y = 0) on a
+mast and looks north over the lot; the camera is co-located with it and aligned with the array boresight.
+
+Lot layout (fixed; see docs/scenarios.md): two rows of 10 perpendicular slots (2.5 m x 5 m) facing a 6 m lane,
+row A at y 8-13 m and row B at y 19-24 m, slots spanning x -12.5..12.5 m; kerbs behind both rows, four lamp posts
+at the row ends, a concrete building wall at y = 28 m, asphalt ground.
+
+Every random choice comes from a named stream ``rng_for(seed, index, stream)``: ``layout`` (mast height, which
+slots are occupied), ``cars`` (bodies, colours, jitter, moving cars), ``lighting``, ``weather``. Changing one
+stream's seed or probabilities leaves the others' draws unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from maxray_gen.geometry import Pose
+from maxray_gen.scene.cars import sample_body
+from maxray_gen.scene.config import LIGHTINGS, WEATHERS, CameraConfig, SceneConfig
+from maxray_gen.seeding import rng_for
+
+SLOT_WIDTH, SLOT_DEPTH, COLUMNS = 2.5, 5.0, 10
+ROW_Y = (10.5, 21.5)  # slot centres of rows A and B
+LANE_Y = (13.0, 19.0)
+WALL_Y = 28.0
+LAMP_POSTS = ((-14.0, 10.5), (14.0, 10.5), (-14.0, 21.5), (14.0, 21.5))
+FIRST_CAR_ID = 100
+
+
+@dataclass(frozen=True)
+class CarSpec:
+    instance_id: int
+    body: str
+    length: float
+    width: float
+    height: float
+    colour_name: str
+    colour: tuple[float, float, float]
+    x: float
+    y: float
+    yaw: float  # heading, radians from +x towards +y
+    speed: float = 0.0  # along the heading, m/s (0: parked)
+    slot: int = -1  # 0..19 when parked, -1 when driving
+
+    @property
+    def velocity(self) -> np.ndarray:
+        return np.array([self.speed * math.cos(self.yaw), self.speed * math.sin(self.yaw), 0.0])
+
+    def footprint(self) -> np.ndarray:
+        """Corners (4, 2) of the car's oriented ground rectangle."""
+        c, s = math.cos(self.yaw), math.sin(self.yaw)
+        hl, hw = self.length / 2, self.width / 2
+        local = np.array([[hl, hw], [-hl, hw], [-hl, -hw], [hl, -hw]])
+        return local @ np.array([[c, s], [-s, c]]) + [self.x, self.y]
+
+
+@dataclass(frozen=True)
+class LightingSpec:
+    kind: str
+    sun_elevation_deg: float
+    sun_azimuth_deg: float  # compass-like: 0 = +y (north), 90 = +x (east)
+    sun_strength: float
+    sky_strength: float
+    street_lights: bool
+
+
+@dataclass(frozen=True)
+class WeatherSpec:
+    kind: str
+    intensity: float  # 0..1
+    rain_rate_mm_h: float
+    fog_visibility_m: float  # meteorological visibility (inf when no fog)
+    snow_cover: float  # 0..1 fraction of upward surfaces covered
+    wetness: float  # 0..1
+
+
+@dataclass(frozen=True)
+class SceneSpec:
+    seed: int
+    index: int
+    cars: tuple[CarSpec, ...]
+    lighting: LightingSpec
+    weather: WeatherSpec
+    basestation: Pose
+    camera: CameraConfig
+    stream_seeds: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """Fully resolved parameters (JSON-able)."""
+        d = {"seed": self.seed, "index": self.index, "stream_seeds": dict(self.stream_seeds),
+             "cars": [asdict(c) for c in self.cars], "lighting": asdict(self.lighting),
+             "weather": asdict(self.weather), "camera": self.camera.model_dump(),
+             "basestation": {"position": self.basestation.position.tolist(),
+                             "rotation": self.basestation.rotation.tolist()}}
+        d["weather"]["fog_visibility_m"] = None if math.isinf(self.weather.fog_visibility_m) else \
+            self.weather.fog_visibility_m
+        return d
+
+
+def slot_centre(slot: int) -> tuple[float, float]:
+    row, col = divmod(slot, COLUMNS)
+    return -12.5 + SLOT_WIDTH * (col + 0.5), ROW_Y[row]
+
+
+def obb_overlap(a: np.ndarray, b: np.ndarray, margin: float = 0.0) -> bool:
+    """Separating-axis test of two convex quadrilaterals (4, 2); ``margin`` grows the gap required."""
+    for poly in (a, b):
+        for i in range(4):
+            edge = poly[(i + 1) % 4] - poly[i]
+            axis = np.array([-edge[1], edge[0]]) / np.linalg.norm(edge)
+            pa, pb = a @ axis, b @ axis
+            if pa.max() + margin < pb.min() or pb.max() + margin < pa.min():
+                return False
+    return True
+
+
+def _choose(rng: np.random.Generator, table: dict[str, float], order: tuple[str, ...]) -> str:
+    names = [n for n in order if table.get(n, 0) > 0]
+    p = np.array([table[n] for n in names])
+    return names[int(rng.choice(len(names), p=p / p.sum()))]
+
+
+def sample_lighting(rng: np.random.Generator, cfg: SceneConfig) -> LightingSpec:
+    kind = _choose(rng, cfg.lighting, LIGHTINGS)
+    az = float(rng.uniform(0, 360))
+    if kind == "day":
+        return LightingSpec(kind, float(rng.uniform(25, 65)), az, float(rng.uniform(3.0, 5.0)), 1.0, False)
+    if kind == "dusk":
+        return LightingSpec(kind, float(rng.uniform(1, 7)), az, float(rng.uniform(1.0, 2.5)), 0.6, True)
+    return LightingSpec(kind, -20.0, az, 0.0, float(rng.uniform(0.01, 0.03)), True)
+
+
+def sample_weather(rng: np.random.Generator, cfg: SceneConfig) -> WeatherSpec:
+    kind = _choose(rng, cfg.weather, WEATHERS)
+    x = float(rng.uniform(0.3, 1.0))
+    inf = float("inf")
+    if kind == "rain":
+        rate = float(2.0 + 48.0 * x**2)  # 2-50 mm/h
+        return WeatherSpec(kind, x, rate, max(3000.0 / (1 + rate / 5), 300.0), 0.0, float(min(1.0, 0.4 + x)))
+    if kind == "fog":
+        return WeatherSpec(kind, x, 0.0, float(250.0 * (1.0 - x) + 40.0), 0.0, 0.3 * x)
+    if kind == "snow":
+        return WeatherSpec(kind, x, 0.0, float(2000.0 * (1.0 - x) + 150.0), float(0.3 + 0.7 * x), 0.2)
+    return WeatherSpec("clear", 0.0, 0.0, inf, 0.0, 0.0)
+
+
+def sample_cars(rng_layout: np.random.Generator, rng_cars: np.random.Generator, cfg: SceneConfig) -> tuple[CarSpec, ...]:
+    n = int(rng_layout.integers(cfg.min_cars, cfg.max_cars + 1))
+    slots = np.sort(rng_layout.choice(2 * COLUMNS, size=n, replace=False))
+    cars: list[CarSpec] = []
+    for k, slot in enumerate(slots):
+        body, length, width, height, cname, rgb = sample_body(rng_cars)
+        x, y = slot_centre(int(slot))
+        jitter = rng_cars.normal(0.0, cfg.slot_jitter_m / 2, 2).clip(-cfg.slot_jitter_m, cfg.slot_jitter_m)
+        nose_to_lane = rng_cars.random() < 0.7
+        toward_lane = math.pi / 2 if y < LANE_Y[0] else -math.pi / 2
+        yaw = toward_lane + (0.0 if nose_to_lane else math.pi) + math.radians(rng_cars.normal(0, cfg.yaw_noise_deg))
+        cars.append(CarSpec(FIRST_CAR_ID + k, body, length, width, height, cname, rgb,
+                            x + float(jitter[0]), y + float(jitter[1]), float(yaw), 0.0, int(slot)))
+    n_moving = min(int(rng_cars.integers(0, cfg.max_moving_cars + 1)), cfg.max_cars - len(cars))  # at most 20 in all
+    for m in range(n_moving):
+        body, length, width, height, cname, rgb = sample_body(rng_cars)
+        direction = 1 if rng_cars.random() < 0.5 else -1
+        lane_y = (LANE_Y[0] + LANE_Y[1]) / 2 + (-1.4 if direction > 0 else 1.4)
+        speed = float(rng_cars.uniform(*cfg.moving_speed_mps))
+        for _ in range(30):  # rejection sampling against every car placed so far
+            x = float(rng_cars.uniform(-11.0, 11.0))
+            cand = CarSpec(FIRST_CAR_ID + len(cars), body, length, width, height, cname, rgb, x, lane_y,
+                           0.0 if direction > 0 else math.pi, speed, -1)
+            if not any(obb_overlap(cand.footprint(), c.footprint(), 0.5) for c in cars):
+                cars.append(cand)
+                break
+    return tuple(cars)
+
+
+def basestation_pose(height: float, look_at_distance: float) -> Pose:
+    """Mast at the lot's southern edge, boresight north and down to the ground ``look_at_distance`` ahead."""
+    return Pose.look_at([0.0, 0.0, height], [0.0, look_at_distance, 0.0])
+
+
+def sample_scene(cfg: SceneConfig, camera: CameraConfig, seed: int, index: int = 0,
+                 stream_seeds: dict[str, int] | None = None) -> SceneSpec:
+    """Sample one scene. ``stream_seeds`` overrides the seed of individual streams (e.g. {"weather": 7})."""
+    over = dict(stream_seeds or {})
+    unknown = sorted(set(over) - {"layout", "cars", "lighting", "weather"})
+    if unknown:
+        raise ValueError(f"unknown random streams {unknown}")
+    rng = {name: rng_for(over.get(name, seed), index, name) for name in ("layout", "cars", "lighting", "weather")}
+    height = float(rng["layout"].uniform(*cfg.basestation_height_m))
+    cars = sample_cars(rng["layout"], rng["cars"], cfg)
+    return SceneSpec(seed, index, cars, sample_lighting(rng["lighting"], cfg), sample_weather(rng["weather"], cfg),
+                     basestation_pose(height, cfg.look_at_distance_m), camera, over)

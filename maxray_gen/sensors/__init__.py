@@ -1,0 +1,1 @@
+"""Sensors in numpy + Mitsuba ray casting: camera geometry, depth and instance passes, boxes, lidar, groundtruth."""
