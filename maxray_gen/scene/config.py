@@ -56,10 +56,10 @@ class CameraConfig(StrictModel):
 class RenderConfig(StrictModel):
     """Cycles settings. GPU (OptiX, then CUDA) is used when present unless ``device: cpu``."""
 
-    samples: int = Field(16, ge=1, le=4096)
+    samples: int = Field(8, ge=1, le=4096, description="Cycles samples per pixel (denoised)")
     denoise: bool = True
     device: Literal["auto", "cpu", "gpu"] = "auto"
-    max_bounces: int = Field(4, ge=0, le=32)
+    max_bounces: int = Field(3, ge=0, le=32)
     threads: int = Field(0, ge=0, le=1024, description="CPU threads (0: all)")
 
 

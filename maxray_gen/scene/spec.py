@@ -129,9 +129,9 @@ def sample_lighting(rng: np.random.Generator, cfg: SceneConfig) -> LightingSpec:
     kind = _choose(rng, cfg.lighting, LIGHTINGS)
     az = float(rng.uniform(0, 360))
     if kind == "day":
-        return LightingSpec(kind, float(rng.uniform(25, 65)), az, float(rng.uniform(3.0, 5.0)), 1.0, False)
+        return LightingSpec(kind, float(rng.uniform(25, 65)), az, float(rng.uniform(2.0, 3.0)), 1.0, False)
     if kind == "dusk":
-        return LightingSpec(kind, float(rng.uniform(1, 7)), az, float(rng.uniform(1.0, 2.5)), 0.6, True)
+        return LightingSpec(kind, float(rng.uniform(1, 7)), az, float(rng.uniform(0.8, 1.6)), 0.8, True)
     return LightingSpec(kind, -20.0, az, 0.0, float(rng.uniform(0.01, 0.03)), True)
 
 

@@ -1,0 +1,302 @@
+"""Realise a SceneSpec and its SceneSnapshot in Blender, and render the RGB image with Cycles.
+
+Geometry comes from the snapshot (so the camera, the lidar and the radar see the same triangles); the Blender layer
+adds what only the camera sees: materials, road markings, sky and lights, rain and snow particles, wet and snowy
+surfaces. A built scene is reused: a new sample with the same objects only rewrites vertex positions, materials,
+lights and weather.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import bpy
+import numpy as np
+
+from maxray_gen.blender import session
+from maxray_gen.blender.materials import material
+from maxray_gen.scene.config import CameraConfig, RenderConfig
+from maxray_gen.scene.spec import COLUMNS, LAMP_POSTS, ROW_Y, SLOT_DEPTH, SLOT_WIDTH, SceneSpec
+from maxray_gen.snapshot import SceneSnapshot
+
+CAMERA_FROM_SENSOR = np.diag([1.0, -1.0, -1.0])  # Blender cameras look down -z with +y up
+
+
+def _matrix(rotation: np.ndarray, position: np.ndarray):
+    from mathutils import Matrix
+
+    m = np.eye(4)
+    m[:3, :3] = rotation
+    m[:3, 3] = position
+    return Matrix(m.tolist())
+
+
+def _mesh_object(name: str, vertices: np.ndarray, faces: np.ndarray) -> bpy.types.Object:
+    mesh = bpy.data.meshes.new(name)
+    mesh.vertices.add(len(vertices))
+    mesh.vertices.foreach_set("co", np.ascontiguousarray(vertices, np.float32).ravel())
+    mesh.loops.add(faces.size)
+    mesh.loops.foreach_set("vertex_index", np.ascontiguousarray(faces, np.int32).ravel())
+    mesh.polygons.add(len(faces))
+    mesh.polygons.foreach_set("loop_start", np.arange(0, faces.size, 3, dtype=np.int32))
+    mesh.update()
+    mesh.validate()
+    ob = bpy.data.objects.new(name, mesh)
+    bpy.context.scene.collection.objects.link(ob)
+    return ob
+
+
+class BlenderScene:
+    """One Blender session holding the current sample's scene."""
+
+    def __init__(self, camera: CameraConfig, render: RenderConfig):
+        session.reset()
+        self.camera_cfg, self.render_cfg = camera, render
+        scene = bpy.context.scene
+        scene.render.engine = "CYCLES"
+        self.device = session.cycles_device(render.device)
+        scene.cycles.samples = render.samples
+        scene.cycles.use_adaptive_sampling = True
+        scene.cycles.use_denoising = render.denoise
+        scene.cycles.max_bounces = render.max_bounces
+        scene.cycles.transparent_max_bounces = 4
+        if render.threads:
+            scene.render.threads_mode = "FIXED"
+            scene.render.threads = render.threads
+        scene.render.resolution_x, scene.render.resolution_y = camera.width, camera.height
+        scene.render.resolution_percentage = 100
+        scene.render.image_settings.file_format = "PNG"
+        scene.render.image_settings.color_mode = "RGB"
+        scene.view_settings.view_transform = "AgX"
+        scene.view_settings.exposure = -1.0
+        scene.render.use_persistent_data = True  # keep BVH/shaders between renders of one session
+        cam = bpy.data.cameras.new("camera")
+        cam.sensor_fit = "HORIZONTAL"
+        cam.angle = math.radians(camera.horizontal_fov_deg)
+        cam.clip_start, cam.clip_end = 0.05, 2000.0
+        self.camera = bpy.data.objects.new("camera", cam)
+        scene.collection.objects.link(self.camera)
+        scene.camera = self.camera
+        world = bpy.data.worlds.new("world")
+        scene.world = world
+        self._objects: dict[str, bpy.types.Object] = {}
+        self._extras: list[bpy.types.ID] = []
+        self._markings()
+
+    # ---- geometry -------------------------------------------------------------------------------------
+    def _markings(self) -> None:
+        """White slot lines (visual only, a few mm above the asphalt)."""
+        verts, faces = [], []
+        for row_y in ROW_Y:
+            for k in range(COLUMNS + 1):
+                x = -12.5 + k * SLOT_WIDTH
+                b = len(verts)
+                y0, y1 = row_y - SLOT_DEPTH / 2, row_y + SLOT_DEPTH / 2
+                verts += [(x - 0.06, y0, 0.004), (x + 0.06, y0, 0.004), (x + 0.06, y1, 0.004), (x - 0.06, y1, 0.004)]
+                faces += [(b, b + 1, b + 2), (b, b + 2, b + 3)]
+        ob = _mesh_object("markings", np.array(verts), np.array(faces))
+        ob.data.materials.append(material("paint_line", colour=(0.8, 0.8, 0.75), roughness=0.6))
+        self.markings = ob
+        # Surroundings beyond the lot (visual only, just below the lot's ground): the horizon is not an edge.
+        from maxray_gen.meshes import grid_plane
+
+        outer = _mesh_object("surroundings", *grid_plane(-400, 400, -400, 400, -0.02))
+        outer.data.materials.append(material("grass", colour=(0.05, 0.08, 0.03), roughness=0.9))
+        self.surroundings = outer
+
+    def _sync_objects(self, spec: SceneSpec, snap: SceneSnapshot) -> None:
+        colours = {c.instance_id: c.colour for c in spec.cars}
+        w = spec.weather
+        seen = set()
+        for o in snap.objects:
+            seen.add(o.name)
+            ob = self._objects.get(o.name)
+            if ob is not None and len(ob.data.vertices) == len(o.vertices) and len(ob.data.polygons) == len(o.faces):
+                ob.data.vertices.foreach_set("co", np.ascontiguousarray(o.vertices, np.float32).ravel())
+                ob.data.update()
+            else:
+                if ob is not None:
+                    bpy.data.meshes.remove(ob.data)
+                ob = self._objects[o.name] = _mesh_object(o.name, o.vertices, o.faces)
+            ob["maxray_role"], ob["maxray_material"] = o.role, o.material
+            ob["maxray_instance_id"], ob["maxray_velocity"] = o.instance_id, list(map(float, o.velocity))
+            ob.pass_index = o.instance_id
+            outdoor = o.material in ("asphalt", "concrete", "car_paint", "metal")
+            wet = w.wetness if outdoor else 0.0
+            snow = w.snow_cover if o.material in ("asphalt", "concrete", "car_paint", "car_glass") else 0.0
+            if o.material == "car_paint":
+                mat = material("car_paint", colour=colours.get(o.instance_id, (0.5, 0.5, 0.5)), metallic=0.55,
+                               roughness=0.3, wetness=wet, snow=snow)
+            else:
+                mat = material(o.material, wetness=wet, snow=snow)
+            ob.data.materials.clear()
+            ob.data.materials.append(mat)
+            for p in ob.data.polygons:
+                p.use_smooth = o.role == "car" and o.material != "rubber"
+        for name in list(self._objects):
+            if name not in seen:
+                bpy.data.meshes.remove(self._objects.pop(name).data)
+
+    # ---- light and weather ----------------------------------------------------------------------------
+    def _clear_extras(self) -> None:
+        for idb in self._extras:
+            try:
+                if isinstance(idb, bpy.types.Object):
+                    bpy.data.objects.remove(idb)
+                elif isinstance(idb, bpy.types.Light):
+                    bpy.data.lights.remove(idb)
+                elif isinstance(idb, bpy.types.Mesh):
+                    bpy.data.meshes.remove(idb)
+                elif isinstance(idb, bpy.types.ParticleSettings):
+                    bpy.data.particles.remove(idb)
+            except ReferenceError:
+                pass
+        self._extras.clear()
+
+    def _light(self, name: str, kind: str, energy: float, colour, location, rotation=None) -> bpy.types.Object:
+        data = bpy.data.lights.new(name, kind)
+        data.energy = energy
+        data.color = colour
+        ob = bpy.data.objects.new(name, data)
+        ob.location = location
+        if rotation is not None:
+            ob.rotation_euler = rotation
+        bpy.context.scene.collection.objects.link(ob)
+        self._extras += [ob, data]
+        return ob
+
+    def _lighting(self, spec: SceneSpec) -> None:
+        li = spec.lighting
+        world = bpy.context.scene.world
+        try:
+            world.use_nodes = True
+        except AttributeError:
+            pass
+        nt = world.node_tree
+        nt.nodes.clear()
+        out = nt.nodes.new("ShaderNodeOutputWorld")
+        bg = nt.nodes.new("ShaderNodeBackground")
+        sky = nt.nodes.new("ShaderNodeTexSky")
+        sky.sky_type = "MULTIPLE_SCATTERING"
+        sky.sun_elevation = math.radians(max(li.sun_elevation_deg, -10.0))
+        sky.sun_rotation = math.radians(90.0 - li.sun_azimuth_deg)
+        nt.links.new(sky.outputs["Color"], bg.inputs["Color"])
+        nt.links.new(bg.outputs["Background"], out.inputs["Surface"])
+        bg.inputs["Strength"].default_value = li.sky_strength * (0.25 if li.kind != "night" else 1.0)
+        if li.kind == "night":  # a faint moonlit blue instead of the (dark) physical sky
+            nt.links.remove(bg.inputs["Color"].links[0])
+            bg.inputs["Color"].default_value = (0.02, 0.03, 0.06, 1.0)
+        if li.sun_strength > 0:
+            el, az = math.radians(li.sun_elevation_deg), math.radians(li.sun_azimuth_deg)
+            direction = np.array([math.sin(az) * math.cos(el), math.cos(az) * math.cos(el), math.sin(el)])
+            sun = self._light("sun", "SUN", li.sun_strength, (1.0, 0.93, 0.85) if li.kind == "day" else (1.0, 0.6, 0.35),
+                              (0, 0, 50))
+            sun.rotation_euler = _rotation_to(direction)
+            sun.data.angle = math.radians(0.6)
+        if li.street_lights:
+            for x, y in LAMP_POSTS:
+                hx = x + (1.1 if x < 0 else -1.1)
+                self._light("street_light", "SPOT", 2500.0, (1.0, 0.78, 0.5), (hx, y, 5.85), (0.0, 0.0, 0.0)).data.spot_size = math.radians(120)
+
+    def _weather(self, spec: SceneSpec, rng: np.random.Generator) -> None:
+        w = spec.weather
+        if w.kind not in ("rain", "snow"):
+            return
+        # Particle emitter: a box volume in front of the camera; particles are static at the sampled frame.
+        cam = spec.basestation
+        centre = cam.sensor_to_world(np.array([0.0, 0.0, 9.0]))
+        emitter = _mesh_object("weather_emitter", *_box(centre, (22.0, 16.0, 10.0)))
+        emitter.hide_render = False
+        emitter.show_instancer_for_render = False
+        emitter.show_instancer_for_viewport = False
+        self._extras += [emitter, emitter.data]
+        if w.kind == "rain":
+            drop_v, drop_f = _cylinder(0.0025, 0.2 + 0.2 * w.intensity)  # motion-blurred streak of a drop
+            drop_v = drop_v[:, [2, 1, 0]]  # along local x: GLOB_Z rotation aligns the instance's x with world z
+            mat = material("raindrop", colour=(0.6, 0.63, 0.68), roughness=0.15)
+            count = int(3000 + 9000 * w.intensity)
+        else:
+            drop_v, drop_f = _icosahedron(0.025)
+            mat = material("snowflake", colour=(0.95, 0.95, 0.97), roughness=0.9)
+            count = int(2000 + 8000 * w.intensity)
+        drop = _mesh_object("weather_particle", drop_v, drop_f)
+        drop.data.materials.append(mat)
+        drop.location = (0, 0, -500)
+        drop.hide_render = True
+        self._extras += [drop, drop.data]
+        mod = emitter.modifiers.new("weather", "PARTICLE_SYSTEM")
+        psys = mod.particle_system
+        st = psys.settings
+        self._extras.append(st)
+        st.count = count
+        st.frame_start = st.frame_end = 1
+        st.lifetime = 10000
+        st.emit_from = "VOLUME"
+        st.distribution = "RAND"
+        st.physics_type = "NO"
+        st.render_type = "OBJECT"
+        st.instance_object = drop
+        st.particle_size = 1.0
+        st.size_random = 0.4
+        st.use_rotations = True  # keep the instance's own axes: streaks stay vertical
+        st.rotation_mode = "GLOB_Z"
+        st.phase_factor_random = 2.0 if w.kind == "snow" else 0.0
+        psys.seed = int(rng.integers(0, 2**31 - 1))
+        drop.hide_render = False
+
+    # ---- public -----------------------------------------------------------------------------------------
+    def realise(self, spec: SceneSpec, snap: SceneSnapshot, rng: np.random.Generator) -> None:
+        """Make the Blender scene show ``spec`` with ``snap``'s geometry."""
+        self._clear_extras()
+        self._sync_objects(spec, snap)
+        self.camera.matrix_world = _matrix(spec.basestation.rotation @ CAMERA_FROM_SENSOR, spec.basestation.position)
+        self._lighting(spec)
+        self._weather(spec, rng)
+        bpy.context.scene.cycles.seed = int(rng.integers(0, 2**31 - 1))
+        bpy.context.view_layer.update()
+
+    def render_rgb(self, path: str | Path) -> np.ndarray:
+        """Render with Cycles to ``path`` (PNG) and return it as (H, W, 3) uint8."""
+        import matplotlib.image
+
+        path = Path(path)
+        bpy.context.scene.render.filepath = str(path)
+        bpy.ops.render.render(write_still=True)
+        img = matplotlib.image.imread(path)
+        return (np.clip(img[..., :3], 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def _rotation_to(direction: np.ndarray):
+    """Euler angles that point a Blender light's -z axis along -direction (light travelling from ``direction``)."""
+    from mathutils import Vector
+
+    return Vector(direction.tolist()).to_track_quat("Z", "Y").to_euler()
+
+
+def _box(centre, size):
+    from maxray_gen.meshes import box
+
+    return box(centre, size)
+
+
+def _cylinder(radius: float, length: float, n: int = 6):
+    ang = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    ring = np.stack([radius * np.cos(ang), radius * np.sin(ang), np.zeros(n)], 1)
+    v = np.concatenate([ring, ring + [0, 0, length]])
+    f = []
+    for j in range(n):
+        a, b = j, (j + 1) % n
+        f += [[a, b, b + n], [a, b + n, a + n]]
+    return v, np.array(f)
+
+
+def _icosahedron(radius: float):
+    t = (1 + 5**0.5) / 2
+    v = np.array([[-1, t, 0], [1, t, 0], [-1, -t, 0], [1, -t, 0], [0, -1, t], [0, 1, t], [0, -1, -t], [0, 1, -t],
+                  [t, 0, -1], [t, 0, 1], [-t, 0, -1], [-t, 0, 1]], dtype=float)
+    v *= radius / np.linalg.norm(v[0])
+    f = np.array([[0, 11, 5], [0, 5, 1], [0, 1, 7], [0, 7, 10], [0, 10, 11], [1, 5, 9], [5, 11, 4], [11, 10, 2],
+                  [10, 7, 6], [7, 1, 8], [3, 9, 4], [3, 4, 2], [3, 2, 6], [3, 6, 8], [3, 8, 9], [4, 9, 5], [2, 4, 11],
+                  [6, 2, 10], [8, 6, 7], [9, 8, 1]])
+    return v, f

@@ -1,0 +1,69 @@
+"""Visual (Cycles) materials for the radio material names, with weather variants (wet, snow-covered)."""
+
+from __future__ import annotations
+
+import bpy
+
+VISUAL = {  # radio material -> base colour, metallic, roughness
+    "asphalt": ((0.045, 0.045, 0.048), 0.0, 0.85),
+    "concrete": ((0.42, 0.41, 0.39), 0.0, 0.8),
+    "metal": ((0.55, 0.56, 0.58), 1.0, 0.35),
+    "rubber": ((0.015, 0.015, 0.015), 0.0, 0.75),
+    "car_glass": ((0.01, 0.012, 0.015), 0.0, 0.05),
+    "glass": ((0.02, 0.025, 0.03), 0.0, 0.05),
+    "wood": ((0.30, 0.20, 0.11), 0.0, 0.7),
+    "brick": ((0.35, 0.13, 0.08), 0.0, 0.85),
+}
+
+
+def _principled(mat: bpy.types.Material):
+    return mat.node_tree.nodes.get("Principled BSDF")
+
+
+def material(name: str, colour=None, metallic=None, roughness=None, wetness: float = 0.0,
+             snow: float = 0.0, emission=None) -> bpy.types.Material:
+    """A cached Principled material; wet surfaces get darker and glossier, snow whitens upward-facing areas."""
+    key = f"mx_{name}_{colour}_{wetness:.2f}_{snow:.2f}_{emission}"
+    mat = bpy.data.materials.get(key)
+    if mat is not None:
+        return mat
+    base, met, rough = VISUAL.get(name, ((0.5, 0.5, 0.5), 0.0, 0.6))
+    colour = base if colour is None else colour
+    met = met if metallic is None else metallic
+    rough = rough if roughness is None else roughness
+    mat = bpy.data.materials.new(key)
+    try:
+        mat.use_nodes = True
+    except AttributeError:
+        pass
+    bsdf = _principled(mat)
+    dark = 1.0 - 0.45 * wetness
+    bsdf.inputs["Base Color"].default_value = (colour[0] * dark, colour[1] * dark, colour[2] * dark, 1.0)
+    bsdf.inputs["Metallic"].default_value = met
+    bsdf.inputs["Roughness"].default_value = max(0.03, rough * (1.0 - 0.8 * wetness))
+    if name == "car_paint":
+        bsdf.inputs["Coat Weight"].default_value = 0.6
+    if emission is not None:
+        bsdf.inputs["Emission Color"].default_value = (*emission, 1.0)
+        bsdf.inputs["Emission Strength"].default_value = 8.0
+    if snow > 0:
+        # Mix towards white where the geometric normal points up (snow settles on upward surfaces).
+        nt = mat.node_tree
+        geo = nt.nodes.new("ShaderNodeNewGeometry")
+        sep = nt.nodes.new("ShaderNodeSeparateXYZ")
+        ramp = nt.nodes.new("ShaderNodeMapRange")
+        ramp.inputs["From Min"].default_value = 0.55
+        ramp.inputs["From Max"].default_value = 0.8
+        ramp.inputs["To Max"].default_value = snow
+        snowy = nt.nodes.new("ShaderNodeBsdfPrincipled")
+        snowy.inputs["Base Color"].default_value = (0.9, 0.92, 0.95, 1.0)
+        snowy.inputs["Roughness"].default_value = 0.9
+        mix = nt.nodes.new("ShaderNodeMixShader")
+        out = nt.nodes.get("Material Output")
+        nt.links.new(geo.outputs["Normal"], sep.inputs["Vector"])
+        nt.links.new(sep.outputs["Z"], ramp.inputs["Value"])
+        nt.links.new(ramp.outputs["Result"], mix.inputs["Fac"])
+        nt.links.new(bsdf.outputs["BSDF"], mix.inputs[1])
+        nt.links.new(snowy.outputs["BSDF"], mix.inputs[2])
+        nt.links.new(mix.outputs["Shader"], out.inputs["Surface"])
+    return mat
