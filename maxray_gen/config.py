@@ -12,6 +12,7 @@ from pydantic import Field
 
 from maxray_gen.radar.config import RadarConfig
 from maxray_gen.radio.config import TraceConfig
+from maxray_gen.scene.config import CameraConfig, LidarConfig, RenderConfig, SceneConfig
 from maxray_gen.schema import StrictModel, load
 
 
@@ -20,6 +21,10 @@ class Config(StrictModel):
 
     radar: RadarConfig = Field(default_factory=RadarConfig)
     trace: TraceConfig = Field(default_factory=TraceConfig)
+    scene: SceneConfig = Field(default_factory=SceneConfig)
+    camera: CameraConfig = Field(default_factory=CameraConfig)
+    render: RenderConfig = Field(default_factory=RenderConfig)
+    lidar: LidarConfig = Field(default_factory=LidarConfig)
 
 
 def load_config(path: str | Path | None) -> Config:

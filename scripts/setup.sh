@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-extras="radio"
-[ "${1:-}" = "--dev" ] && extras="radio,dev"
+extras="radio,blender"
+[ "${1:-}" = "--dev" ] && extras="radio,blender,dev"
 
 # Dr.Jit's CPU backend needs LLVM >= 17 (Debian 12's default 14/15 abort); maxray finds it by itself.
 if ! ls /usr/lib/*/libLLVM.so.19* /usr/lib/*/libLLVM-19.so* >/dev/null 2>&1; then

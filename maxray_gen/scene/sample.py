@@ -1,0 +1,89 @@
+"""One visual sample: SceneSpec -> snapshot -> Blender RGB -> depth/instance passes -> fog -> boxes, lidar, truth.
+
+The Blender layer is imported lazily, so everything else in this module works without bpy.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from maxray_gen.config import Config
+from maxray_gen.scene.lot import build_snapshot
+from maxray_gen.scene.spec import SceneSpec, sample_scene
+from maxray_gen.seeding import rng_for
+from maxray_gen.sensors.boxes import InstanceBox, instance_boxes
+from maxray_gen.sensors.camera import CameraPasses, Intrinsics, render_passes
+from maxray_gen.sensors.groundtruth import InstanceTruth, instance_truth
+from maxray_gen.sensors.lidar import LidarScan, scan
+from maxray_gen.sensors.raycast import RayCaster
+from maxray_gen.sensors.weather_effects import apply_fog
+from maxray_gen.snapshot import SceneSnapshot
+
+
+@dataclass
+class VisualSample:
+    spec: SceneSpec | None
+    snapshot: SceneSnapshot
+    rgb: np.ndarray | None
+    passes: CameraPasses
+    boxes: list[InstanceBox]
+    lidar: LidarScan | None
+    truth: list[InstanceTruth]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class SceneRenderer:
+    """Keeps one Blender session (and ray caster) alive across samples."""
+
+    def __init__(self, cfg: Config):
+        self.cfg = cfg
+        self._blender = None
+
+    @property
+    def blender(self):
+        if self._blender is None:
+            from maxray_gen.blender.build import BlenderScene
+
+            self._blender = BlenderScene(self.cfg.camera, self.cfg.render)
+        return self._blender
+
+    def sample(self, seed: int, index: int = 0, rgb_path: str | Path | None = None, rgb: bool = True,
+               stream_seeds: dict[str, int] | None = None) -> VisualSample:
+        t: dict[str, float] = {}
+        t0 = time.perf_counter()
+        spec = sample_scene(self.cfg.scene, self.cfg.camera, seed, index, stream_seeds)
+        snap = build_snapshot(spec)
+        t["layout"] = time.perf_counter() - t0
+        image = None
+        if rgb:
+            t0 = time.perf_counter()
+            self.blender.realise(spec, snap, rng_for(seed, index, "render"))
+            t["realise"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            path = Path(rgb_path) if rgb_path else Path(f"/tmp/maxray_rgb_{seed}_{index}.png")
+            image = self.blender.render_rgb(path)
+            t["render"] = time.perf_counter() - t0
+        return self.sensors(snap, spec, image, seed, index, t)
+
+    def sensors(self, snap: SceneSnapshot, spec: SceneSpec | None, image, seed: int, index: int,
+                t: dict[str, float] | None = None) -> VisualSample:
+        t = {} if t is None else t
+        t0 = time.perf_counter()
+        intr = Intrinsics.from_config(self.cfg.camera)
+        caster = RayCaster(snap)
+        passes = render_passes(snap, intr, caster)
+        if image is not None and spec is not None:
+            image = apply_fog(image, passes.depth, intr, spec.weather, spec.lighting)
+        boxes = instance_boxes(snap, passes, intr, caster=caster)
+        t["passes_boxes"] = time.perf_counter() - t0
+        lidar = None
+        if self.cfg.lidar.enabled:
+            t0 = time.perf_counter()
+            lidar = scan(snap, self.cfg.lidar, rng_for(seed, index, "lidar"), spec.weather if spec else None, caster)
+            t["lidar"] = time.perf_counter() - t0
+        truth = instance_truth(snap, self.cfg.radar)
+        return VisualSample(spec, snap, image, passes, boxes, lidar, truth, t)

@@ -1,0 +1,67 @@
+"""Pictures of visual samples: RGB with boxes, depth, instance ids, lidar bird's-eye view."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+
+from maxray_gen.snapshot import ROLES  # noqa: E402
+from maxray_gen.viz.radar_plots import _save  # noqa: E402
+
+
+def draw_boxes(ax, boxes, amodal: bool = True) -> None:
+    for b in boxes:
+        if b.visible is not None:
+            x0, y0, x1, y1 = b.visible
+            ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec="lime", lw=1.2))
+            ax.text(x0, y0 - 2, f"{b.instance_id} {b.visible_fraction:.0%}", color="lime", fontsize=6)
+        if amodal and b.amodal is not None and b.visible_fraction < 0.98:
+            x0, y0, x1, y1 = b.amodal
+            ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec="orange", lw=0.8, ls="--"))
+
+
+def plot_visual_sample(sample, path: str | Path, title: str = "") -> Path:
+    fig, axes = plt.subplots(2, 2, figsize=(12, 9))
+    ax = axes[0, 0]
+    if sample.rgb is not None:
+        ax.imshow(sample.rgb)
+    else:
+        ax.imshow(np.zeros((*sample.passes.depth.shape, 3)))
+    draw_boxes(ax, sample.boxes)
+    ax.set_title("RGB, visible (green) and amodal (orange) boxes")
+    ax.axis("off")
+    d = sample.passes.depth
+    ax = axes[0, 1]
+    im = ax.imshow(np.where(np.isfinite(d), d, np.nan), cmap="magma_r")
+    fig.colorbar(im, ax=ax, label="depth [m]")
+    ax.set_title("depth along the optical axis")
+    ax.axis("off")
+    ax = axes[1, 0]
+    inst = sample.passes.instance
+    ax.imshow(np.where(inst > 0, inst % 20, np.nan), cmap="tab20", interpolation="nearest")
+    ax.set_title("instance ids")
+    ax.axis("off")
+    ax = axes[1, 1]
+    if sample.lidar is not None and len(sample.lidar.points):
+        pts, types = sample.lidar.points, sample.lidar.object_type
+        for code in np.unique(types):
+            m = types == code
+            label = ROLES[code] if code >= 0 else "weather"
+            ax.scatter(pts[m, 0], pts[m, 1], s=1.5, label=label)
+        ax.legend(markerscale=6, fontsize=7, loc="upper right")
+    bs = sample.snapshot.basestation.position
+    ax.plot(bs[0], bs[1], "k^", ms=8)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x east [m]")
+    ax.set_ylabel("y north [m]")
+    ax.set_title("lidar, bird's-eye view, by object type")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)
