@@ -223,11 +223,21 @@ def scene_preview(config_path: Path | None, seed: int, blend: Path | None, png: 
     if blend is None:
         sample = renderer.sample(seed, 0, rgb_path=png.with_name(png.stem + "_rgb.png"))
     else:
+        import dataclasses
+
         from maxray_gen.blender import scenario
+        from maxray_gen.blender.build import BlenderScene
+        from maxray_gen.scene.spec import sample_scene
+        from maxray_gen.seeding import rng_for
 
         scenario.load_blend(blend)
         snap = scenario.export_snapshot(str(blend))
-        sample = renderer.sensors(snap, None, None, seed, 0)
+        # The lighting and weather randomisers apply to user scenarios too; their geometry stays as authored.
+        spec = dataclasses.replace(sample_scene(cfg.scene, cfg.camera, seed), cars=(), basestation=snap.camera)
+        bl = BlenderScene(cfg.camera, cfg.render, attach=True)
+        bl.apply_conditions(spec, rng_for(seed, 0, "render"))
+        image = bl.render_rgb(png.with_name(png.stem + "_rgb.png"))
+        sample = renderer.sensors(snap, spec, image, seed, 0)
     plot_visual_sample(sample, png, _scene_title(sample))
     timing = ", ".join(f"{k} {v:.2f} s" for k, v in sample.timings.items())
     click.echo(f"wrote {png} ({timing})")
@@ -259,6 +269,27 @@ def scene_gallery(config_path: Path | None, seed: int, out_dir: Path) -> None:
 
         matplotlib.image.imsave(out_dir / f"{name}.png", sample.rgb)
         click.echo(f"{name}: {out_dir / f'{name}.png'} ({sample.timings.get('render', 0):.1f} s render)")
+
+
+@scene.command("save-blend")
+@config_option
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output .blend file.")
+def scene_save_blend(config_path: Path | None, seed: int, out: Path) -> None:
+    """Build a randomised lot and save it as a tagged .blend scenario to edit in Blender."""
+    from maxray_gen.blender.build import BlenderScene
+    from maxray_gen.config import load_config
+    from maxray_gen.scene.lot import build_snapshot
+    from maxray_gen.scene.spec import sample_scene
+    from maxray_gen.seeding import rng_for
+
+    cfg = load_config(config_path)
+    spec = sample_scene(cfg.scene, cfg.camera, seed)
+    bl = BlenderScene(cfg.camera, cfg.render)
+    bl.realise(spec, build_snapshot(spec), rng_for(seed, 0, "render"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    bl.save_blend(out)
+    click.echo(f"wrote {out}")
 
 
 @scene.command("validate")

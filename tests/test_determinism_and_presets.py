@@ -31,7 +31,8 @@ def test_heatmaps_are_bit_identical_across_processes():
     assert len(runs) == 1, runs
 
 
-@pytest.mark.parametrize("preset", sorted((ROOT / "pipelines").glob("*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("preset", sorted([*(ROOT / "pipelines").glob("*.yaml"), *(ROOT / "scenes").glob("*.yaml")]),
+                         ids=lambda p: p.name)
 def test_shipped_presets_validate(preset):
     load_config(preset)
 

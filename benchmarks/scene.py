@@ -1,0 +1,96 @@
+"""Benchmark: the visual stage on the CPU (Cycles) for the default parking lot.
+
+Prints: time to sample + build a new layout (SceneSpec + numpy geometry + Blender realise), to re-pose a built
+layout (same objects, new car positions), the 640x480 render at the default quality per lighting/weather, the
+depth/instance passes with boxes, the lidar scan; and resident memory after N samples in one process (tiny renders,
+so the loop exercises scene rebuilding, materials, lights and particles), which must not grow by more than 10%.
+
+    python benchmarks/scene.py [--samples 200] [--skip-renders]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+warnings.simplefilter("ignore")
+
+from maxray_gen.config import Config  # noqa: E402
+from maxray_gen.scene.config import CameraConfig, RenderConfig, SceneConfig  # noqa: E402
+from maxray_gen.scene.lot import build_snapshot  # noqa: E402
+from maxray_gen.scene.sample import SceneRenderer  # noqa: E402
+from maxray_gen.scene.spec import sample_scene  # noqa: E402
+from maxray_gen.seeding import rng_for  # noqa: E402
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--samples", type=int, default=200)
+    ap.add_argument("--skip-renders", action="store_true")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp())
+    print(f"{os.cpu_count()} CPU cores")
+    cfg = Config()
+    renderer = SceneRenderer(cfg)
+    bl = renderer.blender
+    print(f"Cycles device: {bl.device}; {cfg.camera.width}x{cfg.camera.height}, {cfg.render.samples} samples, "
+          f"denoise {cfg.render.denoise}")
+
+    # Layout: sample + numpy geometry + Blender realise (new layouts: seeds 0..4).
+    lt, rp = [], []
+    for seed in range(5):
+        t0 = time.perf_counter()
+        spec = sample_scene(cfg.scene, cfg.camera, seed)
+        snap = build_snapshot(spec)
+        bl.realise(spec, snap, rng_for(seed, 0, "render"))
+        lt.append(time.perf_counter() - t0)
+        moved = snap.replace_objects([o.moved((0.3, 0.0, 0.0)) if o.role == "car" else o for o in snap.objects])
+        t0 = time.perf_counter()
+        bl.realise(spec, moved, rng_for(seed, 0, "render"))
+        rp.append(time.perf_counter() - t0)
+    print(f"new layout (sample + geometry + realise): {np.median(lt):.3f} s median; re-pose a built layout: "
+          f"{np.median(rp):.3f} s median")
+
+    if not args.skip_renders:
+        for lighting, weather in [("day", "clear"), ("dusk", "clear"), ("night", "clear"), ("day", "rain"),
+                                  ("day", "fog"), ("day", "snow")]:
+            sc = cfg.scene.model_copy(update={"lighting": {lighting: 1.0}, "weather": {weather: 1.0}})
+            renderer.cfg = cfg.model_copy(update={"scene": sc})
+            s = renderer.sample(7, 0, rgb_path=tmp / "r.png")
+            print(f"  render {lighting:5s} {weather:5s}: {s.timings['render']:.2f} s (realise {s.timings['realise']:.2f} s, "
+                  f"passes + boxes {s.timings['passes_boxes']:.2f} s, lidar {s.timings['lidar']:.2f} s)")
+
+    # Memory over many samples in one process (tiny renders).
+    tiny = cfg.model_copy(update={"camera": CameraConfig(width=64, height=48),
+                                  "render": RenderConfig(samples=1, denoise=False)})
+    r2 = SceneRenderer(tiny)
+    r2.sample(0, 0, rgb_path=tmp / "t.png")
+    start = rss_mb()
+    t0 = time.perf_counter()
+    for i in range(1, args.samples):
+        r2.sample(i, i, rgb_path=tmp / "t.png")
+        if i == 20:
+            warm = rss_mb()
+    end = rss_mb()
+    dt = time.perf_counter() - t0
+    print(f"memory: {start:.0f} MB after 1 sample, {warm:.0f} MB after 20, {end:.0f} MB after {args.samples} "
+          f"({100 * (end - warm) / warm:+.1f}% from 20 to {args.samples}); {dt / (args.samples - 1):.2f} s/sample tiny")
+
+
+if __name__ == "__main__":
+    main()
