@@ -318,6 +318,139 @@ def scene_export(blend: Path, out: Path) -> None:
     click.echo(f"wrote {out}")
 
 
+PIPELINES = Path(__file__).resolve().parent.parent / "pipelines"
+
+
+def _generate_config(config_path: Path | None, preset: str | None, overrides: dict):
+    from maxray_gen.config import Config, load_config
+    from maxray_gen.errors import ConfigError
+    from maxray_gen.schema import parse
+
+    if config_path is not None and preset is not None:
+        raise ConfigError("give either CONFIG or --preset, not both")
+    if preset is not None:
+        config_path = PIPELINES / f"{preset}.yaml"
+        if not config_path.exists():
+            names = sorted(p.stem for p in PIPELINES.glob("*.yaml"))
+            raise ConfigError(f"--preset: unknown preset {preset!r}; presets: {', '.join(names)}")
+    cfg = load_config(config_path)
+    if overrides:
+        d = cfg.model_dump(mode="json")
+        d["generate"].update(overrides)
+        cfg = parse(Config, d, "command line")
+    return cfg
+
+
+def _write_previews(cfg, out: Path, count: int) -> list[Path]:
+    import numpy as np
+
+    from maxray_gen.dataset.inspect import locate, shard_paths
+    from maxray_gen.dataset.reader import ShardReader
+    from maxray_gen.viz.dataset_plots import plot_car_dimensions, plot_sample
+
+    written = []
+    (out / "previews").mkdir(exist_ok=True)
+    for i in range(count):
+        try:
+            reader, k = locate(out, i)
+        except MaxrayError:
+            break
+        s = reader.sample(k)
+        p = s["params"]
+        title = (f"sample {i}: {len(s['objects'])} cars, {p.get('lighting', {}).get('kind')}, "
+                 f"{p.get('weather', {}).get('kind')}, {p.get('n_paths', 0):,} radar paths")
+        written.append(plot_sample(s, reader.axes, out / "previews" / f"sample-{i:05d}.png", title))
+    objs = [ShardReader(p).sample(i, ("objects",))["objects"] for p in shard_paths(out)
+            for i in range(ShardReader(p).num_samples)]
+    if objs and sum(len(o) for o in objs):
+        written.append(plot_car_dimensions(np.concatenate(objs), out / "previews" / "car_dimensions.png"))
+    return written
+
+
+@main.command("generate")
+@click.argument("config_path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--preset", default=None, help="A preset from pipelines/ (demo, maxray_parking_lot, ...).")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--shards", type=click.IntRange(min=1), default=None)
+@click.option("--samples-per-shard", type=click.IntRange(min=1), default=None)
+@click.option("--seed", type=click.IntRange(min=0), default=None)
+@click.option("--shard-ids", default=None, help="Comma-separated shard ids to (re)generate, e.g. 3,4.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Local processes.")
+@click.option("--no-progress", is_flag=True)
+def generate_cmd(config_path, preset, out, shards, samples_per_shard, seed, shard_ids, workers, no_progress) -> None:
+    """Generate a dataset: scenes, renders, lidar, radar heatmaps and groundtruth into HDF5 shards (resumable)."""
+    from maxray_gen.dataset.datasheet import write_datasheet
+    from maxray_gen.errors import ConfigError
+    from maxray_gen.pipeline.generate import generate
+
+    overrides = {k: v for k, v in dict(shards=shards, samples_per_shard=samples_per_shard, seed=seed,
+                                        workers=workers).items() if v is not None}
+    cfg = _generate_config(config_path, preset, overrides)
+    ids = None
+    if shard_ids:
+        try:
+            ids = [int(x) for x in shard_ids.split(",") if x.strip()]
+        except ValueError:
+            raise ConfigError(f"--shard-ids: expected comma-separated integers, got {shard_ids!r}") from None
+    res = generate(cfg, out, ids, progress=not no_progress)
+    st = res["stages_s"]
+    total = sum(st.values())
+    click.echo(f"generated shards {res['generated_shards']} ({res['samples']} samples, {res['wall_s']:.1f} s, "
+               f"{res['samples_per_s']:.3f} samples/s); skipped (already done) {res['skipped_shards']}")
+    if total > 0:
+        click.echo("time per stage: " + ", ".join(f"{k} {v:.1f} s ({100 * v / total:.0f}%)" for k, v in st.items()))
+    done = res["manifest"]["samples_done"]
+    if done:
+        previews = _write_previews(cfg, out, cfg.generate.previews)
+        write_datasheet(cfg, out)
+        click.echo(f"{done} samples in {out}; previews: {len(previews)} PNGs in {out / 'previews'}; "
+                   f"datasheet: {out / 'DATASHEET.md'}")
+
+
+@main.command("verify")
+@click.argument("root", type=click.Path(file_okay=False, path_type=Path))
+def verify_cmd(root: Path) -> None:
+    """Check every shard (schema, HDF5 checksums, counts, NaNs, manifest hashes); exit 2 on any damage."""
+    from maxray_gen.dataset.inspect import verify_dataset
+
+    n, problems = verify_dataset(root)
+    if problems:
+        raise MaxrayError(f"{root}: {len(problems)} damaged shard(s): " + "; ".join(problems))
+    click.echo(f"{root}: ok, {n} samples verified")
+
+
+@main.command("inspect")
+@click.argument("root", type=click.Path(file_okay=False, path_type=Path))
+def inspect_cmd(root: Path) -> None:
+    """Summary of a dataset: samples, conditions, car counts, radar coverage, sizes."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from maxray_gen.dataset.inspect import summary
+
+    s = summary(root)
+    t = Table(title=f"dataset {root}")
+    t.add_column("quantity")
+    t.add_column("value", overflow="fold")
+    for k, v in s.items():
+        t.add_row(k, f"{v:.1f}" if isinstance(v, float) else str(v))
+    Console().print(t)
+
+
+@main.command("preview")
+@click.argument("root", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--index", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--png", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def preview_cmd(root: Path, index: int, png: Path) -> None:
+    """One sample as a picture: RGB with boxes, depth, lidar by type, radar heatmap with groundtruth."""
+    from maxray_gen.dataset.inspect import locate
+    from maxray_gen.viz.dataset_plots import plot_sample
+
+    reader, k = locate(root, index)
+    plot_sample(reader.sample(k), reader.axes, png, f"{root.name} sample {index}")
+    click.echo(f"wrote {png}")
+
+
 @main.group()
 def snapshot() -> None:
     """Scene snapshots: the geometry both sensors see, as .npz files."""

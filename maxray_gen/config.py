@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from maxray_gen.pipeline.config import GenerateConfig
 from maxray_gen.radar.config import RadarConfig
 from maxray_gen.radio.config import TraceConfig
 from maxray_gen.scene.config import CameraConfig, LidarConfig, RenderConfig, SceneConfig
@@ -25,6 +26,19 @@ class Config(StrictModel):
     camera: CameraConfig = Field(default_factory=CameraConfig)
     render: RenderConfig = Field(default_factory=RenderConfig)
     lidar: LidarConfig = Field(default_factory=LidarConfig)
+    generate: GenerateConfig = Field(default_factory=GenerateConfig)
+
+    def content_hash(self) -> str:
+        """Hash of everything that determines a shard's content (not the shard count, workers or previews)."""
+        import hashlib
+        import json
+
+        d = self.model_dump(mode="json")
+        for k in ("shards", "workers", "previews"):
+            d["generate"].pop(k)
+        d["render"].pop("device")
+        d["render"].pop("threads")
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def load_config(path: str | Path | None) -> Config:

@@ -1,0 +1,1 @@
+"""Schema-versioned HDF5 shards: writing, reading, verifying, torch Dataset, exports and datasheets."""

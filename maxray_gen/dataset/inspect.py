@@ -1,0 +1,80 @@
+"""Dataset-level reading: list shards, summary statistics, previews, datasheet."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from maxray_gen.dataset.reader import ShardReader, verify_shard
+from maxray_gen.errors import DataError
+
+
+def shard_paths(root: str | Path) -> list[Path]:
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(f"{root}: not a dataset directory")
+    paths = sorted(root.glob("shard-*.h5"))
+    if not paths:
+        raise DataError(f"{root}: holds no shards (shard-*.h5)")
+    return paths
+
+
+def locate(root: str | Path, index: int) -> tuple[ShardReader, int]:
+    """The shard reader and local index of the dataset's sample number ``index`` (in shard order)."""
+    n = 0
+    for p in shard_paths(root):
+        r = ShardReader(p)
+        if index < n + len(r):
+            return r, index - n
+        n += len(r)
+    raise DataError(f"{root}: sample index {index} out of range (dataset has {n} samples)")
+
+
+def summary(root: str | Path) -> dict:
+    lighting, weather, cars = Counter(), Counter(), []
+    ranges, azimuths, dims, size, n = [], [], [], 0, 0
+    paths = shard_paths(root)
+    for p in paths:
+        size += p.stat().st_size
+        r = ShardReader(p)
+        for i in range(len(r)):
+            s = r.sample(i, fields=("objects", "params"))
+            prm = s["params"]
+            lighting[prm.get("lighting", {}).get("kind", "?")] += 1
+            weather[prm.get("weather", {}).get("kind", "?")] += 1
+            cars.append(len(s["objects"]))
+            o = s["objects"]
+            ranges += o["range_m"][o["in_radar_view"]].tolist()
+            azimuths += np.degrees(o["heatmap_azimuth_rad"][o["in_radar_view"]]).tolist()
+            dims.append(o["dimensions"])
+            n += 1
+        r.close()
+    d = np.concatenate(dims) if dims else np.zeros((0, 3))
+    return {"shards": len(paths), "samples": n, "size_mb": size / 1e6, "lighting": dict(lighting),
+            "weather": dict(weather), "cars_per_sample": (float(np.mean(cars)), int(np.min(cars)), int(np.max(cars))),
+            "cars": int(np.sum(cars)), "range_m": (float(np.min(ranges)), float(np.max(ranges))) if ranges else None,
+            "azimuth_deg": (float(np.min(azimuths)), float(np.max(azimuths))) if azimuths else None,
+            "car_length_m": (float(d[:, 0].mean()), float(d[:, 0].std())) if len(d) else None}
+
+
+def verify_dataset(root: str | Path) -> tuple[int, list[str]]:
+    """Verify every shard (checksums, counts, NaNs) and the manifest's content hashes; (samples, problems)."""
+    from maxray_gen.dataset.reader import content_hash
+
+    root = Path(root)
+    problems, n = [], 0
+    manifest = {}
+    if (root / "manifest.json").exists():
+        manifest = json.loads((root / "manifest.json").read_text()).get("shards", {})
+    for p in shard_paths(root):
+        try:
+            n += verify_shard(p)
+            rec = manifest.get(p.stem.split("-")[1])
+            if rec is not None and rec.get("content_hash") != content_hash(p):
+                problems.append(f"{p.name}: content differs from the manifest's hash (modified after writing)")
+        except DataError as exc:
+            problems.append(str(exc))
+    return n, problems

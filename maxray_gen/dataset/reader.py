@@ -1,0 +1,139 @@
+"""Read and verify shards with plain h5py."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from maxray_gen.dataset.schema import SCHEMA_VERSION
+from maxray_gen.errors import DataError
+
+PER_SAMPLE = ("rgb", "depth", "instance")
+
+
+def _walk(h5: h5py.File):
+    out = []
+    h5.visititems(lambda name, obj: out.append(name) if isinstance(obj, h5py.Dataset) else None)
+    return sorted(out)
+
+
+def open_shard(path: str | Path) -> h5py.File:
+    """Open a shard read-only after checking its schema version."""
+    path = Path(path)
+    try:
+        h5 = h5py.File(path, "r")
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise DataError(f"{path}: not a readable HDF5 shard ({exc})") from None
+    version = int(h5.attrs.get("schema_version", -1))
+    if version > SCHEMA_VERSION:
+        h5.close()
+        raise DataError(f"{path}: shard schema version {version} is newer than this maxray-gen supports "
+                        f"({SCHEMA_VERSION}); upgrade maxray-gen")
+    if version < 1:
+        h5.close()
+        raise DataError(f"{path}: not a maxray shard (no schema_version attribute)")
+    return h5
+
+
+def content_hash(path: str | Path) -> str:
+    """SHA-256 over every dataset's name and bytes (independent of HDF5 layout and timestamps)."""
+    h = hashlib.sha256()
+    with open_shard(path) as h5:
+        for name in _walk(h5):
+            d = h5[name][()]
+            h.update(name.encode())
+            if isinstance(d, np.ndarray) and d.dtype.kind == "O":
+                h.update("\0".join(x.decode() if isinstance(x, bytes) else str(x) for x in d).encode())
+            else:
+                h.update(np.ascontiguousarray(d).tobytes())
+    return h.hexdigest()
+
+
+def verify_shard(path: str | Path, expected_samples: int | None = None) -> int:
+    """Read every dataset (Fletcher-32 checksums), check counts, offsets and NaNs; return the sample count."""
+    path = Path(path)
+    try:
+        with open_shard(path) as h5:
+            n = int(h5.attrs["num_samples"])
+            if expected_samples is not None and n != expected_samples:
+                raise DataError(f"{path}: holds {n} samples, expected {expected_samples}")
+            for name in _walk(h5):
+                data = h5[name][()]  # raises on checksum mismatch or truncation
+                top = name.split("/")[0]
+                if top in PER_SAMPLE or top == "heatmaps" or name in ("target", "n_paths", "params"):
+                    if len(data) != n:
+                        raise DataError(f"{path}: {name} has {len(data)} entries for {n} samples")
+                if top == "heatmaps" and not np.all(np.isfinite(data)):
+                    raise DataError(f"{path}: {name} contains NaN or infinite values")
+            for group in ("objects", "lidar"):
+                off = h5[f"{group}/offsets"][()]
+                if len(off) != n + 1 or off[0] != 0 or np.any(np.diff(off) < 0) or off[-1] != len(h5[f"{group}/data"]):
+                    raise DataError(f"{path}: {group}/offsets are inconsistent")
+            for p in h5["params"][()]:
+                json.loads(p)
+            return n
+    except DataError:
+        raise
+    except (OSError, KeyError, ValueError, RuntimeError) as exc:
+        raise DataError(f"{path}: damaged shard ({str(exc).splitlines()[0]})") from None
+
+
+class ShardReader:
+    """Random access to the samples of one shard (lazily opened; safe to pickle for DataLoader workers)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._h5 = None
+        with open_shard(self.path) as h5:
+            self.num_samples = int(h5.attrs["num_samples"])
+            self.attrs = dict(h5.attrs)
+            self.heatmap_keys = list(h5["heatmaps"].keys())
+            self.axes = {k: h5["axes"][k][()] for k in h5["axes"]}
+            self._obj_off = h5["objects/offsets"][()]
+            self._lid_off = h5["lidar/offsets"][()]
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_h5"] = None
+        return state
+
+    @property
+    def h5(self) -> h5py.File:
+        if self._h5 is None:
+            self._h5 = open_shard(self.path)
+        return self._h5
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def sample(self, i: int, fields: tuple[str, ...] | None = None) -> dict:
+        h5 = self.h5
+        want = (lambda f: True) if fields is None else (lambda f: f in fields)
+        out: dict = {}
+        for key in PER_SAMPLE:
+            if want(key):
+                out[key] = h5[key][i]
+        for key in self.heatmap_keys:
+            if want(key):
+                out[key] = h5["heatmaps"][key][i]
+        if want("objects"):
+            out["objects"] = h5["objects/data"][self._obj_off[i]:self._obj_off[i + 1]]
+        if want("lidar"):
+            out["lidar"] = h5["lidar/data"][self._lid_off[i]:self._lid_off[i + 1]]
+        if want("target"):
+            out["target"] = int(h5["target"][i])
+        if want("params"):
+            p = h5["params"][i]
+            out["params"] = json.loads(p.decode() if isinstance(p, bytes) else p)
+        return out
+
+    def close(self) -> None:
+        if self._h5 is not None:
+            self._h5.close()
+            self._h5 = None

@@ -1,0 +1,1 @@
+"""Dataset generation: per-sample orchestration, shards, manifests, resume, executors."""

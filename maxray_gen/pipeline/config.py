@@ -1,0 +1,32 @@
+"""The `generate` section: dataset size, seed, split, radar products, previews, local workers."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from maxray_gen.schema import StrictModel
+
+
+class GenerateConfig(StrictModel):
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+    shards: int = Field(2, ge=1, le=1_000_000)
+    samples_per_shard: int = Field(4, ge=1, le=100_000)
+    train_fraction: float = Field(0.8, gt=0, lt=1, description="train/validation split, reproducible from the seed")
+    radar_products: tuple[str, ...] = Field(("range_azimuth", "range_doppler"),
+                                            description="range_azimuth (always), range_doppler, rad_cube")
+    previews: int = Field(4, ge=0, le=1000, description="preview PNGs written next to the shards")
+    workers: int = Field(1, ge=1, le=256, description="local processes (each renders and traces its own shards)")
+
+    @field_validator("radar_products")
+    @classmethod
+    def _products(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        from maxray_gen.radar.processing import PRODUCTS
+
+        unknown = sorted(set(v) - set(PRODUCTS))
+        if unknown:
+            raise ValueError(f"unknown radar products {unknown}; choose from {list(PRODUCTS)}")
+        return tuple(["range_azimuth"] + [p for p in PRODUCTS if p in v and p != "range_azimuth"])
+
+    @property
+    def total_samples(self) -> int:
+        return self.shards * self.samples_per_shard

@@ -1,0 +1,220 @@
+"""`maxray generate`: shards are the unit of work; idempotent, resumable, atomic.
+
+Layout of an output directory::
+
+    DIR/config.yaml            the fully resolved configuration (written once)
+    DIR/shard-00000.h5 ...     finished shards (written to .shard-*.tmp-PID, verified, renamed)
+    DIR/.done/shard-00000.json one record per finished shard (samples, content hash, timings)
+    DIR/manifest.json          rebuilt from the records after every run: what is done, config hash, versions
+    DIR/previews/*.png         preview pictures of the first samples
+    DIR/DATASHEET.md           the datasheet of what was generated
+
+Running the same command again skips finished shards; a directory holding shards of another configuration is
+refused. Any engine can run ``generate_shards(cfg, out, shard_ids)`` for its share (see docs/farm.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from importlib import metadata
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from maxray_gen.config import Config
+from maxray_gen.dataset.reader import content_hash
+from maxray_gen.dataset.schema import SCHEMA_VERSION, SHARD_PATTERN
+from maxray_gen.dataset.writer import write_shard
+from maxray_gen.errors import ConfigError, DataError
+
+STAGES = ("layout", "realise", "render", "passes_boxes", "lidar", "trace", "radar", "write")
+
+
+def package_versions() -> dict[str, str]:
+    out = {}
+    for dist in ("maxray-gen", "numpy", "scipy", "finufft", "h5py", "bpy", "mitsuba", "drjit", "sionna-rt"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def prepare_output(cfg: Config, out: Path) -> None:
+    """Create ``out`` or check that it belongs to this configuration; remove stale temporary files."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / ".done").mkdir(exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise DataError(f"{out}: output directory is not writable ({exc.strerror or exc})") from None
+    want = cfg.content_hash()
+    manifest = out / "manifest.json"
+    if manifest.exists():
+        try:
+            have = json.loads(manifest.read_text()).get("config_hash")
+        except (OSError, ValueError):
+            raise DataError(f"{manifest}: unreadable manifest; move it away to regenerate it") from None
+        if have != want:
+            raise ConfigError(f"{out}: holds shards generated with another configuration (hash {have}, this one "
+                              f"{want}); refusing to mix them: use a new --out, or the same configuration and seed")
+    cfg_file = out / "config.yaml"
+    if not cfg_file.exists():
+        _atomic_write(cfg_file, yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
+    for stale in out.glob(".shard-*.tmp-*"):
+        stale.unlink(missing_ok=True)
+
+
+def done_shards(out: Path) -> dict[int, dict]:
+    records = {}
+    for rec in (out / ".done").glob("shard-*.json"):
+        try:
+            r = json.loads(rec.read_text())
+        except (OSError, ValueError):
+            continue
+        if (out / r["file"]).exists():
+            records[int(r["shard"])] = r
+    return records
+
+
+def write_manifest(cfg: Config, out: Path) -> dict:
+    recs = done_shards(out)
+    manifest = {
+        "schema_version": SCHEMA_VERSION, "config_hash": cfg.content_hash(), "seed": cfg.generate.seed,
+        "shards_planned": cfg.generate.shards, "samples_per_shard": cfg.generate.samples_per_shard,
+        "shards": {f"{k:05d}": recs[k] for k in sorted(recs)}, "samples_done": sum(r["samples"] for r in recs.values()),
+        "package_versions": package_versions(),
+    }
+    _atomic_write(out / "manifest.json", json.dumps(manifest, indent=2))
+    return manifest
+
+
+@dataclass
+class ShardResult:
+    shard: int
+    samples: int
+    seconds: float
+    timings: dict[str, float]
+
+
+_MAKER = None
+
+
+def _maker(cfg: Config):
+    global _MAKER
+    if _MAKER is None or _MAKER.cfg != cfg:
+        from maxray_gen.pipeline.sample import SampleMaker
+
+        _MAKER = SampleMaker(cfg)
+    return _MAKER
+
+
+def run_shard(cfg: Config, out: Path, shard: int, on_sample=None) -> ShardResult:
+    """Generate, write and record one shard (idempotent: the same shard id always holds the same samples)."""
+    t_start = time.perf_counter()
+    maker = _maker(cfg)
+    g = cfg.generate
+    samples, timings = [], dict.fromkeys(STAGES, 0.0)
+    for i in range(g.samples_per_shard):
+        s = maker.make(shard * g.samples_per_shard + i)
+        samples.append(s)
+        for k, v in s.timings.items():
+            timings[k] = timings.get(k, 0.0) + v
+        if on_sample:
+            on_sample()
+    r = cfg.radar
+    axes = {"range_m": r.range_axis_m, "azimuth_rad": r.azimuth_axis_rad, "velocity_mps": r.doppler_axis_mps}
+    attrs = {"config_hash": cfg.content_hash(), "seed": g.seed, "shard": shard,
+             "first_index": shard * g.samples_per_shard, "package_versions": json.dumps(package_versions()),
+             "config": json.dumps(cfg.model_dump(mode="json"), sort_keys=True)}
+    t0 = time.perf_counter()
+    path = out / SHARD_PATTERN.format(shard)
+    write_shard(path, samples, axes, attrs)
+    timings["write"] = time.perf_counter() - t0
+    seconds = time.perf_counter() - t_start
+    record = {"shard": shard, "file": path.name, "samples": len(samples), "content_hash": content_hash(path),
+              "seconds": round(seconds, 3), "timings": {k: round(v, 4) for k, v in timings.items()},
+              "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    _atomic_write(out / ".done" / f"shard-{shard:05d}.json", json.dumps(record, indent=2))
+    return ShardResult(shard, len(samples), seconds, timings)
+
+
+def _worker(cfg_json: str, out: str, shard: int, threads: int) -> ShardResult:
+    cfg = Config.model_validate_json(cfg_json)
+    if threads:
+        cfg = cfg.model_copy(update={"render": cfg.render.model_copy(update={"threads": threads})})
+    return run_shard(cfg, Path(out), shard)
+
+
+def generate(cfg: Config, out: Path, shard_ids: list[int] | None = None, progress: bool = True) -> dict:
+    """Generate the missing shards among ``shard_ids`` (default: all); returns a summary with stage timings."""
+    g = cfg.generate
+    ids = list(range(g.shards)) if shard_ids is None else sorted(set(shard_ids))
+    bad = [i for i in ids if i < 0]
+    if bad:
+        raise ConfigError(f"--shard-ids: shard ids must be >= 0, got {bad}")
+    prepare_output(cfg, out)
+    write_manifest(cfg, out)
+    done = done_shards(out)
+    todo = [i for i in ids if i not in done]
+    t0 = time.perf_counter()
+    results: list[ShardResult] = []
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+        TimeRemainingColumn
+
+    columns = [TextColumn("[bold]generate"), BarColumn(), MofNCompleteColumn(), TextColumn("samples"),
+               TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+    with Progress(*columns, disable=not progress, transient=False) as bar:
+        task = bar.add_task("samples", total=len(todo) * g.samples_per_shard, rate="")
+
+        def tick(n: int = 1) -> None:
+            bar.advance(task, n)
+            done_n = bar.tasks[0].completed
+            bar.update(task, rate=f"{done_n / max(time.perf_counter() - t0, 1e-9):.2f}/s")
+
+        workers = min(g.workers, len(todo)) if todo else 1
+        if workers <= 1:
+            for shard in todo:
+                results.append(run_shard(cfg, out, shard, on_sample=tick))
+        else:
+            threads = max(1, (os.cpu_count() or 1) // workers)
+            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+                futs = [pool.submit(_worker, cfg.model_dump_json(), str(out), s, threads) for s in todo]
+                for f in as_completed(futs):
+                    r = f.result()
+                    results.append(r)
+                    tick(r.samples)
+    manifest = write_manifest(cfg, out)
+    wall = time.perf_counter() - t0
+    stages = dict.fromkeys(STAGES, 0.0)
+    for r in results:
+        for k, v in r.timings.items():
+            stages[k] = stages.get(k, 0.0) + v
+    n = sum(r.samples for r in results)
+    return {"generated_shards": [r.shard for r in results], "skipped_shards": [i for i in ids if i in done],
+            "samples": n, "wall_s": wall, "stages_s": stages, "manifest": manifest,
+            "samples_per_s": n / wall if wall > 0 and n else 0.0}
+
+
+def split_of(cfg: Config, n_total: int) -> np.ndarray:
+    """Reproducible train (True) / validation (False) assignment of global sample indices."""
+    from maxray_gen.seeding import rng_for
+
+    perm = rng_for(cfg.generate.seed, "split").permutation(n_total)
+    train = np.zeros(n_total, dtype=bool)
+    train[perm[: int(round(cfg.generate.train_fraction * n_total))]] = True
+    return train

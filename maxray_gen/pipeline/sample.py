@@ -1,0 +1,85 @@
+"""One dataset sample: scene -> Blender render + sensors -> snapshot -> radio trace -> radar heatmaps -> Sample."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from maxray_gen.config import Config
+from maxray_gen.dataset.schema import LIDAR_DTYPE, OBJECT_DTYPE, Sample
+from maxray_gen.radar.processing import heatmaps
+from maxray_gen.radio.tracer import RadarTracer
+from maxray_gen.scene.sample import SceneRenderer, VisualSample
+from maxray_gen.seeding import rng_for
+
+
+def objects_table(vs: VisualSample) -> np.ndarray:
+    """Per-instance groundtruth rows (OBJECT_DTYPE), ordered by instance id."""
+    boxes = {b.instance_id: b for b in vs.boxes}
+    cars = {c.instance_id: c for c in vs.spec.cars} if vs.spec else {}
+    rows = np.zeros(len(vs.truth), OBJECT_DTYPE)
+    bs = vs.snapshot.basestation.position
+    for r, t in zip(rows, vs.truth):
+        verts = vs.snapshot.instance_vertices(t.instance_id)
+        car = cars.get(t.instance_id)
+        dims = (car.length, car.width, car.height) if car else tuple(verts.max(0) - verts.min(0))
+        b = boxes.get(t.instance_id)
+        nan4 = np.full(4, np.nan)
+        r["instance_id"], r["class_id"], r["in_radar_view"] = t.instance_id, 0, t.in_radar_view
+        r["centre"], r["dimensions"], r["yaw"] = t.centre, dims, car.yaw if car else 0.0
+        r["velocity"], r["range_m"], r["azimuth_rad"] = t.velocity, t.range_m, t.azimuth_rad
+        r["elevation_rad"], r["heatmap_azimuth_rad"] = t.elevation_rad, t.heatmap_azimuth_rad
+        r["range_bin"], r["azimuth_bin"], r["radial_velocity_mps"] = t.range_bin, t.azimuth_bin, t.radial_velocity_mps
+        r["nearest_range_m"] = np.linalg.norm(verts - bs, axis=1).min()
+        r["visible_box"] = b.visible if b is not None and b.visible is not None else nan4
+        r["amodal_box"] = b.amodal if b is not None and b.amodal is not None else nan4
+        r["visible_fraction"] = b.visible_fraction if b is not None else 0.0
+        r["truncated"] = b.truncated if b is not None else False
+    return rows
+
+
+def designated_target(objects: np.ndarray, visible_pixels: dict[int, int]) -> int:
+    """The object the SSL methods localise: the most visible car inside the radar's view (-1 if none)."""
+    best, score = -1, 0
+    for k, o in enumerate(objects):
+        px = visible_pixels.get(int(o["instance_id"]), 0)
+        if o["in_radar_view"] and px > score:
+            best, score = k, px
+    return best
+
+
+class SampleMaker:
+    """Holds the engines (Blender session, ray tracer) of one process."""
+
+    def __init__(self, cfg: Config):
+        self.cfg = cfg
+        self.renderer = SceneRenderer(cfg)
+        self.tracer = RadarTracer(cfg.radar, cfg.trace)
+        self._tmp = Path(tempfile.mkdtemp(prefix="maxray-"))
+
+    def make(self, index: int) -> Sample:
+        """Sample number ``index`` of the dataset (global index: every random stream is derived from it)."""
+        seed = self.cfg.generate.seed
+        vs = self.renderer.sample(seed, index, rgb_path=self._tmp / "rgb.png")
+        t = dict(vs.timings)
+        t0 = time.perf_counter()
+        paths = self.tracer.trace(vs.snapshot, rng_for(seed, index, "trace"))
+        t["trace"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        hm = heatmaps(paths, self.cfg.radar, rng_for(seed, index, "radar_noise"),
+                      products=self.cfg.generate.radar_products)
+        maps = {k: getattr(hm, k) for k in self.cfg.generate.radar_products}
+        t["radar"] = time.perf_counter() - t0
+        objects = objects_table(vs)
+        lidar = np.zeros(len(vs.lidar.points) if vs.lidar else 0, LIDAR_DTYPE)
+        if vs.lidar is not None:
+            lidar["xyz"], lidar["instance_id"] = vs.lidar.points, vs.lidar.instance_id
+            lidar["object_type"], lidar["ring"] = vs.lidar.object_type, vs.lidar.ring
+        target = designated_target(objects, {b.instance_id: b.visible_pixels for b in vs.boxes})
+        params = vs.spec.to_dict() if vs.spec else {}
+        params.update(n_paths=len(paths), global_index=index)
+        return Sample(rgb=vs.rgb, depth=vs.passes.depth, instance=vs.passes.instance, heatmaps=maps,
+                      objects=objects, lidar=lidar, target=target, params=params, n_paths=len(paths), timings=t)

@@ -1,0 +1,71 @@
+"""Dataset pictures: one sample as the paper's fig. 6 (RGB + boxes, depth, lidar, radar heatmap with groundtruth)
+and the dataset's car dimension statistics (fig. 6e)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+
+from maxray_gen.snapshot import ROLES  # noqa: E402
+from maxray_gen.viz.radar_plots import _save  # noqa: E402
+
+
+def plot_sample(s: dict, axes: dict, path: str | Path, title: str = "") -> Path:
+    fig, ax = plt.subplots(1, 4, figsize=(22, 4.8), gridspec_kw={"width_ratios": [1.33, 1.33, 1, 1]})
+    objs, target = s["objects"], s["target"]
+    ax[0].imshow(s["rgb"])
+    for k, o in enumerate(objs):
+        if np.all(np.isfinite(o["visible_box"])):
+            x0, y0, x1, y1 = o["visible_box"]
+            colour = "red" if k == target else "lime"
+            ax[0].add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec=colour, lw=1.5 if k == target else 1))
+    ax[0].set_title("camera, visible boxes (target in red)")
+    d = s["depth"]
+    im = ax[1].imshow(np.where(np.isfinite(d), d, np.nan), cmap="magma_r")
+    fig.colorbar(im, ax=ax[1], fraction=0.035, label="depth [m]")
+    ax[1].set_title("depth")
+    for a in ax[:2]:
+        a.axis("off")
+    lid = s["lidar"]
+    for code in np.unique(lid["object_type"]):
+        m = lid["object_type"] == code
+        ax[2].scatter(lid["xyz"][m, 0], lid["xyz"][m, 1], s=1, label=ROLES[code] if code >= 0 else "weather")
+    ax[2].legend(markerscale=6, fontsize=7)
+    ax[2].set_aspect("equal")
+    ax[2].set_title("lidar by object type (x east, y north)")
+    ra = s["range_azimuth"]
+    db = 10 * np.log10(np.maximum(ra, 1e-30))
+    az = np.degrees(axes["azimuth_rad"])
+    ax[3].pcolormesh(az, axes["range_m"], db, shading="nearest", cmap="viridis", vmin=db.max() - 45, vmax=db.max())
+    inview = objs[objs["in_radar_view"]]
+    ax[3].scatter(np.degrees(inview["heatmap_azimuth_rad"]), inview["range_m"], s=60, facecolors="none",
+                  edgecolors="white", label="car centres")
+    if target >= 0:
+        t = objs[target]
+        ax[3].scatter([np.degrees(t["heatmap_azimuth_rad"])], [t["range_m"]], s=140, facecolors="none",
+                      edgecolors="red", lw=2, label="target")
+    ax[3].legend(fontsize=7, loc="upper right")
+    ax[3].set_xlabel("azimuth [deg] (positive = right)")
+    ax[3].set_ylabel("range [m]")
+    ax[3].set_title("radar range-azimuth [dB]")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_car_dimensions(objects: np.ndarray, path: str | Path) -> Path:
+    fig, ax = plt.subplots(1, 3, figsize=(13, 3.6))
+    for a, k, name in zip(ax, range(3), ("length", "width", "height")):
+        a.hist(objects["dimensions"][:, k], bins=25, color="tab:blue", alpha=0.8)
+        a.set_xlabel(f"{name} [m]")
+    ax[0].set_ylabel("cars")
+    fig.suptitle(f"car dimensions over the dataset ({len(objects)} cars)")
+    fig.tight_layout()
+    return _save(fig, path)
