@@ -451,6 +451,18 @@ def preview_cmd(root: Path, index: int, png: Path) -> None:
     click.echo(f"wrote {png}")
 
 
+@main.command("export")
+@click.argument("kind", type=click.Choice(["yolo", "coco", "cruw"]))
+@click.argument("root", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Output folder (yolo, cruw) or file (coco).")
+def export_cmd(kind: str, root: Path, out: Path) -> None:
+    """Export a dataset: YOLO or COCO image labels, or CRUW-style radar frames and labels."""
+    from maxray_gen.dataset import exports
+
+    fn = {"yolo": exports.export_yolo, "coco": exports.export_coco, "cruw": exports.export_cruw}[kind]
+    click.echo(f"wrote {fn(root, out)}")
+
+
 @main.group()
 def snapshot() -> None:
     """Scene snapshots: the geometry both sensors see, as .npz files."""

@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-extras="radio,blender"
-[ "${1:-}" = "--dev" ] && extras="radio,blender,dev"
+extras="radio,blender,torch"
+[ "${1:-}" = "--dev" ] && extras="radio,blender,torch,dev"
 
 # Dr.Jit's CPU backend needs LLVM >= 17 (Debian 12's default 14/15 abort); maxray finds it by itself.
 if ! ls /usr/lib/*/libLLVM.so.19* /usr/lib/*/libLLVM-19.so* >/dev/null 2>&1; then
@@ -24,5 +24,7 @@ command -v "$py" >/dev/null 2>&1 || py=python3
 if [ ! -x .venv/bin/python ]; then
   "$py" -m venv .venv
 fi
+# The pinned CPU build of torch first: a bare "torch" requirement could pull a multi-GB CUDA build.
+.venv/bin/python -m pip install -q --disable-pip-version-check "torch==2.13.0"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[${extras}]"
 echo "MaxRay-Gen is installed in .venv ($(.venv/bin/maxray --version))"

@@ -1,6 +1,6 @@
 """The shard schema (version 1). See docs/dataset_format.md for the full description.
 
-One HDF5 file per shard. Per-sample arrays are stacked along axis 0 and chunked one sample per chunk (gzip level 4,
+One HDF5 file per shard. Per-sample arrays are stacked along axis 0 and chunked one sample per chunk (LZF,
 shuffle, Fletcher-32 checksums). Ragged per-sample data (boxes, objects, lidar points) are concatenated with an
 ``offsets`` array of length samples + 1.
 """

@@ -12,7 +12,7 @@ import numpy as np
 from maxray_gen.dataset.schema import LIDAR_DTYPE, OBJECT_DTYPE, SCHEMA_VERSION, Sample
 from maxray_gen.errors import DataError
 
-_COMPRESS = dict(compression="gzip", compression_opts=4, shuffle=True, fletcher32=True)
+_COMPRESS = dict(compression="lzf", shuffle=True, fletcher32=True)  # lzf: fast to decode for training
 
 
 def _stack(name: str, arrays: list[np.ndarray], h5: h5py.File) -> None:

@@ -116,7 +116,7 @@ _MAKER = None
 
 def _maker(cfg: Config):
     global _MAKER
-    if _MAKER is None or _MAKER.cfg != cfg:
+    if _MAKER is None or _MAKER.cfg.model_dump_json() != cfg.model_dump_json():
         from maxray_gen.pipeline.sample import SampleMaker
 
         _MAKER = SampleMaker(cfg)

@@ -1,0 +1,122 @@
+"""Exports: YOLO and COCO labels for the images, CRUW-style radar frames and labels (RODNet tooling)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from maxray_gen.dataset.inspect import shard_paths
+from maxray_gen.dataset.reader import ShardReader
+
+CRUW_RANGE = np.linspace(0.639, 27.697, 128)
+CRUW_AZIMUTH = np.arcsin(np.linspace(-1, 1, 128))
+
+
+def _samples(root: Path, fields):
+    for p in shard_paths(root):
+        r = ShardReader(p)
+        first = int(r.attrs.get("first_index", 0))
+        for i in range(len(r)):
+            yield first + i, r.sample(i, fields=fields)
+        r.close()
+
+
+def _split(root: Path) -> np.ndarray | None:
+    try:
+        from maxray_gen.config import load_config
+        from maxray_gen.pipeline.generate import split_of
+
+        cfg = load_config(root / "config.yaml")
+        return split_of(cfg, cfg.generate.total_samples)
+    except Exception:
+        return None
+
+
+def yolo_lines(objects: np.ndarray, width: int, height: int) -> list[str]:
+    """``class cx cy w h`` (normalised) per object with a visible box."""
+    lines = []
+    for o in objects:
+        b = o["visible_box"]
+        if not np.all(np.isfinite(b)):
+            continue
+        x0, y0, x1, y1 = (float(v) for v in b)
+        lines.append(f"{int(o['class_id'])} {(x0 + x1) / 2 / width:.6f} {(y0 + y1) / 2 / height:.6f} "
+                     f"{(x1 - x0) / width:.6f} {(y1 - y0) / height:.6f}")
+    return lines
+
+
+def parse_yolo(line: str, width: int, height: int) -> tuple[int, np.ndarray]:
+    c, cx, cy, w, h = line.split()
+    cx, cy, w, h = float(cx) * width, float(cy) * height, float(w) * width, float(h) * height
+    return int(c), np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
+
+
+def export_yolo(root: str | Path, out: str | Path) -> Path:
+    """images/{train,val}/NNNNN.png + labels/{train,val}/NNNNN.txt + data.yaml (split from the dataset seed)."""
+    import matplotlib.image
+
+    root, out = Path(root), Path(out)
+    split = _split(root)
+    for sub in ("images/train", "images/val", "labels/train", "labels/val"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    for g, s in _samples(root, ("rgb", "objects")):
+        part = "train" if split is None or g >= len(split) or split[g] else "val"
+        h, w = s["rgb"].shape[:2]
+        img = out / "images" / part / f"{g:06d}.png"
+        if not img.exists():
+            matplotlib.image.imsave(img, s["rgb"])
+        (out / "labels" / part / f"{g:06d}.txt").write_text("\n".join(yolo_lines(s["objects"], w, h)) + "\n")
+    (out / "data.yaml").write_text(f"path: {out.resolve()}\ntrain: images/train\nval: images/val\nnames:\n  0: car\n")
+    return out
+
+
+def export_coco(root: str | Path, out: str | Path) -> Path:
+    """One COCO JSON: images, visible-box annotations (amodal box and visible fraction as extra fields)."""
+    root, out = Path(root), Path(out)
+    images, anns = [], []
+    for g, s in _samples(root, ("rgb", "objects")):
+        h, w = s["rgb"].shape[:2]
+        images.append({"id": g, "file_name": f"{g:06d}.png", "width": w, "height": h})
+        for o in s["objects"]:
+            b = o["visible_box"]
+            if not np.all(np.isfinite(b)):
+                continue
+            x0, y0, x1, y1 = (float(v) for v in b)
+            anns.append({"id": len(anns) + 1, "image_id": g, "category_id": 1, "bbox": [x0, y0, x1 - x0, y1 - y0],
+                         "area": (x1 - x0) * (y1 - y0), "iscrowd": 0, "instance_id": int(o["instance_id"]),
+                         "amodal_bbox": [float(v) for v in o["amodal_box"]],
+                         "visible_fraction": float(o["visible_fraction"])})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"images": images, "annotations": anns,
+                               "categories": [{"id": 1, "name": "car", "supercategory": "vehicle"}]}))
+    return out
+
+
+def resample_to_cruw(ra: np.ndarray, range_m: np.ndarray, azimuth_rad: np.ndarray) -> np.ndarray:
+    """Our (range, azimuth) power map bilinearly resampled onto CRUW's 128 x 128 grid (zero outside ours)."""
+    from scipy.interpolate import RegularGridInterpolator
+
+    f = RegularGridInterpolator((range_m, np.sin(azimuth_rad)), ra, bounds_error=False, fill_value=0.0)
+    rr, uu = np.meshgrid(CRUW_RANGE, np.sin(CRUW_AZIMUTH), indexing="ij")
+    return f(np.stack([rr, uu], axis=-1))
+
+
+def export_cruw(root: str | Path, out: str | Path, sequence: str = "maxray_0000") -> Path:
+    """RADAR_RA_H/<frame:06d>_0000.npy float32 (128, 128, 2) (amplitude in the real channel, zero imaginary: our
+    maps are powers) and a label file ``frame range(m) azimuth(rad) class`` per car in view."""
+    root, out = Path(root), Path(out) / sequence
+    (out / "RADAR_RA_H").mkdir(parents=True, exist_ok=True)
+    labels = []
+    axes = ShardReader(shard_paths(root)[0]).axes
+    for g, s in _samples(root, ("range_azimuth", "objects")):
+        amp = np.sqrt(resample_to_cruw(s["range_azimuth"], axes["range_m"], axes["azimuth_rad"]))
+        frame = np.zeros((128, 128, 2), np.float32)
+        frame[..., 0] = amp
+        np.save(out / "RADAR_RA_H" / f"{g:06d}_0000.npy", frame)
+        for o in s["objects"]:
+            if o["in_radar_view"] and o["range_m"] <= CRUW_RANGE[-1]:
+                labels.append(f"{g} {o['range_m']:.4f} {o['heatmap_azimuth_rad']:.6f} car")
+    (out / "labels.txt").write_text("\n".join(labels) + "\n")
+    return out
