@@ -51,16 +51,18 @@ def main() -> None:
 
     from maxray_gen.dataset.torch_dataset import MaxrayDataset, collate
 
+    from torch.utils.data import Subset
+
     ds = MaxrayDataset(tmp / "demo")
-    for workers in (0, 2):
-        loader = DataLoader(ds, batch_size=1, num_workers=workers, collate_fn=collate)
-        reps, t0, n = 100, time.perf_counter(), 0
-        for _ in range(reps if workers == 0 else 40):
-            for _b in loader:
-                n += 1
+    many = Subset(ds, [i % len(ds) for i in range(3000)])  # the demo is tiny: read its samples many times
+    for workers, batch in ((0, 1), (0, 32), (2, 32)):
+        loader = DataLoader(many, batch_size=batch, num_workers=workers, collate_fn=collate)
+        t0, n = time.perf_counter(), 0
+        for b in loader:
+            n += len(b["index"])
         dt = time.perf_counter() - t0
-        print(f"read through the torch Dataset ({workers} workers, rgb + range-azimuth + objects): "
-              f"{n / dt:.0f} samples/s")
+        print(f"read through the torch Dataset ({workers} workers, batch {batch}; rgb 320x240 + range-azimuth + "
+              f"objects + target): {n / dt:.0f} samples/s")
 
 
 if __name__ == "__main__":

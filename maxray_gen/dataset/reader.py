@@ -21,11 +21,11 @@ def _walk(h5: h5py.File):
     return sorted(out)
 
 
-def open_shard(path: str | Path) -> h5py.File:
+def open_shard(path: str | Path, cache_bytes: int = 1 << 20) -> h5py.File:
     """Open a shard read-only after checking its schema version."""
     path = Path(path)
     try:
-        h5 = h5py.File(path, "r")
+        h5 = h5py.File(path, "r", rdcc_nbytes=cache_bytes)
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except OSError as exc:
@@ -97,43 +97,57 @@ class ShardReader:
             self.axes = {k: h5["axes"][k][()] for k in h5["axes"]}
             self._obj_off = h5["objects/offsets"][()]
             self._lid_off = h5["lidar/offsets"][()]
+            # Small per-sample tables live in memory (compound-type reads are slow in h5py).
+            self._objects = h5["objects/data"][()]
+            self._target = h5["target"][()]
+        self._ds: dict = {}
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state["_h5"] = None
+        state["_h5"], state["_ds"] = None, {}
         return state
 
     @property
     def h5(self) -> h5py.File:
         if self._h5 is None:
-            self._h5 = open_shard(self.path)
+            # No chunk cache: each sample is read once per epoch (and benchmarks measure real decoding).
+            self._h5 = open_shard(self.path, cache_bytes=0)
         return self._h5
 
     def __len__(self) -> int:
         return self.num_samples
 
+    def _dataset(self, name: str):
+        ds = self._ds.get(name)
+        if ds is None:
+            ds = self._ds[name] = self.h5[name]
+        return ds
+
     def sample(self, i: int, fields: tuple[str, ...] | None = None) -> dict:
+        if not 0 <= i < self.num_samples:
+            raise IndexError(f"{self.path}: sample {i} out of range (0..{self.num_samples - 1})")
         h5 = self.h5
         want = (lambda f: True) if fields is None else (lambda f: f in fields)
         out: dict = {}
         for key in PER_SAMPLE:
             if want(key):
-                out[key] = h5[key][i]
+                out[key] = self._dataset(key)[i]
         for key in self.heatmap_keys:
             if want(key):
-                out[key] = h5["heatmaps"][key][i]
+                out[key] = self._dataset(f"heatmaps/{key}")[i]
         if want("objects"):
-            out["objects"] = h5["objects/data"][self._obj_off[i]:self._obj_off[i + 1]]
+            out["objects"] = self._objects[self._obj_off[i]:self._obj_off[i + 1]].copy()
         if want("lidar"):
-            out["lidar"] = h5["lidar/data"][self._lid_off[i]:self._lid_off[i + 1]]
+            out["lidar"] = self._dataset("lidar/data")[self._lid_off[i]:self._lid_off[i + 1]]
         if want("target"):
-            out["target"] = int(h5["target"][i])
+            out["target"] = int(self._target[i])
         if want("params"):
             p = h5["params"][i]
             out["params"] = json.loads(p.decode() if isinstance(p, bytes) else p)
         return out
 
     def close(self) -> None:
+        self._ds = {}
         if self._h5 is not None:
             self._h5.close()
             self._h5 = None

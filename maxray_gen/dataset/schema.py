@@ -1,8 +1,8 @@
 """The shard schema (version 1). See docs/dataset_format.md for the full description.
 
-One HDF5 file per shard. Per-sample arrays are stacked along axis 0 and chunked one sample per chunk (LZF,
-shuffle, Fletcher-32 checksums). Ragged per-sample data (boxes, objects, lidar points) are concatenated with an
-``offsets`` array of length samples + 1.
+One HDF5 file per shard. Per-sample arrays are stacked along axis 0 and chunked one sample per chunk, all with
+Fletcher-32 checksums (depth, ids and lidar LZF-compressed). Ragged per-sample data (objects, lidar points) are
+concatenated with an ``offsets`` array of length samples + 1.
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ class GenerateConfig(StrictModel):
                                             description="range_azimuth (always), range_doppler, rad_cube")
     previews: int = Field(4, ge=0, le=1000, description="preview PNGs written next to the shards")
     workers: int = Field(1, ge=1, le=256, description="local processes (each renders and traces its own shards)")
+    compress_training_data: bool = Field(False, description="LZF-compress RGB and heatmaps: ~3x smaller RGB, but "
+                                                             "5-8x slower to read (depth, ids, lidar: always)")
 
     @field_validator("radar_products")
     @classmethod

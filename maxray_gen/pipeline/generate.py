@@ -143,7 +143,7 @@ def run_shard(cfg: Config, out: Path, shard: int, on_sample=None) -> ShardResult
              "config": json.dumps(cfg.model_dump(mode="json"), sort_keys=True)}
     t0 = time.perf_counter()
     path = out / SHARD_PATTERN.format(shard)
-    write_shard(path, samples, axes, attrs)
+    write_shard(path, samples, axes, attrs, g.compress_training_data)
     timings["write"] = time.perf_counter() - t0
     seconds = time.perf_counter() - t_start
     record = {"shard": shard, "file": path.name, "samples": len(samples), "content_hash": content_hash(path),
