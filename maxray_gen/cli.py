@@ -377,7 +377,10 @@ def _write_previews(cfg, out: Path, count: int) -> list[Path]:
 @click.option("--shard-ids", default=None, help="Comma-separated shard ids to (re)generate, e.g. 3,4.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Local processes.")
 @click.option("--no-progress", is_flag=True)
-def generate_cmd(config_path, preset, out, shards, samples_per_shard, seed, shard_ids, workers, no_progress) -> None:
+@click.option("--no-previews", is_flag=True, help="Skip previews and the datasheet (worker processes).")
+@click.option("--render-threads", type=click.IntRange(min=0), default=None, hidden=True)
+def generate_cmd(config_path, preset, out, shards, samples_per_shard, seed, shard_ids, workers, no_progress,
+                 no_previews, render_threads) -> None:
     """Generate a dataset: scenes, renders, lidar, radar heatmaps and groundtruth into HDF5 shards (resumable)."""
     from maxray_gen.dataset.datasheet import write_datasheet
     from maxray_gen.errors import ConfigError
@@ -386,6 +389,8 @@ def generate_cmd(config_path, preset, out, shards, samples_per_shard, seed, shar
     overrides = {k: v for k, v in dict(shards=shards, samples_per_shard=samples_per_shard, seed=seed,
                                         workers=workers).items() if v is not None}
     cfg = _generate_config(config_path, preset, overrides)
+    if render_threads is not None:
+        cfg = cfg.model_copy(update={"render": cfg.render.model_copy(update={"threads": render_threads})})
     ids = None
     if shard_ids:
         try:
@@ -400,7 +405,7 @@ def generate_cmd(config_path, preset, out, shards, samples_per_shard, seed, shar
     if total > 0:
         click.echo("time per stage: " + ", ".join(f"{k} {v:.1f} s ({100 * v / total:.0f}%)" for k, v in st.items()))
     done = res["manifest"]["samples_done"]
-    if done:
+    if done and not no_previews:
         previews = _write_previews(cfg, out, cfg.generate.previews)
         write_datasheet(cfg, out)
         click.echo(f"{done} samples in {out}; previews: {len(previews)} PNGs in {out / 'previews'}; "
@@ -461,6 +466,23 @@ def export_cmd(kind: str, root: Path, out: Path) -> None:
 
     fn = {"yolo": exports.export_yolo, "coco": exports.export_coco, "cruw": exports.export_cruw}[kind]
     click.echo(f"wrote {fn(root, out)}")
+
+
+@main.group("import")
+def import_group() -> None:
+    """Bring real datasets into the shard schema."""
+
+
+@import_group.command("cruw")
+@click.argument("src", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--samples-per-shard", type=click.IntRange(min=1), default=100, show_default=True)
+def import_cruw_cmd(src: Path, out: Path, samples_per_shard: int) -> None:
+    """Convert CRUW sequences (camera frames, radar RA maps, labels) with the paper's table-4 preprocessing."""
+    from maxray_gen.dataset.cruw_import import import_cruw
+
+    n = import_cruw(src, out, samples_per_shard)
+    click.echo(f"imported {n} frames into {out}")
 
 
 @main.group()

@@ -249,3 +249,15 @@ def test_bad_inputs(tiny, tmp_path):
     assert res.exit_code == 2 and "newer than this maxray-gen supports" in res.stderr
     res = run(["generate", "--preset", "nope", "--out", str(tmp_path / "y")])
     assert res.exit_code == 2 and "unknown preset 'nope'" in res.stderr
+
+
+def test_process_pool_gives_the_same_dataset(tiny, tmp_path):
+    cfg, reference = tiny
+    out = tmp_path / "pool"
+    res = run(["generate", str(cfg), "--out", str(out), "--workers", "2", "--no-progress"])
+    assert res.exit_code == 0, res.output
+    a, b = dataset_arrays(out), dataset_arrays(reference)
+    assert a.keys() == b.keys()
+    for k in a:
+        if not k.endswith("/rgb") and a[k].dtype.kind != "O":
+            assert same(a[k], b[k]), k

@@ -25,7 +25,7 @@ OBJECT_FIELDS = [
     ("truncated", np.bool_),
 ]
 OBJECT_DTYPE = np.dtype([(f[0], f[1], f[2]) if len(f) == 3 else (f[0], f[1]) for f in OBJECT_FIELDS])
-CLASSES = ("car",)
+CLASSES = ("car", "pedestrian", "cyclist")  # synthetic data has cars; CRUW imports all three
 LIDAR_DTYPE = np.dtype([("xyz", np.float32, 3), ("instance_id", np.int32), ("object_type", np.int8),
                         ("ring", np.int16)])
 

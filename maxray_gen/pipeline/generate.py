@@ -18,10 +18,9 @@ from __future__ import annotations
 import json
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from importlib import metadata
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -153,11 +152,22 @@ def run_shard(cfg: Config, out: Path, shard: int, on_sample=None) -> ShardResult
     return ShardResult(shard, len(samples), seconds, timings)
 
 
-def _worker(cfg_json: str, out: str, shard: int, threads: int) -> ShardResult:
-    cfg = Config.model_validate_json(cfg_json)
+def _shard_process(out: Path, shard: int, threads: int) -> ShardResult:
+    """Run one shard in a fresh process: the idempotent shard command any engine can run. A new Blender per shard
+    also keeps long runs free of memory creep."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "maxray_gen", "generate", str(out / "config.yaml"), "--out", str(out),
+           "--shard-ids", str(shard), "--workers", "1", "--no-progress", "--no-previews"]
     if threads:
-        cfg = cfg.model_copy(update={"render": cfg.render.model_copy(update={"threads": threads})})
-    return run_shard(cfg, Path(out), shard)
+        cmd += ["--render-threads", str(threads)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise DataError(f"shard {shard} failed in its worker process (exit {proc.returncode}): {tail}")
+    rec = json.loads((out / ".done" / f"shard-{shard:05d}.json").read_text())
+    return ShardResult(shard, rec["samples"], rec["seconds"], rec["timings"])
 
 
 def generate(cfg: Config, out: Path, shard_ids: list[int] | None = None, progress: bool = True) -> dict:
@@ -192,8 +202,8 @@ def generate(cfg: Config, out: Path, shard_ids: list[int] | None = None, progres
                 results.append(run_shard(cfg, out, shard, on_sample=tick))
         else:
             threads = max(1, (os.cpu_count() or 1) // workers)
-            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-                futs = [pool.submit(_worker, cfg.model_dump_json(), str(out), s, threads) for s in todo]
+            with ThreadPoolExecutor(workers) as pool:
+                futs = [pool.submit(_shard_process, out, s, threads) for s in todo]
                 for f in as_completed(futs):
                     r = f.result()
                     results.append(r)
