@@ -226,7 +226,10 @@ class RadarTracer:
             codes[inter == flag] = code
         az_r, el_r = sensor_angles(world_direction(th_r, ph_r), pose)
         az_t, el_t = sensor_angles(world_direction(th_t, ph_t), pose)
-        k = keep
+        # Canonical order (by delay, then Doppler, angles, objects): the engine's internal order depends on
+        # whether its scene was rebuilt or updated, and the radar model's sums must not.
+        k = np.flatnonzero(keep)
+        k = k[np.lexsort((*ids[k].T[::-1], el_r[k], az_r[k], doppler[k], tau[k]))]
         return PathSet(gain=gain[k], delay_s=tau[k], doppler_hz=doppler[k], aoa_azimuth=az_r[k], aoa_elevation=el_r[k],
                        aod_azimuth=az_t[k], aod_elevation=el_t[k], objects=ids[k], interactions=codes[k],
                        carrier_hz=self.radar.carrier_hz)
