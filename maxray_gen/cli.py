@@ -379,8 +379,23 @@ def _write_previews(cfg, out: Path, count: int) -> list[Path]:
 @click.option("--no-progress", is_flag=True)
 @click.option("--no-previews", is_flag=True, help="Skip previews and the datasheet (worker processes).")
 @click.option("--render-threads", type=click.IntRange(min=0), default=None, hidden=True)
+@click.option("--executor", type=click.Choice(["local", "slurm", "ray"]), default="local", show_default=True)
+@click.option("--partition", default=None, help="SLURM partition.")
+@click.option("--account", default=None, help="SLURM account.")
+@click.option("--time-limit", default="04:00:00", show_default=True, help="SLURM time limit per array task.")
+@click.option("--cpus-per-task", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option("--gpus-per-task", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--array-parallelism", type=click.IntRange(min=1), default=None, help="SLURM: max concurrent tasks.")
+@click.option("--ray-address", default=None, help="Ray cluster address (default: start a local one).")
+@click.option("--retries", type=click.IntRange(min=0), default=2, show_default=True,
+              help="Resubmissions of failed or pre-empted shards.")
+@click.option("--shards-per-task", type=click.IntRange(min=1), default=1, show_default=True,
+              help="SLURM/Ray: shards run by one task (amortises process start-up for small shards).")
+@click.option("--dry-run", is_flag=True, help="SLURM: write and print the sbatch script, submit nothing.")
+@click.option("--no-wait", is_flag=True, help="SLURM: submit and return (follow with `maxray status DIR`).")
 def generate_cmd(config_path, preset, out, shards, samples_per_shard, seed, shard_ids, workers, no_progress,
-                 no_previews, render_threads) -> None:
+                 no_previews, render_threads, executor, partition, account, time_limit, cpus_per_task,
+                 gpus_per_task, array_parallelism, ray_address, retries, shards_per_task, dry_run, no_wait) -> None:
     """Generate a dataset: scenes, renders, lidar, radar heatmaps and groundtruth into HDF5 shards (resumable)."""
     from maxray_gen.dataset.datasheet import write_datasheet
     from maxray_gen.errors import ConfigError
@@ -397,7 +412,23 @@ def generate_cmd(config_path, preset, out, shards, samples_per_shard, seed, shar
             ids = [int(x) for x in shard_ids.split(",") if x.strip()]
         except ValueError:
             raise ConfigError(f"--shard-ids: expected comma-separated integers, got {shard_ids!r}") from None
-    res = generate(cfg, out, ids, progress=not no_progress)
+    from maxray_gen.pipeline.executors import FarmOptions
+
+    farm = FarmOptions(partition=partition, account=account, time_limit=time_limit, cpus_per_task=cpus_per_task,
+                       gpus_per_task=gpus_per_task, array_parallelism=array_parallelism, retries=retries,
+                       shards_per_task=shards_per_task,
+                       ray_address=ray_address, wait=not no_wait, dry_run=dry_run)
+    if (dry_run or no_wait) and executor != "slurm":
+        raise ConfigError("--dry-run and --no-wait apply to --executor slurm only")
+    res = generate(cfg, out, ids, progress=not no_progress, executor=executor, farm=farm)
+    fr = res.get("farm") or {}
+    if dry_run:
+        click.echo(fr.get("text", ""), nl=False)
+        click.echo(f"# written to {fr.get('script')}; submit with: sbatch {fr.get('script')}")
+        return
+    if no_wait:
+        click.echo(f"submitted {fr.get('jobs')}; follow with: maxray status {out}")
+        return
     st = res["stages_s"]
     total = sum(st.values())
     click.echo(f"generated shards {res['generated_shards']} ({res['samples']} samples, {res['wall_s']:.1f} s, "
@@ -410,6 +441,20 @@ def generate_cmd(config_path, preset, out, shards, samples_per_shard, seed, shar
         write_datasheet(cfg, out)
         click.echo(f"{done} samples in {out}; previews: {len(previews)} PNGs in {out / 'previews'}; "
                    f"datasheet: {out / 'DATASHEET.md'}")
+
+
+@main.command("status")
+@click.argument("root", type=click.Path(file_okay=False, path_type=Path))
+def status_cmd(root: Path) -> None:
+    """Shards done / running / failed / missing, samples/s and ETA (works while a job runs, any engine)."""
+    from maxray_gen.pipeline.status import dataset_status
+
+    s = dataset_status(root)
+    click.echo(f"{root}: {s['done']}/{s['planned']} shards done, {s['running']} running, {s['failed']} failed, "
+               f"{s['missing']} missing; {s['samples_done']} samples"
+               + (f", {s['samples_per_s']:.3f} samples/s, ETA {s['eta_s'] / 60:.1f} min" if s["samples_per_s"] else ""))
+    if s["failed_shards"]:
+        click.echo(f"failed shards: {s['failed_shards']} (run the same generate command again to resubmit them)")
 
 
 @main.command("verify")

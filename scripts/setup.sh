@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-extras="radio,blender,torch"
-[ "${1:-}" = "--dev" ] && extras="radio,blender,torch,dev"
+extras="radio,blender,torch,farm"
+[ "${1:-}" = "--dev" ] && extras="radio,blender,torch,farm,dev"
 
 # Dr.Jit's CPU backend needs LLVM >= 17 (Debian 12's default 14/15 abort); maxray finds it by itself.
 if ! ls /usr/lib/*/libLLVM.so.19* /usr/lib/*/libLLVM-19.so* >/dev/null 2>&1; then
@@ -17,6 +17,12 @@ if ! ls /usr/lib/*/libLLVM.so.19* /usr/lib/*/libLLVM-19.so* >/dev/null 2>&1; the
   else
     echo "warning: install LLVM >= 17 (libLLVM) for Dr.Jit on the CPU; see 'maxray doctor'" >&2
   fi
+fi
+
+# Test tools for the farm engines: a single-node SLURM cluster from Debian packages (started by the tests).
+if [ "${1:-}" = "--dev" ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] && ! command -v slurmctld >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null 2>&1 \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends slurm-wlm munge; }
 fi
 
 py="${PYTHON:-python3.11}"

@@ -170,8 +170,13 @@ def _shard_process(out: Path, shard: int, threads: int) -> ShardResult:
     return ShardResult(shard, rec["samples"], rec["seconds"], rec["timings"])
 
 
-def generate(cfg: Config, out: Path, shard_ids: list[int] | None = None, progress: bool = True) -> dict:
-    """Generate the missing shards among ``shard_ids`` (default: all); returns a summary with stage timings."""
+def generate(cfg: Config, out: Path, shard_ids: list[int] | None = None, progress: bool = True,
+             executor: str = "local", farm=None) -> dict:
+    """Generate the missing shards among ``shard_ids`` (default: all); returns a summary with stage timings.
+
+    ``executor``: ``local`` (this machine, ``generate.workers`` processes), ``slurm`` (one job array) or ``ray``
+    (one task per shard); ``farm`` holds the engine options (:class:`maxray_gen.pipeline.executors.FarmOptions`).
+    """
     g = cfg.generate
     ids = list(range(g.shards)) if shard_ids is None else sorted(set(shard_ids))
     bad = [i for i in ids if i < 0]
@@ -197,7 +202,21 @@ def generate(cfg: Config, out: Path, shard_ids: list[int] | None = None, progres
             bar.update(task, rate=f"{done_n / max(time.perf_counter() - t0, 1e-9):.2f}/s")
 
         workers = min(g.workers, len(todo)) if todo else 1
-        if workers <= 1:
+        farm_result = None
+        if executor != "local" and todo:
+            from maxray_gen.pipeline import executors
+
+            opt = farm or executors.FarmOptions()
+            base = len(done_shards(out))
+
+            def seen(n_done: int) -> None:
+                bar.update(task, completed=n_done * g.samples_per_shard,
+                           rate=f"{n_done * g.samples_per_shard / max(time.perf_counter() - t0, 1e-9):.2f}/s")
+
+            run = executors.run_slurm if executor == "slurm" else executors.run_ray
+            farm_result = run(out, todo, opt, on_progress=seen)
+            del base
+        elif workers <= 1:
             for shard in todo:
                 results.append(run_shard(cfg, out, shard, on_sample=tick))
         else:
@@ -208,6 +227,18 @@ def generate(cfg: Config, out: Path, shard_ids: list[int] | None = None, progres
                     r = f.result()
                     results.append(r)
                     tick(r.samples)
+    if executor != "local":
+        finished = done_shards(out)
+        results = [ShardResult(s, finished[s]["samples"], finished[s]["seconds"], finished[s]["timings"])
+                   for s in todo if s in finished]
+        if farm_result is not None and farm_result.get("failed") and (farm is None or farm.wait):
+            write_manifest(cfg, out)
+            raise DataError(f"{out}: shards {farm_result['failed']} still failed after {farm.retries if farm else 2} "
+                            f"retries; see {out / 'logs'} and run the same command again to resume")
+        from maxray_gen.dataset.reader import verify_shard
+
+        for s in results:  # final verify of what the engine produced
+            verify_shard(out / SHARD_PATTERN.format(s.shard))
     manifest = write_manifest(cfg, out)
     wall = time.perf_counter() - t0
     stages = dict.fromkeys(STAGES, 0.0)
@@ -215,9 +246,9 @@ def generate(cfg: Config, out: Path, shard_ids: list[int] | None = None, progres
         for k, v in r.timings.items():
             stages[k] = stages.get(k, 0.0) + v
     n = sum(r.samples for r in results)
-    return {"generated_shards": [r.shard for r in results], "skipped_shards": [i for i in ids if i in done],
+    return {"generated_shards": sorted(r.shard for r in results), "skipped_shards": [i for i in ids if i in done],
             "samples": n, "wall_s": wall, "stages_s": stages, "manifest": manifest,
-            "samples_per_s": n / wall if wall > 0 and n else 0.0}
+            "samples_per_s": n / wall if wall > 0 and n else 0.0, "farm": farm_result}
 
 
 def split_of(cfg: Config, n_total: int) -> np.ndarray:

@@ -22,6 +22,7 @@ from typing import Iterable
 
 import numpy as np
 import scipy.fft
+from threadpoolctl import threadpool_limits
 
 from maxray_gen.radar import windows
 from maxray_gen.radar.array import azimuth_steering_matrix, row_weights
@@ -120,7 +121,16 @@ def doppler_spectrum(prof: np.ndarray, cfg: RadarConfig) -> np.ndarray:
 
 
 def process_channel(hc: np.ndarray, cfg: RadarConfig, products: Iterable[str] = ("range_azimuth",)) -> RadarHeatmaps:
-    """Turn a row-combined channel estimate (K, B, C, M) into the requested products."""
+    """Turn a row-combined channel estimate (K, B, C, M) into the requested products.
+
+    BLAS runs single-threaded here: multi-threaded GEMMs sum in a thread-count-dependent order, and the maps must
+    be bit-identical whether a shard runs on a laptop, in a Ray worker (1 thread) or a SLURM task.
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _process_channel(hc, cfg, products)
+
+
+def _process_channel(hc: np.ndarray, cfg: RadarConfig, products: Iterable[str]) -> RadarHeatmaps:
     products = tuple(products)
     unknown = sorted(set(products) - set(PRODUCTS))
     if unknown:
