@@ -157,3 +157,13 @@ def test_elevation_beam_attenuates_off_elevation_targets(quiet_cfg):
     a = heatmaps(point_targets(12.0, 0.0, 0.0), nc).range_azimuth.max()
     b = heatmaps(point_targets(12.0, 0.0, -np.arcsin(1 / 8)), nc).range_azimuth.max()
     assert b == pytest.approx(a, rel=1e-3)  # elevation-blind in noncoherent mode
+
+
+@pytest.mark.parametrize("window, mode", [("hann", "beam"), ("boxcar", "noncoherent")])
+def test_noise_floor_with_tapered_windows_and_noncoherent_mode(window, mode):
+    # Hann range taper: noise drawn on the channel (correlated range bins); rect: drawn on the range bins.
+    cfg = make_config(noise={"model": "fixed", "channel_noise_db": -60.0}, range_window=window, elevation_mode=mode)
+    hm = heatmaps(point_targets(12.0, 0.0, amplitude=0.0), cfg, np.random.default_rng(9),
+                  products=("range_doppler", "rad_cube"))
+    assert hm.rad_cube.mean() == pytest.approx(1e-6, rel=0.02)
+    assert hm.range_doppler.mean() == pytest.approx(1e-6, rel=0.02)

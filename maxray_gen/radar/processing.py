@@ -26,7 +26,7 @@ from threadpoolctl import threadpool_limits
 
 from maxray_gen.radar import windows
 from maxray_gen.radar.array import azimuth_steering_matrix, row_weights
-from maxray_gen.radar.channel import beam_channel, combine_rows, simulate_frame
+from maxray_gen.radar.channel import beam_channel, combine_rows, complex_noise, simulate_frame
 from maxray_gen.radar.config import RadarConfig
 from maxray_gen.radar.paths import PathSet
 
@@ -60,10 +60,10 @@ def _window_energy(spec, n: int) -> tuple[np.ndarray, float]:
 def range_profiles(hc: np.ndarray, cfg: RadarConfig) -> np.ndarray:
     """Windowed range IFFT over subcarriers, cropped to the range window: (K, B, C, M) -> (ranges, B, C, M)."""
     w, _ = _window_energy(cfg.range_window, cfg.n_subcarriers)
-    x = hc * w.astype(hc.real.dtype)[:, None, None, None]
+    x = hc if np.all(w == 1.0) else hc * w.astype(hc.real.dtype)[:, None, None, None]
     # Unnormalised sum_k H[k] exp(+j 2 pi k r / Nfft): a path of delay tau peaks at bin tau * df * Nfft.
-    prof = scipy.fft.ifft(x, n=cfg.range_fft_size, axis=0, norm="forward", workers=-1)
-    return prof[cfg.range_bin_slice]
+    prof = scipy.fft.ifft(x, n=cfg.range_fft_size, axis=0, norm="forward", workers=-1, overwrite_x=x is not hc)
+    return np.ascontiguousarray(prof[cfg.range_bin_slice])
 
 
 def _elevation_norm(cfg: RadarConfig) -> float:
@@ -121,21 +121,25 @@ def doppler_spectrum(prof: np.ndarray, cfg: RadarConfig) -> np.ndarray:
 
 
 def process_channel(hc: np.ndarray, cfg: RadarConfig, products: Iterable[str] = ("range_azimuth",)) -> RadarHeatmaps:
-    """Turn a row-combined channel estimate (K, B, C, M) into the requested products.
+    """Turn a row-combined channel estimate (K, B, C, M) into the requested products."""
+    return process_profiles(range_profiles(hc, cfg), cfg, products)
+
+
+def process_profiles(prof: np.ndarray, cfg: RadarConfig, products: Iterable[str] = ("range_azimuth",)) -> RadarHeatmaps:
+    """Products from cropped range profiles (ranges, B, C, M).
 
     BLAS runs single-threaded here: multi-threaded GEMMs sum in a thread-count-dependent order, and the maps must
     be bit-identical whether a shard runs on a laptop, in a Ray worker (1 thread) or a SLURM task.
     """
     with threadpool_limits(limits=1, user_api="blas"):
-        return _process_channel(hc, cfg, products)
+        return _process_profiles(prof, cfg, products)
 
 
-def _process_channel(hc: np.ndarray, cfg: RadarConfig, products: Iterable[str]) -> RadarHeatmaps:
+def _process_profiles(prof: np.ndarray, cfg: RadarConfig, products: Iterable[str]) -> RadarHeatmaps:
     products = tuple(products)
     unknown = sorted(set(products) - set(PRODUCTS))
     if unknown:
         raise ValueError(f"unknown radar product(s) {unknown}; choose from {list(PRODUCTS)}")
-    prof = range_profiles(hc, cfg)
     out: dict[str, np.ndarray] = {}
     floor: dict[str, float] = {}
     sigma2 = cfg.noise_variance
@@ -168,9 +172,25 @@ def heatmaps(paths: PathSet, cfg: RadarConfig, rng: np.random.Generator | None =
              products: Iterable[str] = ("range_azimuth",), noise: bool = True) -> RadarHeatmaps:
     """Radar products for a path list: fast path (NUFFT synthesis of the row-combined channel, then FFTs).
 
-    ``rng`` draws the receiver noise; it is required when the configured noise model is not ``none``.
+    ``rng`` draws the receiver noise; it is required when the configured noise model is not ``none``. With a
+    rectangular range window and no range zero-padding the range IFFT maps i.i.d. noise to i.i.d. noise of
+    N times the variance (the DFT's columns are orthogonal), so the noise is drawn directly on the cropped range
+    bins: identical in distribution, ~8x fewer random numbers.
     """
-    return process_channel(beam_channel(paths, cfg, rng, noise=noise), cfg, products)
+    white = noise and cfg.noise_variance > 0 and _range_noise_stays_white(cfg)
+    hc = beam_channel(paths, cfg, rng, noise=noise and not white)
+    prof = range_profiles(hc, cfg)
+    if white:
+        if rng is None:
+            raise ValueError("a random generator is needed to draw receiver noise")
+        rows = cfg.array.rows if cfg.elevation_mode == "noncoherent" else 1
+        w2 = 1.0 if rows > 1 else float(np.sum(np.abs(row_weights(cfg)) ** 2))
+        prof += complex_noise(rng, prof.shape, cfg.noise_variance * w2 * cfg.n_subcarriers, dtype=prof.dtype)
+    return process_profiles(prof, cfg, products)
+
+
+def _range_noise_stays_white(cfg: RadarConfig) -> bool:
+    return cfg.range_oversampling == 1 and cfg.range_window in ("boxcar", "rect", "rectangular", "ones")
 
 
 def heatmaps_reference(paths: PathSet, cfg: RadarConfig, rng: np.random.Generator,
