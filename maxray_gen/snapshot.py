@@ -9,8 +9,6 @@ Saved as ``.npz`` (ragged meshes concatenated with offsets; no pickles) so scene
 from __future__ import annotations
 
 import hashlib
-import io
-import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import numpy as np
 
 from maxray_gen.errors import DataError
 from maxray_gen.geometry import Pose
+from maxray_gen.npzfile import load_npz, save_npz
 
 ROLES = ("car", "ground", "building", "clutter", "pole", "target", "vegetation")
 FORMAT_VERSION = 1
@@ -144,45 +143,26 @@ class SceneSnapshot:
     # ---- files ------------------------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
         """Write an ``.npz`` atomically (temporary name, then rename)."""
-        path = Path(path)
         objs = self.objects
-        v_counts = np.array([len(o.vertices) for o in objs], dtype=np.int64)
-        f_counts = np.array([len(o.faces) for o in objs], dtype=np.int64)
         arrays = dict(
-            format_version=np.array(FORMAT_VERSION), kind=np.array("scene_snapshot"),
             names=np.array([o.name for o in objs], dtype=str),
             roles=np.array([o.role for o in objs], dtype=str),
             materials=np.array([o.material for o in objs], dtype=str),
             instance_ids=np.array([o.instance_id for o in objs], dtype=np.int64),
             velocities=np.array([o.velocity for o in objs], dtype=np.float64).reshape(-1, 3),
-            vertex_counts=v_counts, face_counts=f_counts,
+            vertex_counts=np.array([len(o.vertices) for o in objs], dtype=np.int64),
+            face_counts=np.array([len(o.faces) for o in objs], dtype=np.int64),
             vertices=np.concatenate([o.vertices for o in objs]) if objs else np.zeros((0, 3)),
             faces=np.concatenate([o.faces for o in objs]) if objs else np.zeros((0, 3), np.int64),
             basestation_position=self.basestation.position, basestation_rotation=self.basestation.rotation,
             camera_position=self.camera.position, camera_rotation=self.camera.rotation,
         )
-        tmp = path.with_name(path.name + ".tmp")
-        try:
-            with open(tmp, "wb") as fh:
-                np.savez_compressed(fh, **arrays)
-            tmp.replace(path)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise DataError(f"{path}: cannot write snapshot ({exc.strerror or exc})") from None
+        save_npz(path, arrays, "scene_snapshot", FORMAT_VERSION, "snapshot", compressed=True)
 
     @classmethod
     def load(cls, path: str | Path) -> "SceneSnapshot":
         """Read a snapshot written by :meth:`save` (no pickles are loaded)."""
-        path = Path(path)
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                d = {k: z[k] for k in z.files}
-        except FileNotFoundError:
-            raise DataError(f"{path}: file not found") from None
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError, io.UnsupportedOperation) as exc:
-            raise DataError(f"{path}: not a readable scene snapshot .npz ({exc})") from None
-        if str(d.get("kind", "")) != "scene_snapshot" or int(d.get("format_version", -1)) != FORMAT_VERSION:
-            raise DataError(f"{path}: not a scene snapshot of format version {FORMAT_VERSION}")
+        d = load_npz(path, "scene_snapshot", FORMAT_VERSION, "scene snapshot")
         try:
             v_off = np.concatenate([[0], np.cumsum(d["vertex_counts"])])
             f_off = np.concatenate([[0], np.cumsum(d["face_counts"])])

@@ -207,7 +207,6 @@ def generate(cfg: Config, out: Path, shard_ids: list[int] | None = None, progres
             from maxray_gen.pipeline import executors
 
             opt = farm or executors.FarmOptions()
-            base = len(done_shards(out))
 
             def seen(n_done: int) -> None:
                 bar.update(task, completed=n_done * g.samples_per_shard,
@@ -215,7 +214,6 @@ def generate(cfg: Config, out: Path, shard_ids: list[int] | None = None, progres
 
             run = executors.run_slurm if executor == "slurm" else executors.run_ray
             farm_result = run(out, todo, opt, on_progress=seen)
-            del base
         elif workers <= 1:
             for shard in todo:
                 results.append(run_shard(cfg, out, shard, on_sample=tick))

@@ -15,8 +15,6 @@ One entry per propagation path from the transmitter back to the receive array's 
 
 from __future__ import annotations
 
-import io
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +22,7 @@ import numpy as np
 
 from maxray_gen.constants import SPEED_OF_LIGHT
 from maxray_gen.errors import DataError
+from maxray_gen.npzfile import load_npz, save_npz
 
 INTERACTION_NAMES = {0: "none", 1: "specular", 2: "diffuse", 3: "refraction", 4: "diffraction"}
 _FLOAT_FIELDS = ("delay_s", "doppler_hz", "aoa_azimuth", "aoa_elevation", "aod_azimuth", "aod_elevation")
@@ -150,36 +149,14 @@ class PathSet:
     # ---- files ------------------------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
         """Write an ``.npz`` file (atomically: a temporary name, then rename)."""
-        path = Path(path)
         arrays = {name: getattr(self, name) for name in ("gain", *_FLOAT_FIELDS, "objects", "interactions", "element")}
-        arrays["format_version"] = np.array(FORMAT_VERSION)
-        arrays["kind"] = np.array("path_list")
         arrays["carrier_hz"] = np.array(np.nan if self.carrier_hz is None else self.carrier_hz)
-        tmp = path.with_name(path.name + ".tmp")
-        try:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, **arrays)
-            tmp.replace(path)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise DataError(f"{path}: cannot write path list ({exc.strerror or exc})") from None
+        save_npz(path, arrays, "path_list", FORMAT_VERSION, "path list")
 
     @classmethod
     def load(cls, path: str | Path) -> "PathSet":
         """Read a file written by :meth:`save` (no pickles are loaded)."""
-        path = Path(path)
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                data = {k: z[k] for k in z.files}
-        except FileNotFoundError:
-            raise DataError(f"{path}: file not found") from None
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError, io.UnsupportedOperation) as exc:
-            raise DataError(f"{path}: not a readable path-list .npz file ({exc})") from None
-        version = int(data.pop("format_version", -1))
-        if str(data.pop("kind", "")) != "path_list":
-            raise DataError(f"{path}: not a path-list file (written by PathSet.save / maxray trace)")
-        if version != FORMAT_VERSION:
-            raise DataError(f"{path}: path-list format version {version} is not supported (expected {FORMAT_VERSION})")
+        data = load_npz(path, "path_list", FORMAT_VERSION, "path-list")
         missing = [k for k in ("gain", *_FLOAT_FIELDS, "objects", "interactions") if k not in data]
         if missing:
             raise DataError(f"{path}: path list lacks array(s) {', '.join(missing)}")

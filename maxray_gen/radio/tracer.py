@@ -265,10 +265,4 @@ def trace(snapshot: SceneSnapshot, radar_config: RadarConfig, trace_config: Trac
     return tracer.trace(snapshot, rng)
 
 
-def check_frequency(radar_config: RadarConfig, snapshot: SceneSnapshot) -> None:
-    """Raise ConfigError if any of the snapshot's materials is undefined at the radar's carrier."""
-    for name in sorted({o.material for o in snapshot.objects}):
-        material(name).properties(radar_config.carrier_hz)
-
-
-__all__ = ["RadarTracer", "check_frequency", "trace"]
+__all__ = ["RadarTracer", "trace"]

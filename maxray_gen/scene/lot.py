@@ -6,8 +6,6 @@ are not part of the snapshot; everything with radio relevance is.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from maxray_gen.meshes import box, grid_plane, obj, rotate_z
@@ -47,7 +45,3 @@ def car_objects(spec: SceneSpec) -> list[SnapshotObject]:
 def build_snapshot(spec: SceneSpec) -> SceneSnapshot:
     """The scene's geometry as a validated snapshot (camera = basestation pose)."""
     return SceneSnapshot(tuple(static_objects() + car_objects(spec)), spec.basestation, spec.basestation).validate()
-
-
-def heading_vector(yaw: float) -> np.ndarray:
-    return np.array([math.cos(yaw), math.sin(yaw), 0.0])
