@@ -342,26 +342,27 @@ def _generate_config(config_path: Path | None, preset: str | None, overrides: di
 
 
 def _write_previews(cfg, out: Path, count: int) -> list[Path]:
+    """Preview pictures of the first ``count`` samples and the car-dimension plot, in one pass over the shards."""
     import numpy as np
 
-    from maxray_gen.dataset.inspect import locate, shard_paths
+    from maxray_gen.dataset.inspect import shard_paths
     from maxray_gen.dataset.reader import ShardReader
     from maxray_gen.viz.dataset_plots import plot_car_dimensions, plot_sample
 
-    written = []
+    written, objs, i = [], [], 0
     (out / "previews").mkdir(exist_ok=True)
-    for i in range(count):
-        try:
-            reader, k = locate(out, i)
-        except MaxrayError:
-            break
-        s = reader.sample(k)
-        p = s["params"]
-        title = (f"sample {i}: {len(s['objects'])} cars, {p.get('lighting', {}).get('kind')}, "
-                 f"{p.get('weather', {}).get('kind')}, {p.get('n_paths', 0):,} radar paths")
-        written.append(plot_sample(s, reader.axes, out / "previews" / f"sample-{i:05d}.png", title))
-    objs = [ShardReader(p).sample(i, ("objects",))["objects"] for p in shard_paths(out)
-            for i in range(ShardReader(p).num_samples)]
+    for path in shard_paths(out):
+        reader = ShardReader(path)
+        for k in range(len(reader)):
+            if i < count:
+                s = reader.sample(k)
+                p = s["params"]
+                title = (f"sample {i}: {len(s['objects'])} cars, {p.get('lighting', {}).get('kind')}, "
+                         f"{p.get('weather', {}).get('kind')}, {p.get('n_paths', 0):,} radar paths")
+                written.append(plot_sample(s, reader.axes, out / "previews" / f"sample-{i:05d}.png", title))
+            objs.append(reader.sample(k, ("objects",))["objects"])
+            i += 1
+        reader.close()
     if objs and sum(len(o) for o in objs):
         written.append(plot_car_dimensions(np.concatenate(objs), out / "previews" / "car_dimensions.png"))
     return written

@@ -1,5 +1,7 @@
 import warnings
+from pathlib import Path
 
+import h5py
 import numpy as np
 import pytest
 
@@ -31,3 +33,48 @@ def small_cfg():
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+TINY = """
+generate: {seed: 3, shards: 2, samples_per_shard: 2, previews: 2, radar_products: [range_azimuth, range_doppler]}
+camera: {width: 64, height: 48, horizontal_fov_deg: 90.0}
+render: {samples: 1, denoise: false, device: cpu}
+scene: {max_cars: 4, max_moving_cars: 1}
+trace: {samples_per_src: 20000, max_depth: 3}
+lidar: {channels: 4, horizontal_resolution_deg: 2.0}
+"""
+
+
+def run(args):
+    """Invoke the CLI in-process."""
+    from click.testing import CliRunner
+
+    from maxray_gen.cli import main
+
+    return CliRunner().invoke(main, args)
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory):
+    """A tiny generated dataset (2 shards x 2 samples) shared by the generate and farm tests: (config, dir)."""
+    pytest.importorskip("bpy")
+    root = tmp_path_factory.mktemp("gen")
+    cfg = root / "tiny.yaml"
+    cfg.write_text(TINY)
+    out = root / "ds"
+    res = run(["generate", str(cfg), "--out", str(out), "--no-progress"])
+    assert res.exit_code == 0, res.output
+    return cfg, out
+
+
+def same(a: np.ndarray, b: np.ndarray) -> bool:
+    """Bit-identical arrays (NaNs included; works for structured dtypes)."""
+    return a.dtype == b.dtype and a.shape == b.shape and np.ascontiguousarray(a).tobytes() == np.ascontiguousarray(b).tobytes()
+
+
+def dataset_arrays(out: Path) -> dict:
+    arrays = {}
+    for p in sorted(out.glob("shard-*.h5")):
+        with h5py.File(p, "r") as h5:
+            h5.visititems(lambda n, o: arrays.__setitem__(f"{p.name}/{n}", o[()]) if isinstance(o, h5py.Dataset) else None)
+    return arrays

@@ -16,7 +16,7 @@ pytest.importorskip("bpy")
 
 from maxray_gen.cli import main  # noqa: E402
 from maxray_gen.pipeline.executors import RAY_LOOPBACK_ENV  # noqa: E402
-from tests.test_generate import TINY, dataset_arrays, same  # noqa: E402
+from tests.conftest import dataset_arrays, same  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 HAVE_SLURM = shutil.which("slurmctld") is not None and os.geteuid() == 0
@@ -31,16 +31,6 @@ def slurm():
     subprocess.run(["bash", str(ROOT / "scripts" / "slurm_down.sh")], capture_output=True)
 
 
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory):
-    root = tmp_path_factory.mktemp("farm")
-    cfg = root / "tiny.yaml"
-    cfg.write_text(TINY)
-    out = root / "local"
-    assert CliRunner().invoke(main, ["generate", str(cfg), "--out", str(out), "--no-progress"]).exit_code == 0
-    return cfg, out
-
-
 def assert_same_dataset(a_dir: Path, b_dir: Path) -> None:
     a, b = dataset_arrays(a_dir), dataset_arrays(b_dir)
     assert a.keys() == b.keys()
@@ -53,6 +43,16 @@ def assert_same_dataset(a_dir: Path, b_dir: Path) -> None:
 def cli(*args, env=None, timeout=300):
     return subprocess.run([sys.executable, "-m", "maxray_gen", *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=timeout)
+
+
+def run_killing_one_shard(args: list[str], shard_pattern: str) -> subprocess.CompletedProcess:
+    """Run ``maxray`` with ``args`` while SIGKILLing the process of one of its shards once."""
+    proc = subprocess.Popen([sys.executable, "-m", "maxray_gen", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    killed = kill_shard_once(shard_pattern)
+    stdout, stderr = proc.communicate(timeout=300)
+    assert killed, "no shard process was seen to kill"
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
 
 
 def kill_shard_once(pattern: str, deadline_s: float = 120) -> bool:
@@ -73,8 +73,8 @@ def kill_shard_once(pattern: str, deadline_s: float = 120) -> bool:
     return False
 
 
-def test_slurm_dataset_equals_local_and_status(slurm, reference, tmp_path):
-    cfg, local = reference
+def test_slurm_dataset_equals_local_and_status(slurm, tiny, tmp_path):
+    cfg, local = tiny
     out = tmp_path / "slurm"
     res = cli("generate", str(cfg), "--out", str(out), "--executor", "slurm", "--cpus-per-task", "1",
               "--no-wait")
@@ -94,15 +94,12 @@ def test_slurm_dataset_equals_local_and_status(slurm, reference, tmp_path):
     assert len(logs) == 2 and all("maxray shard" in p.read_text() for p in logs)
 
 
-def test_slurm_killed_task_is_resubmitted(slurm, reference, tmp_path):
-    cfg, local = reference
+def test_slurm_killed_task_is_resubmitted(slurm, tiny, tmp_path):
+    cfg, local = tiny
     out = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "maxray_gen", "generate", str(cfg), "--out", str(out),
-                             "--executor", "slurm", "--cpus-per-task", "1", "--retries", "2", "--no-progress"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert kill_shard_once(f"--out {out} --shard-ids 1")
-    stdout, stderr = proc.communicate(timeout=300)
-    assert proc.returncode == 0, stderr
+    res = run_killing_one_shard(["generate", str(cfg), "--out", str(out), "--executor", "slurm", "--cpus-per-task",
+                                 "1", "--retries", "2", "--no-progress"], f"--out {out} --shard-ids 1")
+    assert res.returncode == 0, res.stderr
     jobs = [json.loads(p.read_text()) for p in (out / ".jobs").glob("slurm-*.json")]
     assert sorted(len(j["shards"]) for j in jobs) == [1, 2]  # the first array, then shard 1 again
     assert sorted(p.name for p in out.glob("shard-*.h5")) == ["shard-00000.h5", "shard-00001.h5"]
@@ -110,8 +107,8 @@ def test_slurm_killed_task_is_resubmitted(slurm, reference, tmp_path):
     assert_same_dataset(out, local)
 
 
-def test_interrupted_submission_resumes_only_missing_shards(slurm, reference, tmp_path):
-    cfg, local = reference
+def test_interrupted_submission_resumes_only_missing_shards(slurm, tiny, tmp_path):
+    cfg, local = tiny
     out = tmp_path / "resume"
     assert CliRunner().invoke(main, ["generate", str(cfg), "--out", str(out), "--shard-ids", "0",
                                      "--no-progress"]).exit_code == 0
@@ -123,8 +120,8 @@ def test_interrupted_submission_resumes_only_missing_shards(slurm, reference, tm
     assert_same_dataset(out, local)
 
 
-def test_slurm_bad_inputs(slurm, reference, tmp_path):
-    cfg, _ = reference
+def test_slurm_bad_inputs(slurm, tiny, tmp_path):
+    cfg, _ = tiny
     res = cli("generate", str(cfg), "--out", str(tmp_path / "p"), "--executor", "slurm", "--partition", "nope")
     assert res.returncode == 2 and "sbatch refused the job" in res.stderr and "partition" in res.stderr.lower()
     empty = tmp_path / "bin"
@@ -144,24 +141,21 @@ def ray_env(monkeypatch):
     subprocess.run([sys.executable, "-m", "ray.scripts.scripts", "stop", "--force"], capture_output=True)
 
 
-def test_ray_dataset_equals_local_with_a_killed_task_retried(ray_env, reference, tmp_path):
+def test_ray_dataset_equals_local_with_a_killed_task_retried(ray_env, tiny, tmp_path):
     pytest.importorskip("ray")
-    cfg, local = reference
+    cfg, local = tiny
     out = tmp_path / "ray"
-    proc = subprocess.Popen([sys.executable, "-m", "maxray_gen", "generate", str(cfg), "--out", str(out),
-                             "--executor", "ray", "--cpus-per-task", "1", "--retries", "2", "--no-progress"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert kill_shard_once(f"--out {out} --shard-ids 0")
-    stdout, stderr = proc.communicate(timeout=300)
-    assert proc.returncode == 0, stderr
+    res = run_killing_one_shard(["generate", str(cfg), "--out", str(out), "--executor", "ray", "--cpus-per-task",
+                                 "1", "--retries", "2", "--no-progress"], f"--out {out} --shard-ids 0")
+    assert res.returncode == 0, res.stderr
     assert_same_dataset(out, local)
     assert cli("verify", str(out)).returncode == 0
     time.sleep(1.0)
     assert not subprocess.run(["pgrep", "-f", "raylet"], capture_output=True, text=True).stdout.strip()
 
 
-def test_ray_unreachable_address(ray_env, reference, tmp_path):
-    cfg, _ = reference
+def test_ray_unreachable_address(ray_env, tiny, tmp_path):
+    cfg, _ = tiny
     t0 = time.time()
     res = cli("generate", str(cfg), "--out", str(tmp_path / "x"), "--executor", "ray", "--ray-address", "127.0.0.1:1")
     assert res.returncode == 2 and "no Ray cluster answers there" in res.stderr

@@ -12,53 +12,13 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 pytest.importorskip("bpy")
 
-from maxray_gen.cli import main  # noqa: E402
 from maxray_gen.dataset.reader import ShardReader, content_hash  # noqa: E402
 from maxray_gen.radar import groundtruth as rgt  # noqa: E402
 from maxray_gen.radar.config import RadarConfig  # noqa: E402
-
-TINY = """
-generate: {seed: 3, shards: 2, samples_per_shard: 2, previews: 2, radar_products: [range_azimuth, range_doppler]}
-camera: {width: 64, height: 48, horizontal_fov_deg: 90.0}
-render: {samples: 1, denoise: false, device: cpu}
-scene: {max_cars: 4, max_moving_cars: 1}
-trace: {samples_per_src: 20000, max_depth: 3}
-lidar: {channels: 4, horizontal_resolution_deg: 2.0}
-"""
-
-
-def run(args):
-    res = CliRunner().invoke(main, args)
-    return res
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    root = tmp_path_factory.mktemp("gen")
-    cfg = root / "tiny.yaml"
-    cfg.write_text(TINY)
-    out = root / "ds"
-    res = run(["generate", str(cfg), "--out", str(out), "--no-progress"])
-    assert res.exit_code == 0, res.output
-    return cfg, out
-
-
-def same(a: np.ndarray, b: np.ndarray) -> bool:
-    """Bit-identical arrays (NaNs included; works for structured dtypes)."""
-    return a.dtype == b.dtype and a.shape == b.shape and np.ascontiguousarray(a).tobytes() == np.ascontiguousarray(b).tobytes()
-
-
-def dataset_arrays(out: Path) -> dict:
-    arrays = {}
-    for p in sorted(out.glob("shard-*.h5")):
-        with h5py.File(p, "r") as h5:
-            h5.visititems(lambda n, o: arrays.__setitem__(f"{p.name}/{n}", o[()]) if isinstance(o, h5py.Dataset) else None)
-    return arrays
-
+from tests.conftest import TINY, dataset_arrays, run, same  # noqa: E402
 
 def test_schema_shapes_and_groundtruth_consistency(tiny):
     cfg, out = tiny

@@ -28,7 +28,8 @@ def dataset_status(root: str | Path) -> dict:
             submitted |= set(json.loads(rec.read_text())["shards"])
         except (OSError, ValueError, KeyError):
             continue
-    failed = sorted(s for s in submitted - set(done) - running if _job_over(root))
+    unfinished = submitted - set(done) - running
+    failed = sorted(unfinished) if unfinished and _job_over(root) else []  # one squeue call, not one per shard
     missing = planned - len(done) - len(running) - len(failed)
     samples = sum(r["samples"] for r in done.values())
     times = sorted(calendar.timegm(time.strptime(r["finished_at"], "%Y-%m-%dT%H:%M:%SZ")) for r in done.values())
