@@ -560,5 +560,9 @@ def snapshot_test_lot(out: Path) -> None:
     click.echo(f"wrote {out}")
 
 
+from maxray_gen.learn.cli import register as _register_learning  # noqa: E402
+
+_register_learning(main)
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

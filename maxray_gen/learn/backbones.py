@@ -1,0 +1,47 @@
+"""VGG-M-like spatial encoders with average pooling (appendix D): C x H/8 x W/8 feature maps."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from maxray_gen.learn.config import BackboneConfig
+
+HIDDEN = (96, 256, 512, 512)
+
+
+def _norm(kind: str, ch: int) -> nn.Module:
+    if kind == "batch":
+        return nn.BatchNorm2d(ch)
+    if kind == "group":
+        return nn.GroupNorm(min(32, ch), ch)
+    return nn.Identity()
+
+
+class SpatialBackbone(nn.Module):
+    """conv7/2 - avgpool2 - conv5 - avgpool2 - conv3 - conv3 - conv3 -> ``out_channels`` (stride 8).
+
+    Every layer is padded "same" and pools use ``ceil_mode``, so an input of H x W gives ceil(H/8) x ceil(W/8);
+    the last convolution has no activation (features are compared by cosine similarity).
+    """
+
+    stride = 8
+
+    def __init__(self, in_channels: int, cfg: BackboneConfig = BackboneConfig(), padding_mode: str = "zeros"):
+        super().__init__()
+        c1, c2, c3, c4 = (max(4, int(round(c * cfg.width))) for c in HIDDEN)
+
+        def block(cin, cout, k, s=1):
+            return [nn.Conv2d(cin, cout, k, stride=s, padding=k // 2, padding_mode=padding_mode), _norm(cfg.norm, cout),
+                    nn.ReLU(inplace=True)]
+
+        self.features = nn.Sequential(
+            *block(in_channels, c1, 7, 2), nn.AvgPool2d(2, ceil_mode=True),
+            *block(c1, c2, 5), nn.AvgPool2d(2, ceil_mode=True),
+            *block(c2, c3, 3), *block(c3, c4, 3),
+            nn.Conv2d(c4, cfg.out_channels, 3, padding=1, padding_mode=padding_mode),
+        )
+        self.out_channels = cfg.out_channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(x)

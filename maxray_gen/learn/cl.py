@@ -1,0 +1,48 @@
+"""CL: global-pooled radio and vision embeddings, 2-layer MLP projectors, two-queue bidirectional InfoNCE."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from maxray_gen.learn.losses import info_nce
+from maxray_gen.learn.masks import masked_mean
+from maxray_gen.learn.queues import EmbeddingQueue
+
+
+def projector(channels: int, dim: int) -> nn.Sequential:
+    """2-layer MLP (C -> C -> dim), applied to pooled features or per feature bin."""
+    return nn.Sequential(nn.Linear(channels, channels), nn.ReLU(inplace=True), nn.Linear(channels, dim))
+
+
+class ContrastiveHead(nn.Module):
+    """CL head: radio and vision pooled over the whole (valid) feature map. MCL overrides the vision pooling."""
+
+    masked_vision = False
+
+    def __init__(self, channels: int, dim: int, queue_size: int, tau: float, seed: int = 0):
+        super().__init__()
+        self.proj_r, self.proj_v = projector(channels, dim), projector(channels, dim)
+        self.queue_r = EmbeddingQueue(queue_size, dim, seed=seed + 1)
+        self.queue_v = EmbeddingQueue(queue_size, dim, seed=seed + 2)
+        self.tau = tau
+
+    def embed(self, f_r, f_v, valid_r, valid_v, vmask, proj_r=None, proj_v=None):
+        """Normalised (radio, vision) embeddings; the vision one pooled inside ``vmask`` when masked."""
+        pr = masked_mean(f_r, valid_r)
+        pv = masked_mean(f_v, vmask if self.masked_vision else valid_v)
+        return (F.normalize((proj_r or self.proj_r)(pr), dim=1), F.normalize((proj_v or self.proj_v)(pv), dim=1))
+
+    def loss(self, z_r, z_v, k_r, k_v, gather) -> torch.Tensor:
+        """Two-queue InfoNCE on local queries; keys of the whole (gathered) batch enter the queues after."""
+        loss = 0.5 * (info_nce(z_r, k_v, self.queue_v.items.clone(), self.tau)
+                      + info_nce(z_v, k_r, self.queue_r.items.clone(), self.tau))
+        self.queue_r.enqueue(gather(k_r.detach()))
+        self.queue_v.enqueue(gather(k_v.detach()))
+        return loss
+
+    def attention(self, f_r, z_v) -> torch.Tensor:
+        """cos(z_v, projected radio bin) for each sample's own pair -> (B, h, w)."""
+        per_bin = self.proj_r(f_r.permute(0, 2, 3, 1))  # (B, h, w, D)
+        return torch.einsum("bhwd,bd->bhw", F.normalize(per_bin, dim=-1), F.normalize(z_v, dim=1))

@@ -1,0 +1,80 @@
+"""Batches for training: dataset samples -> normalised radio/image tensors, boxes, and a deterministic sampler
+that keeps every global batch identical whatever the number of processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Sampler, Subset
+
+from maxray_gen.dataset.torch_dataset import MaxrayDataset
+from maxray_gen.errors import DataError
+from maxray_gen.learn.config import InputConfig
+from maxray_gen.learn.inputs import RadioInput, prepare_image
+from maxray_gen.seeding import rng_for
+
+
+def with_targets(ds: MaxrayDataset) -> Subset:
+    """The samples of ``ds`` that have a designated target (learning needs one)."""
+    targets = {}
+    for k, r in enumerate(ds.readers):
+        targets[k] = np.asarray(r.h5["target"][()])
+    keep = [i for i, (k, local, _) in enumerate(ds.index) if targets[k][local] >= 0]
+    return Subset(ds, keep)
+
+
+def open_split(root: Path, split: str, fields: tuple[str, ...], require_target: bool = True):
+    """(dataset or subset, axes) of a generated dataset directory; a clear error when it is empty."""
+    ds = MaxrayDataset(root, split=split, fields=fields)
+    sub = with_targets(ds) if require_target else ds
+    if len(sub) == 0:
+        raise DataError(f"{root}: no {split} samples with a designated target")
+    return sub, ds.axes
+
+
+class BatchPreparer:
+    """Collate function: stacks samples and turns them into network inputs (picklable for DataLoader workers)."""
+
+    def __init__(self, radio: RadioInput, cfg: InputConfig, with_image: bool = True):
+        self.radio, self.cfg, self.with_image = radio, cfg, with_image
+
+    def __call__(self, items: list[dict]) -> dict:
+        out = {"index": torch.tensor([it["index"] for it in items]),
+               "target_bins": torch.stack([it["target_bins"] for it in items]),
+               "radio": self.radio.prepare(torch.stack([it["range_azimuth"] for it in items]), self.cfg)}
+        if self.with_image:
+            rgb = torch.stack([it["rgb"] for it in items])
+            boxes = torch.stack([it["target_box"] for it in items])
+            out["image"], out["boxes"] = prepare_image(rgb, self.cfg.image_size, boxes)
+            out["image_hw"] = tuple(self.cfg.image_size) if self.cfg.image_size else tuple(rgb.shape[-2:])
+        return out
+
+
+class GlobalBatchSampler(Sampler[list[int]]):
+    """Epoch-seeded permutation cut into global batches of ``global_batch``; process ``rank`` of ``world`` takes
+    its contiguous slice of each. One process sees exactly the union of what several see, step by step, so
+    single- and multi-process training optimise the same objective (unlike ``DistributedSampler``'s striding,
+    which this otherwise replaces: per-epoch reshuffle, equal work per rank, incomplete last batch dropped)."""
+
+    def __init__(self, n: int, global_batch: int, seed: int, rank: int = 0, world: int = 1):
+        if global_batch % world:
+            raise DataError(f"batch_size {global_batch} is not divisible by the {world} processes")
+        if n < global_batch:
+            raise DataError(f"only {n} training samples, fewer than one batch of {global_batch}")
+        self.n, self.batch, self.seed, self.rank, self.world = n, global_batch, seed, rank, world
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.n // self.batch
+
+    def __iter__(self):
+        perm = rng_for(self.seed, "ssl-batches", self.epoch).permutation(self.n)
+        local = self.batch // self.world
+        for b in range(len(self)):
+            chunk = perm[b * self.batch: (b + 1) * self.batch]
+            yield chunk[self.rank * local: (self.rank + 1) * local].tolist()

@@ -1,0 +1,88 @@
+"""Localisation metrics and the `maxray evaluate` report (markdown + PNGs)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from maxray_gen.config import load_config
+from maxray_gen.learn.inputs import cartesian_to_polar
+
+
+def wrap_angle(a: np.ndarray) -> np.ndarray:
+    return (np.asarray(a) + np.pi) % (2 * np.pi) - np.pi
+
+
+def localisation_errors(pred_xy: np.ndarray, gt_xy: np.ndarray, range_resolution_m: float,
+                        azimuth_resolution_rad: float) -> dict:
+    """Range, azimuth (degrees) and Cartesian errors (mean, median, 90th percentile) and the fraction of
+    predictions within one resolution cell (|d range| <= range resolution and |d azimuth| <= azimuth resolution)."""
+    pr, pa = cartesian_to_polar(*np.asarray(pred_xy, dtype=np.float64).T)
+    gr, ga = cartesian_to_polar(*np.asarray(gt_xy, dtype=np.float64).T)
+    dr, da = np.abs(pr - gr), np.abs(wrap_angle(pa - ga))
+    dxy = np.hypot(*(np.asarray(pred_xy) - np.asarray(gt_xy)).T)
+
+    def stats(e):
+        return {"mean": float(np.mean(e)), "median": float(np.median(e)), "p90": float(np.percentile(e, 90))}
+
+    return {"n": int(len(dr)), "range_m": stats(dr), "azimuth_deg": stats(np.degrees(da)), "cartesian_m": stats(dxy),
+            "within_cell": float(np.mean((dr <= range_resolution_m) & (da <= azimuth_resolution_rad)))}
+
+
+def resolutions(data: Path) -> tuple[float, float]:
+    """(range resolution m, azimuth resolution rad) of the radar that made ``data``."""
+    radar = load_config(Path(data) / "config.yaml").radar
+    return radar.range_resolution_m, float(np.radians(radar.azimuth_resolution_deg))
+
+
+def evaluate(data: Path, localiser: Path, out: Path, selflabels: Path | None = None) -> dict:
+    """Evaluate a localiser on the validation split against groundtruth, beside the mean-position baseline (the
+    training labels' mean) and, when given, the self-labels themselves. Writes report.md, metrics.json, PNGs."""
+    from maxray_gen.learn.localiser import load_localiser, predict_split
+    from maxray_gen.learn.selflabels import read_selflabels
+    from maxray_gen.viz.learn_plots import error_cdf_png, positions_png
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    p = predict_split(localiser, data, "val")
+    _, ck = load_localiser(localiser)
+    rres, ares = resolutions(data)
+    results = {"localiser": localisation_errors(p["pred_xy"], p["gt_xy"], rres, ares)}
+    baseline = np.broadcast_to(np.asarray(ck["mean"]), p["gt_xy"].shape)
+    results["mean_position_baseline"] = localisation_errors(baseline, p["gt_xy"], rres, ares)
+    curves = {"localiser": np.hypot(*(p["pred_xy"] - p["gt_xy"]).T), "mean position": np.hypot(*(baseline - p["gt_xy"]).T)}
+    if selflabels is not None:
+        t = read_selflabels(selflabels)
+        lookup = {int(i): k for k, i in enumerate(t["index"])}
+        rows = [lookup[int(i)] for i in p["index"] if int(i) in lookup]
+        keep = np.array([int(i) in lookup for i in p["index"]])
+        sl = np.stack([t["x_m"][rows], t["y_m"][rows]], 1)
+        results["selflabels"] = localisation_errors(sl, p["gt_xy"][keep], rres, ares)
+        curves["self-labels"] = np.hypot(*(sl - p["gt_xy"][keep]).T)
+    results["resolution"] = {"range_m": rres, "azimuth_deg": float(np.degrees(ares))}
+    results["localiser_labels"] = ck["labels"]
+    (out / "metrics.json").write_text(json.dumps(results, indent=2))
+    error_cdf_png(curves, out / "error_cdf.png")
+    positions_png(p["gt_xy"], p["pred_xy"], out / "positions.png")
+    (out / "report.md").write_text(report_markdown(results, data, localiser))
+    return results
+
+
+def report_markdown(results: dict, data: Path, localiser: Path) -> str:
+    lines = [f"# Localisation report", "", f"- dataset: `{data}` (validation split, {results['localiser']['n']} samples)",
+             f"- localiser: `{localiser}` trained on {results['localiser_labels']}",
+             f"- resolution cell: {results['resolution']['range_m']:.3f} m x {results['resolution']['azimuth_deg']:.2f} deg",
+             "", "| predictor | range err median / p90 (m) | azimuth err median / p90 (deg) | "
+                 "Cartesian err mean / median / p90 (m) | within one cell |", "|---|---|---|---|---|"]
+    for name in ("localiser", "selflabels", "mean_position_baseline"):
+        if name not in results:
+            continue
+        r = results[name]
+        lines.append(f"| {name.replace('_', ' ')} | {r['range_m']['median']:.3f} / {r['range_m']['p90']:.3f} | "
+                     f"{r['azimuth_deg']['median']:.2f} / {r['azimuth_deg']['p90']:.2f} | "
+                     f"{r['cartesian_m']['mean']:.3f} / {r['cartesian_m']['median']:.3f} / {r['cartesian_m']['p90']:.3f} | "
+                     f"{100 * r['within_cell']:.1f} % |")
+    lines += ["", "![error CDF](error_cdf.png)", "", "![positions](positions.png)", ""]
+    return "\n".join(lines)

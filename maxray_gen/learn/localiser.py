@@ -1,0 +1,185 @@
+"""The radio localiser (appendix I, table 2): heatmap -> target position, trained on groundtruth or self-labels."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from maxray_gen.errors import ConfigError, DataError
+from maxray_gen.learn.config import LocaliserConfig
+from maxray_gen.learn.data import BatchPreparer, open_split
+from maxray_gen.learn.inputs import RadioInput, cartesian_to_polar, polar_to_cartesian
+from maxray_gen.learn.runtime import MetricsLog, load_checkpoint, save_checkpoint, setup_runtime
+from maxray_gen.learn.selflabels import read_selflabels
+from maxray_gen.seeding import rng_for
+
+ACTIVATIONS = {"relu": nn.ReLU, "leakyrelu": nn.LeakyReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
+               "softplus": nn.Softplus}
+
+
+class LocaliserNet(nn.Module):
+    """conv (no padding) x N -> flatten -> linear x M -> 2 outputs (normalised Cartesian x, y)."""
+
+    def __init__(self, cfg: LocaliserConfig, in_hw: tuple[int, int]):
+        super().__init__()
+        act = ACTIVATIONS[cfg.activation]
+        layers: list[nn.Module] = []
+        cin, h, w = 1, *in_hw
+        for c, k, s in zip(cfg.conv_channels, cfg.kernels, cfg.strides):
+            layers += [nn.Conv2d(cin, c, k, stride=s), act()]
+            cin, h, w = c, (h - k) // s + 1, (w - k) // s + 1
+            if h < 1 or w < 1:
+                raise ConfigError(f"localiser: the conv stack shrinks a {in_hw[0]}x{in_hw[1]} heatmap to nothing; "
+                                  "use smaller kernels/strides or fewer layers")
+        self.conv = nn.Sequential(*layers)
+        dims = [cin * h * w, *cfg.linear]
+        mlp: list[nn.Module] = []
+        for a, b in zip(dims[:-1], dims[1:]):
+            mlp += [nn.Linear(a, b), act()]
+        mlp.append(nn.Linear(dims[-1], 2))
+        self.head = nn.Sequential(nn.Flatten(), *mlp)
+        self.feature_hw = (h, w)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.conv(x))
+
+
+def groundtruth_positions(ds) -> tuple[np.ndarray, np.ndarray]:
+    """(global indices, (N, 2) Cartesian x, y) of each sample's designated target (range, heatmap azimuth)."""
+    idx, xy = [], []
+    base = ds.dataset if hasattr(ds, "dataset") else ds
+    for i in (ds.indices if hasattr(ds, "indices") else range(len(ds))):
+        k, local, g = base.index[i]
+        s = base.readers[k].sample(local, fields=("objects", "target"))
+        o = s["objects"][s["target"]]
+        idx.append(g)
+        xy.append(polar_to_cartesian(float(o["range_m"]), float(o["heatmap_azimuth_rad"])))
+    return np.asarray(idx), np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+
+
+def load_heatmaps(ds, radio: RadioInput, cfg: LocaliserConfig) -> tuple[np.ndarray, torch.Tensor]:
+    """All heatmaps of a split as one normalised input tensor (the table-2 net is small; epochs stay cheap)."""
+    prep = BatchPreparer(radio, cfg.input, with_image=False)
+    loader = DataLoader(ds, batch_size=64, collate_fn=prep, num_workers=cfg.workers)
+    idx, xs = [], []
+    for b in loader:
+        idx.append(b["index"].numpy())
+        xs.append(b["radio"])
+    return np.concatenate(idx), torch.cat(xs)
+
+
+def _labels(ds, source: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    if str(source) == "groundtruth":
+        return groundtruth_positions(ds)
+    table = read_selflabels(Path(source))
+    lookup = {int(i): k for k, i in enumerate(table["index"])}
+    base = ds.dataset if hasattr(ds, "dataset") else ds
+    idx = np.array([base.index[i][2] for i in (ds.indices if hasattr(ds, "indices") else range(len(ds)))])
+    missing = [i for i in idx if int(i) not in lookup]
+    if missing:
+        raise DataError(f"{source}: no self-labels for {len(missing)} training samples (e.g. index {missing[0]}); "
+                        "were they made for this dataset?")
+    rows = [lookup[int(i)] for i in idx]
+    xy = np.stack([table["x_m"][rows], table["y_m"][rows]], axis=1)
+    ok = np.isfinite(xy).all(1)
+    return idx[ok], xy[ok]
+
+
+def train_localiser(data: Path, out: Path, cfg: LocaliserConfig, labels: str | Path = "groundtruth",
+                    progress: bool = True) -> dict:
+    """Train on the train split with ``labels`` ("groundtruth" or a self-label file); evaluate on validation each
+    epoch (against groundtruth). Writes ``out/localiser.pt`` and ``out/metrics.csv``."""
+    rt = setup_runtime(cfg.device, "off", "off")
+    train, axes = open_split(Path(data), "train", ("range_azimuth", "objects", "target"))
+    val, _ = open_split(Path(data), "val", ("range_azimuth", "objects", "target"))
+    radio = RadioInput.from_axes(axes, cfg.input)
+    lab_idx, lab_xy = _labels(train, labels)
+    tr_idx, tr_x = load_heatmaps(train, radio, cfg)
+    pos = {int(g): k for k, g in enumerate(tr_idx)}
+    tr_x = tr_x[[pos[int(g)] for g in lab_idx]]
+    mean, std = lab_xy.mean(0), lab_xy.std(0) + 1e-6
+    y = torch.from_numpy((lab_xy - mean) / std).float()
+    va_idx, va_x = load_heatmaps(val, radio, cfg)
+    _, va_xy = groundtruth_positions(val)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        net = LocaliserNet(cfg, tuple(tr_x.shape[-2:])).to(rt.device)
+    opt = (torch.optim.Adam(net.parameters(), lr=cfg.lr, betas=(cfg.momentum, 0.999)) if cfg.optimizer == "adam"
+           else torch.optim.SGD(net.parameters(), lr=cfg.lr, momentum=cfg.momentum))
+    loss_fn = nn.MSELoss() if cfg.loss == "mse" else nn.L1Loss()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    log = MetricsLog(out / "metrics.csv", ["epoch", "train_loss", "val_median_error_m", "seconds"])
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=cfg.epochs, desc="localiser", unit="epoch")
+    n = len(y)
+    val_err = float("nan")
+    for epoch in range(cfg.epochs):
+        t0 = time.perf_counter()
+        perm = rng_for(cfg.seed, "localiser", epoch).permutation(n)
+        net.train()
+        losses = []
+        for b in range(0, n, cfg.batch_size):
+            sel = torch.from_numpy(perm[b: b + cfg.batch_size])
+            loss = loss_fn(net(tr_x[sel].to(rt.device)), y[sel].to(rt.device))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            losses.append(float(loss.detach()))
+        pred = _predict(net, va_x, mean, std, rt.device)
+        val_err = float(np.median(np.hypot(*(pred - va_xy).T)))
+        log.write({"epoch": epoch + 1, "train_loss": f"{np.mean(losses):.6f}", "val_median_error_m": f"{val_err:.4f}",
+                   "seconds": f"{time.perf_counter() - t0:.3f}"})
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{np.mean(losses):.4f}", val_median_m=f"{val_err:.3f}")
+    if bar is not None:
+        bar.close()
+    save_checkpoint(out / "localiser.pt", {
+        "kind": "localiser", "config": cfg.model_dump(mode="json"), "labels": str(labels),
+        "model": {k: v.detach().cpu() for k, v in net.state_dict().items()},
+        "in_hw": list(tr_x.shape[-2:]), "mean": mean.tolist(), "std": std.tolist(), "data": str(data)})
+    return {"epochs": cfg.epochs, "train_samples": n, "val_samples": len(va_xy), "val_median_error_m": val_err}
+
+
+def _predict(net: LocaliserNet, x: torch.Tensor, mean, std, device) -> np.ndarray:
+    net.eval()
+    with torch.no_grad():
+        out = torch.cat([net(x[b: b + 256].to(device)).cpu() for b in range(0, len(x), 256)]).double().numpy()
+    return out * np.asarray(std) + np.asarray(mean)
+
+
+def load_localiser(path: Path) -> tuple[LocaliserNet, dict]:
+    ck = load_checkpoint(path)
+    if ck.get("kind") != "localiser":
+        raise ConfigError(f"{path}: not a localiser checkpoint (made by `maxray train localiser`)")
+    cfg = LocaliserConfig.model_validate(ck["config"])
+    net = LocaliserNet(cfg, tuple(ck["in_hw"]))
+    net.load_state_dict(ck["model"])
+    return net.eval(), ck
+
+
+def predict_split(path: Path, data: Path, split: str = "val") -> dict[str, np.ndarray]:
+    """Localiser predictions and groundtruth on a split: index, pred_xy, gt_xy, pred/gt range and azimuth."""
+    net, ck = load_localiser(path)
+    cfg = LocaliserConfig.model_validate(ck["config"])
+    ds, axes = open_split(Path(data), split, ("range_azimuth", "objects", "target"))
+    radio = RadioInput.from_axes(axes, cfg.input)
+    idx, x = load_heatmaps(ds, radio, cfg)
+    if list(x.shape[-2:]) != list(ck["in_hw"]):
+        raise DataError(f"{data}: heatmaps {tuple(x.shape[-2:])} do not match the localiser's input {ck['in_hw']}")
+    gidx, gt = groundtruth_positions(ds)
+    assert np.array_equal(gidx, idx)
+    pred = _predict(net, x, ck["mean"], ck["std"], torch.device("cpu"))
+    pr, pa = cartesian_to_polar(*pred.T)
+    gr, ga = cartesian_to_polar(*gt.T)
+    return {"index": idx, "pred_xy": pred, "gt_xy": gt, "pred_range": pr, "pred_azimuth": pa, "gt_range": gr,
+            "gt_azimuth": ga}

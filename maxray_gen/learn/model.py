@@ -1,0 +1,94 @@
+"""The radio-visual model: two spatial backbones and one method head (CL, MCL or SCL)."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+from maxray_gen.learn.backbones import SpatialBackbone
+from maxray_gen.learn.cl import ContrastiveHead
+from maxray_gen.learn.config import SSLConfig
+from maxray_gen.learn.inputs import valid_feature_mask
+from maxray_gen.learn.masks import box_feature_mask, masked_mean
+from maxray_gen.learn.mcl import MaskedContrastiveHead
+from maxray_gen.learn.scl import SpatialContrastHead
+
+
+def _identity(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
+class RadioVisualModel(nn.Module):
+    """``forward(radio, image, boxes)`` -> loss. ``radio_hw``/``image_hw`` are the unpadded input sizes (the
+    padding is excluded from pooling and from the attention maximum)."""
+
+    def __init__(self, cfg: SSLConfig, radio_hw: tuple[int, int], image_hw: tuple[int, int], queue_size: int):
+        super().__init__()
+        self.cfg = cfg
+        self.radio_hw, self.image_hw = tuple(radio_hw), tuple(image_hw)
+        self.radio = SpatialBackbone(1, cfg.backbone, padding_mode=cfg.backbone.radio_padding)
+        self.vision = SpatialBackbone(3, cfg.backbone)
+        c = cfg.backbone.out_channels
+        if cfg.method == "scl":
+            self.head = SpatialContrastHead(cfg.tau)
+        else:
+            cls = MaskedContrastiveHead if cfg.method == "mcl" else ContrastiveHead
+            self.head = cls(c, cfg.embed_dim, queue_size, cfg.tau, seed=cfg.seed)
+        self.ema = None
+        if cfg.ema_momentum is not None:
+            self.ema = nn.ModuleDict({"radio": copy.deepcopy(self.radio), "vision": copy.deepcopy(self.vision),
+                                      "proj_r": copy.deepcopy(self.head.proj_r),
+                                      "proj_v": copy.deepcopy(self.head.proj_v)})
+            self.ema.requires_grad_(False)
+
+    def encode(self, radio: torch.Tensor, image: torch.Tensor, modules=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(radio, vision) feature maps as float32 (``modules``: other encoders, e.g. the momentum ones)."""
+        r_net, v_net = modules or (self.radio, self.vision)
+        return r_net(radio).float(), v_net(image).float()
+
+    def valid_masks(self, f_r: torch.Tensor, f_v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return (valid_feature_mask(self.radio_hw).to(f_r.device), valid_feature_mask(self.image_hw).to(f_v.device))
+
+    def target_mask(self, boxes: torch.Tensor, f_v: torch.Tensor) -> torch.Tensor:
+        return box_feature_mask(boxes, tuple(f_v.shape[-2:]), 8, self.cfg.box_pad_px, self.cfg.feature_pad,
+                                image_hw=self.image_hw).to(f_v.device)
+
+    def forward(self, radio: torch.Tensor, image: torch.Tensor, boxes: torch.Tensor, gather=_identity,
+                offset: int = 0) -> torch.Tensor:
+        f_r, f_v = self.encode(radio, image)
+        valid_r, valid_v = self.valid_masks(f_r, f_v)
+        vmask = self.target_mask(boxes, f_v)
+        if isinstance(self.head, SpatialContrastHead):
+            return self.head.loss(f_r, self.head.vision_embedding(f_v, vmask), valid_r, gather, offset)
+        z_r, z_v = self.head.embed(f_r, f_v, valid_r, valid_v, vmask)
+        if self.ema is None:
+            k_r, k_v = z_r, z_v
+        else:
+            with torch.no_grad():
+                self._momentum_update()
+                g_r, g_v = self.encode(radio, image, (self.ema["radio"], self.ema["vision"]))
+                k_r, k_v = self.head.embed(g_r, g_v, valid_r, valid_v, vmask, self.ema["proj_r"], self.ema["proj_v"])
+        return self.head.loss(z_r, z_v, k_r, k_v, gather)
+
+    @torch.no_grad()
+    def _momentum_update(self) -> None:
+        m = self.cfg.ema_momentum
+        online = {"radio": self.radio, "vision": self.vision, "proj_r": self.head.proj_r, "proj_v": self.head.proj_v}
+        for name, module in online.items():
+            for pk, pq in zip(self.ema[name].parameters(), module.parameters()):
+                pk.mul_(m).add_(pq.detach(), alpha=1 - m)
+
+    @torch.no_grad()
+    def attention(self, radio: torch.Tensor, image: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
+        """Each sample's radio attention map for its own (masked) vision target -> (B, h, w); padding = -inf."""
+        f_r, f_v = self.encode(radio, image)
+        valid_r, _ = self.valid_masks(f_r, f_v)
+        z_v = masked_mean(f_v, self.target_mask(boxes, f_v))
+        a = self.head.attention(f_r, z_v)
+        return a.masked_fill(~valid_r, float("-inf"))
+
+    @torch.no_grad()
+    def features(self, radio: torch.Tensor, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.encode(radio, image)

@@ -1,0 +1,122 @@
+"""Self-coordinates: attention maps of a trained radio-visual model -> peaks -> range/azimuth/Cartesian labels.
+
+`maxray selflabels` writes ``DIR/selflabels/<name>.h5`` next to the dataset: one row per sample with a target
+(global sample index, split, peak range/azimuth, Cartesian x/y, peak score, fractional native bins) and the top-k
+peaks after non-maximum suppression for scenes with several targets.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import h5py
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from maxray_gen.errors import DataError
+from maxray_gen.learn.data import BatchPreparer, open_split
+from maxray_gen.learn.inputs import RadioInput, polar_to_cartesian
+
+
+def find_peaks(score: np.ndarray, k: int = 1, min_distance: tuple[int, int] = (3, 3),
+               rel_threshold: float = 0.0) -> np.ndarray:
+    """Up to ``k`` peaks of a 2-D map, strongest first, with non-maximum suppression.
+
+    Each pick suppresses a (2 d_r + 1) x (2 d_a + 1) window around it; picking stops when the next maximum is
+    below ``rel_threshold`` times the first. Returns (n, 3): row, column, value.
+    """
+    s = np.array(score, dtype=np.float64, copy=True)
+    finite = np.isfinite(s)
+    if not finite.any():
+        return np.zeros((0, 3))
+    s[~finite] = -np.inf
+    out = []
+    first = None
+    for _ in range(k):
+        i, j = np.unravel_index(int(np.argmax(s)), s.shape)
+        v = s[i, j]
+        if not np.isfinite(v):
+            break
+        if first is None:
+            first = v
+        elif v < rel_threshold * first:
+            break
+        out.append((i, j, v))
+        s[max(0, i - min_distance[0]): i + min_distance[0] + 1, max(0, j - min_distance[1]): j + min_distance[1] + 1] \
+            = -np.inf
+    return np.array(out, dtype=np.float64).reshape(-1, 3)
+
+
+def native_attention(model, radio: RadioInput, batch: dict) -> torch.Tensor:
+    """Each sample's attention map on the native heatmap grid (B, R, A)."""
+    att = model.attention(batch["radio"], batch["image"], batch["boxes"])
+    return radio.to_native(att)
+
+
+def extract_selflabels(model, ck: dict, data: Path, k: int = 3, batch_size: int = 32,
+                       progress: bool = True) -> dict[str, np.ndarray]:
+    """Self-labels for every sample with a target in ``data`` (train and validation)."""
+    from maxray_gen.learn.config import SSLConfig
+
+    cfg = SSLConfig.model_validate(ck["config"])
+    ds, axes = open_split(Path(data), "all", ("rgb", "range_azimuth", "objects", "target"))
+    radio = RadioInput.from_axes(axes, cfg.input)
+    if radio.size != tuple(ck["radio_hw"]):
+        raise DataError(f"{data}: heatmap grid {radio.native} does not match the model's input {ck['radio_hw']}")
+    loader = DataLoader(ds, batch_size=batch_size, collate_fn=BatchPreparer(radio, cfg.input))
+    min_dist = (max(1, radio.native[0] // 20), max(1, radio.native[1] // 20))
+    rows = {"index": [], "range_bin": [], "azimuth_bin": [], "score": [], "peaks": []}
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(ds), desc="self-labels", unit="sample")
+    for batch in loader:
+        maps = native_attention(model, radio, batch).numpy()
+        for idx, m in zip(batch["index"].tolist(), maps):
+            p = find_peaks(m, k, min_dist)
+            pk = np.full((k, 3), np.nan)
+            pk[: len(p)] = p
+            rows["index"].append(idx)
+            rows["range_bin"].append(pk[0, 0])
+            rows["azimuth_bin"].append(pk[0, 1])
+            rows["score"].append(pk[0, 2])
+            rows["peaks"].append(pk)
+        if bar is not None:
+            bar.update(len(batch["index"]))
+    if bar is not None:
+        bar.close()
+    out = {key: np.asarray(v) for key, v in rows.items()}
+    out["range_m"], out["azimuth_rad"] = radio.bins_to_polar(out["range_bin"], out["azimuth_bin"])
+    out["x_m"], out["y_m"] = polar_to_cartesian(out["range_m"], out["azimuth_rad"])
+    return out
+
+
+def write_selflabels(path: Path, labels: dict[str, np.ndarray], attrs: dict) -> None:
+    """Atomic HDF5 write of a self-label table."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with h5py.File(tmp, "w") as h5:
+            for k, v in attrs.items():
+                h5.attrs[k] = v
+            for k, v in labels.items():
+                h5.create_dataset(k, data=v)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_selflabels(path: Path) -> dict[str, np.ndarray]:
+    """The self-label table as arrays (``index`` = global sample index)."""
+    try:
+        with h5py.File(path, "r") as h5:
+            if "index" not in h5 or "range_m" not in h5:
+                raise DataError(f"{path}: not a self-label file (no index/range_m)")
+            return {k: h5[k][()] for k in h5}
+    except FileNotFoundError:
+        raise DataError(f"{path}: self-label file not found (run `maxray selflabels` first)") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read self-labels ({exc})") from None

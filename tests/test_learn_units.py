@@ -1,0 +1,216 @@
+"""Learning building blocks: shapes, strides, losses by hand, queues, masks, peaks, grid mapping, metrics."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from maxray_gen.learn.analyses import covariance_spectra, effective_rank, rf_blur  # noqa: E402
+from maxray_gen.learn.backbones import SpatialBackbone  # noqa: E402
+from maxray_gen.learn.config import BackboneConfig, InputConfig, LocaliserConfig, SSLConfig  # noqa: E402
+from maxray_gen.learn.evaluate import localisation_errors  # noqa: E402
+from maxray_gen.learn.inputs import (RadioInput, cartesian_to_polar, feature_shape, normalise_heatmap,  # noqa: E402
+                                     polar_to_cartesian, valid_feature_mask)
+from maxray_gen.learn.localiser import LocaliserNet  # noqa: E402
+from maxray_gen.learn.losses import (attention_maps, bidirectional_ce, correspondence_scores, info_nce,  # noqa: E402
+                                     two_queue_info_nce)
+from maxray_gen.learn.masks import box_feature_mask, masked_mean  # noqa: E402
+from maxray_gen.learn.queues import EmbeddingQueue  # noqa: E402
+from maxray_gen.learn.selflabels import find_peaks  # noqa: E402
+
+SMALL = BackboneConfig(width=0.0625, out_channels=16)
+
+
+def test_backbone_gives_128x60x80_for_480x640_and_stride_8_for_any_size():
+    net = SpatialBackbone(3, BackboneConfig(width=0.0625))
+    assert net(torch.zeros(1, 3, 480, 640)).shape == (1, 128, 60, 80)
+    radio = SpatialBackbone(1, SMALL)
+    for h, w in ((40, 64), (37, 50), (134, 128), (8, 8)):
+        assert radio(torch.zeros(2, 1, h, w)).shape == (2, 16, *feature_shape((h, w)))
+    assert feature_shape((37, 50)) == (5, 7)
+
+
+def test_backbone_default_width_is_vgg_m():
+    net = SpatialBackbone(3)
+    convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [96, 256, 512, 512, 128]
+    assert [c.kernel_size[0] for c in convs] == [7, 5, 3, 3, 3]
+    assert not any(isinstance(m, torch.nn.MaxPool2d) for m in net.modules())
+
+
+def test_info_nce_by_hand():
+    q = torch.tensor([[1.0, 0.0]])
+    k = torch.tensor([[1.0, 0.0]])
+    neg = torch.tensor([[0.0, 1.0], [-1.0, 0.0]])
+    tau = 0.5
+    # logits: [1/tau, 0/tau, -1/tau] = [2, 0, -2]; loss = -log(e^2 / (e^2 + 1 + e^-2))
+    expected = -math.log(math.exp(2) / (math.exp(2) + 1 + math.exp(-2)))
+    assert float(info_nce(q, k, neg, tau)) == pytest.approx(expected, rel=1e-6)
+    z_r, z_v = torch.tensor([[0.6, 0.8]]), torch.tensor([[1.0, 0.0]])
+    both = two_queue_info_nce(z_r, z_v, z_r, z_v, neg, neg, tau)
+    l_rv = -math.log(math.exp(0.6 / tau) / (math.exp(0.6 / tau) + math.exp(0.8 / tau) + math.exp(-0.6 / tau)))
+    l_vr = -math.log(math.exp(0.6 / tau) / (math.exp(0.6 / tau) + math.exp(0.0) + math.exp(-1.0 / tau)))
+    assert float(both) == pytest.approx(0.5 * (l_rv + l_vr), rel=1e-6)
+
+
+def test_scl_score_is_the_max_of_the_attention_map_and_ce_by_hand():
+    g = torch.Generator().manual_seed(0)
+    z_v, f_r = torch.randn(3, 4, generator=g), torch.randn(3, 4, 2, 5, generator=g)
+    a = attention_maps(z_v, f_r)
+    s = correspondence_scores(z_v, f_r)
+    assert s.shape == (3, 3)
+    for r in range(3):
+        for v in range(3):
+            cos = torch.nn.functional.cosine_similarity(z_v[v][:, None, None], f_r[r], dim=0)
+            assert torch.allclose(a[r, v], cos, atol=1e-6)
+            assert float(s[r, v]) == pytest.approx(float(cos.max()), abs=1e-6)
+    valid = torch.zeros(2, 5, dtype=torch.bool)
+    valid[0, 0] = True
+    assert torch.allclose(correspondence_scores(z_v, f_r, valid), a[:, :, 0, 0])
+    scores = torch.tensor([[0.9, 0.1], [0.2, 0.5]])
+    t = 0.1
+    row = [-math.log(math.exp(9) / (math.exp(9) + math.exp(1))), -math.log(math.exp(5) / (math.exp(2) + math.exp(5)))]
+    col = [-math.log(math.exp(9) / (math.exp(9) + math.exp(2))), -math.log(math.exp(5) / (math.exp(1) + math.exp(5)))]
+    assert float(bidirectional_ce(scores, t)) == pytest.approx(0.5 * (np.mean(row) + np.mean(col)), rel=1e-5)
+
+
+def test_queue_is_fifo_with_wraparound():
+    q = EmbeddingQueue(4, 2, seed=0)
+    assert torch.allclose(q.items.norm(dim=1), torch.ones(4))
+    a = torch.arange(6.0).reshape(3, 2)
+    q.enqueue(a)
+    assert torch.equal(q.items[:3], a) and int(q.ptr) == 3
+    b = torch.arange(6.0, 12.0).reshape(3, 2)
+    q.enqueue(b)  # rows 3, 0, 1
+    assert torch.equal(q.items, torch.stack([b[1], b[2], a[2], b[0]])) and int(q.ptr) == 2
+    q.enqueue(torch.arange(100.0, 112.0).reshape(6, 2))  # larger than the queue: keeps the last 4
+    assert set(q.items[:, 0].tolist()) == {104.0, 106.0, 108.0, 110.0}
+    assert "items" in q.state_dict() and "ptr" in q.state_dict()
+
+
+def test_box_mask_padding_in_pixels_then_features():
+    box = torch.tensor([[20.0, 20.0, 28.0, 28.0]])  # cells x,y in [2, 3] (pixels 16..31)
+    m0 = box_feature_mask(box, (8, 8), 8, pad_px=0, pad_features=0)
+    assert m0[0].nonzero().tolist() == [[2, 2], [2, 3], [3, 2], [3, 3]]
+    m5 = box_feature_mask(box, (8, 8), 8, pad_px=5, pad_features=0)  # 15..33 -> cells 1..4
+    rows, cols = m5[0].nonzero().T
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (1, 4, 1, 4)
+    m = box_feature_mask(box, (8, 8), 8, pad_px=5, pad_features=1)  # + 1 cell each side
+    rows, cols = m[0].nonzero().T
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (0, 5, 0, 5) and int(m.sum()) == 36
+    nan = box_feature_mask(torch.full((1, 4), float("nan")), (8, 8), 8, image_hw=(40, 64))
+    assert int(nan.sum()) == 5 * 8
+    f = torch.arange(2 * 1 * 2 * 2, dtype=torch.float32).reshape(2, 1, 2, 2)
+    mask = torch.tensor([[[True, False], [False, True]], [[False, False], [True, False]]])
+    assert masked_mean(f, mask).flatten().tolist() == [1.5, 6.0]
+
+
+def test_peaks_with_non_maximum_suppression():
+    yy, xx = np.mgrid[0:40, 0:64]
+    bump = lambda r, c, a: a * np.exp(-((yy - r) ** 2 + (xx - c) ** 2) / 8.0)  # noqa: E731
+    m = bump(10, 10, 1.0) + bump(30, 50, 0.8) + bump(11, 12, 0.3) + bump(30, 20, 0.5)
+    p = find_peaks(m, k=3, min_distance=(4, 4))
+    assert p[:, :2].tolist() == [[10, 10], [30, 50], [30, 20]]
+    assert find_peaks(m, k=3, min_distance=(4, 4), rel_threshold=0.6).shape == (2, 3)
+    assert find_peaks(np.full((3, 3), -np.inf), k=2).shape == (0, 3)
+
+
+@pytest.mark.parametrize("size", [None, (160, 256), (37, 50)])
+def test_bins_features_range_azimuth_round_trips(size):
+    axes = {"range_m": 5 + 0.375 * np.arange(40), "azimuth_rad": np.linspace(-0.94, 0.94, 64)}
+    radio = RadioInput.from_axes(axes, InputConfig(radio_size=size))
+    ni, nj = np.array([0.0, 7.3, 39.0]), np.array([0.0, 31.5, 63.0])
+    fi, fj = radio.native_to_feature(ni, nj)
+    assert np.allclose(radio.feature_to_native(fi, fj), (ni, nj))
+    r, a = radio.bins_to_polar(ni, nj)
+    assert np.allclose(r, 5 + 0.375 * ni) and np.allclose(radio.polar_to_bins(r, a), (ni, nj))
+    x, y = polar_to_cartesian(r, a)
+    assert np.allclose(cartesian_to_polar(x, y), (r, a))
+    # a one-hot feature cell lands where feature_to_native says, on the native grid
+    h, w = feature_shape(radio.size)
+    for ci, cj in ((1, 2), (h - 2, w - 3)):
+        onehot = torch.zeros(1, h, w)
+        onehot[0, ci, cj] = 1.0
+        native = radio.to_native(onehot)[0].numpy()
+        assert native.shape == radio.native
+        peak = np.unravel_index(np.argmax(native), native.shape)
+        ti, tj = radio.feature_to_native(ci, cj)
+        assert abs(peak[0] - ti) <= 1.0 and abs(peak[1] - tj) <= 1.0
+
+
+def test_valid_feature_mask_and_normalisation():
+    assert valid_feature_mask((37, 50)).tolist()[4] == [True] * 7
+    p = torch.ones(1, 1, 4, 4)
+    p[0, 0, 0, 0] = 1e4  # 40 dB above the median floor
+    x = normalise_heatmap(p, "log", 40.0, "noise")
+    assert float(x.max()) == pytest.approx(1.0) and float(x.min()) == 0.0
+    y = normalise_heatmap(p, "log", 40.0, "peak")
+    assert float(y[0, 0, 0, 0]) == 1.0 and float(y[0, 0, 1, 1]) == pytest.approx(0.0)
+
+
+def test_localiser_table_2_shapes():
+    cfg = LocaliserConfig()
+    net = LocaliserNet(cfg, (134, 128))
+    convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [(c.out_channels, c.kernel_size[0], c.stride[0]) for c in convs] == [(8, 4, 2), (16, 3, 2), (8, 2, 2), (32, 4, 1)]
+    lins = [m for m in net.modules() if isinstance(m, torch.nn.Linear)]
+    assert [m.out_features for m in lins] == [128, 16, 64, 64, 2]
+    # 134x128 -> 66x63 -> 32x31 -> 16x15 -> 13x12
+    assert net.feature_hw == (13, 12) and lins[0].in_features == 32 * 13 * 12
+    assert net(torch.zeros(5, 1, 134, 128)).shape == (5, 2)
+    from maxray_gen.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="shrinks"):
+        LocaliserNet(cfg, (8, 8))
+
+
+def test_localisation_errors_by_hand():
+    gt = np.array([[0.0, 10.0], [0.0, 20.0]])
+    pred = np.array([[0.0, 10.1], [20.0 * math.sin(math.radians(10)), 20.0 * math.cos(math.radians(10))]])
+    e = localisation_errors(pred, gt, range_resolution_m=0.2, azimuth_resolution_rad=math.radians(7))
+    assert e["range_m"]["median"] == pytest.approx(0.05) and e["azimuth_deg"]["mean"] == pytest.approx(5.0)
+    assert e["cartesian_m"]["mean"] == pytest.approx(0.5 * (0.1 + 2 * 20 * math.sin(math.radians(5))))
+    assert e["within_cell"] == 0.5 and e["n"] == 2
+
+
+def test_covariance_spectra_match_numpy_and_rank():
+    g = torch.Generator().manual_seed(1)
+    basis = torch.randn(3, 8, generator=g)
+    f = (torch.randn(50 * 6, 3, generator=g) @ basis).reshape(50, 2, 3, 8).permute(0, 3, 1, 2)  # rank 3 over C=8
+    s = covariance_spectra(f.contiguous())
+    per_channel = f.permute(0, 2, 3, 1).reshape(-1, 8).double().numpy()
+    ref = np.sort(np.linalg.eigvalsh(np.cov(per_channel, rowvar=False)))[::-1]
+    assert np.allclose(s["channel"], ref, rtol=1e-6, atol=1e-9)
+    assert s["channel"][3:].max() < 1e-9 * s["channel"][0] and len(s["spatial"]) == 6
+    assert effective_rank(np.ones(5)) == pytest.approx(5.0)
+
+
+def test_rf_blur_is_a_unit_gain_gaussian_of_the_beamwidth():
+    img = np.zeros((101, 101))
+    img[50, 50] = 1.0
+    out = rf_blur(img, beamwidth_deg=2.0, horizontal_fov_deg=90.0)
+    sigma = 2.0 * (101 / 2 / math.tan(math.radians(45))) * math.radians(1)
+    yy, xx = np.mgrid[0:101, 0:101]
+    assert out.sum() == pytest.approx(1.0, rel=1e-6)
+    assert math.sqrt((out * (xx - 50) ** 2).sum()) == pytest.approx(sigma, rel=0.02)
+
+
+def test_config_errors_name_the_field(tmp_path):
+    from maxray_gen.errors import ConfigError
+    from maxray_gen.learn.config import load_localiser_config, load_ssl_config
+
+    bad = tmp_path / "ssl.yaml"
+    bad.write_text("method: scl\nema_momentum: 0.99\n")
+    with pytest.raises(ConfigError, match="ssl.yaml: ema_momentum: momentum encoders apply to CL and MCL"):
+        load_ssl_config(bad)
+    bad.write_text("kernels: [4, 3]\n")
+    with pytest.raises(ConfigError, match="kernels: needs one value per conv layer"):
+        load_localiser_config(bad)
+    bad.write_text("input: {radio_size: [4, 64]}\n")
+    with pytest.raises(ConfigError, match="input.radio_size: each side must be at least 8"):
+        load_ssl_config(bad)
+    assert SSLConfig(method="cl").tau == 0.07 and SSLConfig().tau == 0.1
