@@ -34,7 +34,7 @@ CAR_DIMS = (4.5, 1.8, 1.5)  # length, width, height
 def standin_config(seed: int = 0, shards: int = 2, samples_per_shard: int = 64) -> Config:
     """Small radar (400 MHz, 16 columns, 5-20 m, 64 azimuth bins) and camera (96 x 64) settings."""
     return Config.model_validate({
-        "radar": {"n_subcarriers": 512, "n_symbols": 1, "range_max_m": 20.0, "azimuth_bins": 64,
+        "radar": {"n_subcarriers": 512, "n_symbols": 1, "range_window": "hamming", "azimuth_window": "hamming", "range_max_m": 20.0, "azimuth_bins": 64,
                   "array": {"rows": 1, "columns": 16}, "noise": {"model": "fixed", "channel_noise_db": -90.0}},
         "camera": {"width": 96, "height": 64, "horizontal_fov_deg": 90.0},
         "generate": {"seed": seed, "shards": shards, "samples_per_shard": samples_per_shard,
@@ -68,8 +68,8 @@ def _render(intr: Intrinsics, rng: np.random.Generator, corners: np.ndarray, col
                    (np.array([90, 110, 90]) + 50 * check[..., None]) * fade[..., None],
                    np.array([150, 180, 220]) - 40 * (np.arange(intr.height)[:, None, None] / intr.height))
     rgb = rgb + rng.normal(0, 4, rgb.shape)
-    (px, py), front = intr.project(pole[None])[0][0], True
-    if front and pole[2] > 0:
+    if pole[2] > 0:
+        px, py = intr.project(pole[None])[0][0]
         top, _ = intr.project(np.array([[pole[0], CAMERA_HEIGHT_M - 3.0, pole[2]]]))
         x = int(np.clip(px, 0, intr.width - 1))
         rgb[int(max(top[0, 1], 0)): int(min(py, intr.height)), max(x - 1, 0): x + 1] = 60

@@ -62,6 +62,7 @@ def train_ssl(data: Path, out: Path, cfg: SSLConfig, resume: bool = True, progre
     params = [p for p in model.parameters() if p.requires_grad]
     opt = (torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay) if cfg.optimizer == "adam" else
            torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay))
+    sampler = GlobalBatchSampler(len(train), cfg.batch_size, cfg.seed, rt.rank, rt.world)  # checks sizes first
     out = Path(out)
     ck_path = out / CHECKPOINT
     start = 0
@@ -83,7 +84,6 @@ def train_ssl(data: Path, out: Path, cfg: SSLConfig, resume: bool = True, progre
         net = torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[rt.device.index] if rt.device.type == "cuda" else None)
     step_fn = torch.compile(net) if cfg.compile else net
-    sampler = GlobalBatchSampler(len(train), cfg.batch_size, cfg.seed, rt.rank, rt.world)
     loader = DataLoader(train, batch_sampler=sampler, collate_fn=BatchPreparer(radio, cfg.input),
                         num_workers=cfg.workers, persistent_workers=cfg.workers > 0,
                         pin_memory=rt.device.type == "cuda")
