@@ -31,6 +31,12 @@ class Runtime:
             return x
         return _GatherWithGrad.apply(x, self.rank, self.world)
 
+    def close(self) -> None:
+        """Leave the process group cleanly (all processes wait for each other first)."""
+        if self.world > 1 and dist.is_initialized():
+            dist.barrier()
+            dist.destroy_process_group()
+
     def mean(self, value: float) -> float:
         if self.world == 1:
             return value

@@ -126,6 +126,8 @@ def train_ssl(data: Path, out: Path, cfg: SSLConfig, resume: bool = True, progre
     if rt.main:
         save_checkpoint(out / "model.pt", _payload(model, None, cfg, cfg.epochs, queue, data, axes))
         (out / "config.yaml").write_text(_yaml(cfg))
+    if runtime is None:
+        rt.close()
     return {"epochs": cfg.epochs, "resumed_from": start, "loss": loss_value, "samples_per_s": rate,
             "train_samples": len(train)}
 
