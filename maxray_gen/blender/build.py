@@ -134,18 +134,19 @@ class BlenderScene:
             ob["maxray_role"], ob["maxray_material"] = o.role, o.material
             ob["maxray_instance_id"], ob["maxray_velocity"] = o.instance_id, list(map(float, o.velocity))
             ob.pass_index = o.instance_id
-            outdoor = o.material in ("asphalt", "concrete", "car_paint", "metal")
+            base = o.material.split("~")[0]  # radio weathering (base~wetW~snowS) is drawn from the weather below
+            outdoor = base in ("asphalt", "concrete", "car_paint", "metal")
             wet = w.wetness if outdoor else 0.0
-            snow = w.snow_cover if o.material in ("asphalt", "concrete", "car_paint", "car_glass") else 0.0
-            if o.material == "car_paint":
+            snow = w.snow_cover if base in ("asphalt", "concrete", "car_paint", "car_glass") else 0.0
+            if base == "car_paint":
                 mat = material("car_paint", colour=colours.get(o.instance_id, (0.5, 0.5, 0.5)), metallic=0.55,
                                roughness=0.3, wetness=wet, snow=snow)
             else:
-                mat = material(o.material, wetness=wet, snow=snow)
+                mat = material(base, wetness=wet, snow=snow)
             ob.data.materials.clear()
             ob.data.materials.append(mat)
             for p in ob.data.polygons:
-                p.use_smooth = o.role == "car" and o.material != "rubber"
+                p.use_smooth = o.role == "car" and base != "rubber"
         for name in list(self._objects):
             if name not in seen:
                 bpy.data.meshes.remove(self._objects.pop(name).data)

@@ -11,6 +11,7 @@ import numpy as np
 from maxray_gen.config import Config
 from maxray_gen.dataset.schema import LIDAR_DTYPE, OBJECT_DTYPE, Sample
 from maxray_gen.radar.processing import heatmaps
+from maxray_gen.radio.atmosphere import attenuate, for_weather
 from maxray_gen.radio.tracer import RadarTracer
 from maxray_gen.scene.sample import SceneRenderer, VisualSample
 from maxray_gen.seeding import rng_for
@@ -68,6 +69,10 @@ class SampleMaker:
         t0 = time.perf_counter()
         paths = self.tracer.trace(vs.snapshot, rng_for(seed, index, "trace"))
         t["trace"] = time.perf_counter() - t0
+        radio_weather = None
+        if vs.spec is not None and self.cfg.trace.weather_attenuation:
+            radio_weather = for_weather(self.cfg.radar.carrier_hz, vs.spec.weather.kind, vs.spec.weather.rain_rate_mm_h)
+            paths = attenuate(paths, radio_weather)
         t0 = time.perf_counter()
         hm = heatmaps(paths, self.cfg.radar, rng_for(seed, index, "radar_noise"),
                       products=self.cfg.generate.radar_products)
@@ -80,6 +85,7 @@ class SampleMaker:
             lidar["object_type"], lidar["ring"] = vs.lidar.object_type, vs.lidar.ring
         target = designated_target(objects, {b.instance_id: b.visible_pixels for b in vs.boxes})
         params = vs.spec.to_dict() if vs.spec else {}
-        params.update(n_paths=len(paths), global_index=index)
+        params.update(n_paths=len(paths), global_index=index,
+                      radio_weather=radio_weather.to_dict() if radio_weather else None)
         return Sample(rgb=vs.rgb, depth=vs.passes.depth, instance=vs.passes.instance, heatmaps=maps,
                       objects=objects, lidar=lidar, target=target, params=params, n_paths=len(paths), timings=t)

@@ -36,6 +36,10 @@ class TraceConfig(StrictModel):
     )
     variant: str = Field("auto", description="Mitsuba variant: auto (CUDA when a GPU is present, else LLVM) or a name")
     deterministic: bool = Field(True, description="Sionna's deterministic path solver: identical paths run to run")
+    weather_attenuation: bool = Field(True, description="rain (ITU-R P.838) and gas (ITU-R P.676) attenuation of "
+                                                        "every path by its length, from the sample's weather")
+    weather_materials: bool = Field(True, description="wet / snow-covered ground and kerbs change their radio "
+                                                      "material (water film, snow layer)")
 
     @model_validator(mode="after")
     def _check(self) -> "TraceConfig":

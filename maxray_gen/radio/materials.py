@@ -72,12 +72,96 @@ MATERIALS: dict[str, RadioMaterialSpec] = {m.name: m for m in (
 )}
 
 
-def material(name: str) -> RadioMaterialSpec:
-    """The spec of a material name, or ConfigError listing the known names."""
+def water_permittivity(frequency_hz: float, temperature_k: float = 288.15) -> complex:
+    """Complex permittivity eps' - j eps'' of liquid water: the double-Debye model of ITU-R P.840-8 (Eqs. 6-12)."""
+    f = frequency_hz / 1e9
+    theta = 300.0 / temperature_k
+    e0 = 77.66 + 103.3 * (theta - 1)
+    e1, e2 = 0.0671 * e0, 3.52
+    fp = 20.20 - 146 * (theta - 1) + 316 * (theta - 1) ** 2
+    fs = 39.8 * fp
+    re = (e0 - e1) / (1 + (f / fp) ** 2) + (e1 - e2) / (1 + (f / fs) ** 2) + e2
+    im = f * (e0 - e1) / (fp * (1 + (f / fp) ** 2)) + f * (e1 - e2) / (fs * (1 + (f / fs) ** 2))
+    return complex(re, -im)
+
+
+SNOW_DENSITY_G_CM3 = 0.3
+
+
+def dry_snow_permittivity(density_g_cm3: float = SNOW_DENSITY_G_CM3) -> complex:
+    """Dry snow: eps' = 1 + 1.7 rho + 0.7 rho^2 (Hallikainen et al., 1986); losses ~ ice's, scaled by density."""
+    rho = density_g_cm3
+    return complex(1 + 1.7 * rho + 0.7 * rho ** 2, -0.005 * rho / 0.917)
+
+
+WATER_SCATTERING, SNOW_SCATTERING = 0.05, 0.4  # a water film smooths a surface; fresh snow is rough
+
+
+@dataclass(frozen=True)
+class WeatheredMaterial:
+    """A base material under a water film (``wetness``) and/or snow (``snow_cover``), both fractions 0..1.
+
+    Effective permittivity: the cover-weighted mix of the base, liquid water (P.840) and dry snow,
+    eps = (1 - s) [(1 - w) eps_base + w eps_water] + s eps_snow; the diffuse scattering coefficient mixes alike
+    (water films are smooth, snow is rough). Names read ``base~wet0.80~snow0.00``.
+    """
+
+    base: RadioMaterialSpec
+    wetness: float
+    snow_cover: float
+
+    @property
+    def name(self) -> str:
+        return weathered_name(self.base.name, self.wetness, self.snow_cover)
+
+    @property
+    def scattering(self) -> float:
+        w, s = self.wetness, self.snow_cover
+        return (1 - s) * ((1 - w) * self.base.scattering + w * WATER_SCATTERING) + s * SNOW_SCATTERING
+
+    @property
+    def pattern(self) -> str:
+        return self.base.pattern
+
+    @property
+    def thickness_m(self) -> float:
+        return self.base.thickness_m
+
+    def complex_permittivity(self, frequency_hz: float) -> complex:
+        w, s = self.wetness, self.snow_cover
+        base = self.base.complex_permittivity(frequency_hz)
+        return (1 - s) * ((1 - w) * base + w * water_permittivity(frequency_hz)) + s * dry_snow_permittivity()
+
+    def properties(self, frequency_hz: float) -> tuple[float, float]:
+        eps = self.complex_permittivity(frequency_hz)
+        return eps.real, -eps.imag * constants.epsilon_0 * 2 * np.pi * frequency_hz
+
+
+def weathered_name(base: str, wetness: float, snow_cover: float) -> str:
+    """The material name of ``base`` under the given cover (``base`` itself when both are below 1 %)."""
+    if wetness < 0.01 and snow_cover < 0.01:
+        return base
+    return f"{base}~wet{min(max(wetness, 0.0), 1.0):.2f}~snow{min(max(snow_cover, 0.0), 1.0):.2f}"
+
+
+def material(name: str) -> RadioMaterialSpec | WeatheredMaterial:
+    """The spec of a material name (``base`` or ``base~wetW~snowS``), or ConfigError listing the known names."""
+    base, *cover = name.split("~")
     try:
-        return MATERIALS[name]
+        spec = MATERIALS[base]
     except KeyError:
         raise ConfigError(f"unknown radio material {name!r}; known materials: {', '.join(sorted(MATERIALS))}") from None
+    if not cover:
+        return spec
+    try:
+        wet = float(cover[0].removeprefix("wet"))
+        snow = float(cover[1].removeprefix("snow"))
+        assert len(cover) == 2 and cover[0].startswith("wet") and cover[1].startswith("snow")
+        assert 0 <= wet <= 1 and 0 <= snow <= 1
+    except (AssertionError, ValueError, IndexError):
+        raise ConfigError(f"radio material {name!r}: weathered names read base~wetW~snowS with W, S in [0, 1]") \
+            from None
+    return WeatheredMaterial(spec, wet, snow)
 
 
 def fresnel_normal(eps_complex: complex) -> complex:

@@ -42,6 +42,23 @@ def car_objects(spec: SceneSpec) -> list[SnapshotObject]:
     return out
 
 
-def build_snapshot(spec: SceneSpec) -> SceneSnapshot:
-    """The scene's geometry as a validated snapshot (camera = basestation pose)."""
-    return SceneSnapshot(tuple(static_objects() + car_objects(spec)), spec.basestation, spec.basestation).validate()
+WEATHERED_ROLES = ("ground", "clutter")  # the lot's open upward surfaces: asphalt and kerbs
+
+
+def weathered(objects: list[SnapshotObject], wetness: float, snow_cover: float) -> list[SnapshotObject]:
+    """Ground and kerbs under the weather's water film / snow (their radio material changes; geometry does not)."""
+    from dataclasses import replace
+
+    from maxray_gen.radio.materials import weathered_name
+
+    return [replace(o, material=weathered_name(o.material, wetness, snow_cover)) if o.role in WEATHERED_ROLES else o
+            for o in objects]
+
+
+def build_snapshot(spec: SceneSpec, weather_materials: bool = True) -> SceneSnapshot:
+    """The scene's geometry as a validated snapshot (camera = basestation pose); with ``weather_materials``
+    wet or snowy weather changes the ground's and kerbs' radio materials."""
+    static = static_objects()
+    if weather_materials:
+        static = weathered(static, spec.weather.wetness, spec.weather.snow_cover)
+    return SceneSnapshot(tuple(static + car_objects(spec)), spec.basestation, spec.basestation).validate()

@@ -56,7 +56,7 @@ class SceneRenderer:
         t: dict[str, float] = {}
         t0 = time.perf_counter()
         spec = sample_scene(self.cfg.scene, self.cfg.camera, seed, index, stream_seeds)
-        snap = build_snapshot(spec)
+        snap = build_snapshot(spec, self.cfg.trace.weather_materials)
         t["layout"] = time.perf_counter() - t0
         image = None
         if rgb:
