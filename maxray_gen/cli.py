@@ -491,12 +491,31 @@ def inspect_cmd(root: Path) -> None:
 @main.command("preview")
 @click.argument("root", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--index", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option("--png", type=click.Path(dir_okay=False, path_type=Path), required=True)
-def preview_cmd(root: Path, index: int, png: Path) -> None:
-    """One sample as a picture: RGB with boxes, depth, lidar by type, radar heatmap with groundtruth."""
+@click.option("--png", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--sequence", type=click.IntRange(min=0), default=None, help="Animate this sequence (with --gif).")
+@click.option("--gif", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Animated GIF of a sequence: image with boxes and track ids, radar maps, frame by frame.")
+@click.option("--fps", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="GIF frame rate (default: the sequence's).")
+def preview_cmd(root: Path, index: int, png: Path | None, sequence: int | None, gif: Path | None,
+                fps: float | None) -> None:
+    """One sample as a picture (--png): RGB with boxes, depth, lidar by type, radar heatmap with groundtruth; or
+    a whole sequence as an animation (--sequence S --gif OUT.gif)."""
     from maxray_gen.dataset.inspect import locate
+    from maxray_gen.errors import ConfigError
     from maxray_gen.viz.dataset_plots import plot_sample
 
+    if (sequence is None) != (gif is None):
+        raise ConfigError("--sequence and --gif go together")
+    if gif is not None:
+        from maxray_gen.viz.sequence_gif import sequence_gif
+
+        path, n = sequence_gif(root, sequence, gif, fps)
+        click.echo(f"wrote {path} ({n} frames)")
+        if png is None:
+            return
+    if png is None:
+        raise ConfigError("--png (one sample) or --sequence with --gif (an animation) is required")
     reader, k = locate(root, index)
     plot_sample(reader.sample(k), reader.axes, png, f"{root.name} sample {index}")
     click.echo(f"wrote {png}")

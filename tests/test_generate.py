@@ -29,13 +29,14 @@ def test_schema_shapes_and_groundtruth_consistency(tiny):
     n_obj = 0
     for p in shards:
         r = ShardReader(p)
-        assert r.attrs["schema_version"] == 1 and len(r) == 2
+        assert r.attrs["schema_version"] == 2 and len(r) == 2
         assert r.heatmap_keys == ["range_azimuth", "range_doppler"]
         for i in range(len(r)):
             s = r.sample(i)
             assert s["rgb"].shape == (48, 64, 3) and s["rgb"].dtype == np.uint8
             assert s["depth"].shape == (48, 64) and s["instance"].shape == (48, 64)
             assert s["range_azimuth"].shape == (134, 128) and s["range_doppler"].shape == (134, 64)
+            assert s["sequence"] == s["params"]["global_index"] and s["frame"] == 0 and s["time_s"] == 0.0
             assert s["params"]["global_index"] == int(r.attrs["first_index"]) + i
             for o in s["objects"]:
                 n_obj += 1

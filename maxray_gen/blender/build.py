@@ -47,6 +47,10 @@ def _mesh_object(name: str, vertices: np.ndarray, faces: np.ndarray) -> bpy.type
     return ob
 
 
+FALL_SPEED_MPS = {"rain": 6.5, "snow": 1.0}  # terminal velocities: ~2 mm raindrops, snowflakes
+EMITTER_HEIGHT_M = 10.0
+
+
 class BlenderScene:
     """One Blender session holding the current sample's scene."""
 
@@ -216,14 +220,20 @@ class BlenderScene:
         w = spec.weather
         if w.kind not in ("rain", "snow"):
             return
-        # Particle emitter: a box volume in front of the camera; particles are static at the sampled frame.
+        # Particle emitters: box volumes in front of the camera holding a frozen particle field that falls with
+        # time (two stacked copies of one seed, so the field is periodic in height and never runs out).
         cam = spec.basestation
         centre = cam.sensor_to_world(np.array([0.0, 0.0, 9.0]))
-        emitter = _mesh_object("weather_emitter", *_box(centre, (22.0, 16.0, 10.0)))
-        emitter.hide_render = False
-        emitter.show_instancer_for_render = False
-        emitter.show_instancer_for_viewport = False
-        self._extras += [emitter, emitter.data]
+        fall = (FALL_SPEED_MPS[w.kind] * spec.time_s) % EMITTER_HEIGHT_M
+        emitters = []
+        for dz in (-fall, EMITTER_HEIGHT_M - fall):
+            emitter = _mesh_object("weather_emitter", *_box(centre + np.array([0.0, 0.0, dz]),
+                                                           (22.0, 16.0, EMITTER_HEIGHT_M)))
+            emitter.hide_render = False
+            emitter.show_instancer_for_render = False
+            emitter.show_instancer_for_viewport = False
+            self._extras += [emitter, emitter.data]
+            emitters.append(emitter)
         if w.kind == "rain":
             drop_v, drop_f = _cylinder(0.0025, 0.2 + 0.2 * w.intensity)  # motion-blurred streak of a drop
             drop_v = drop_v[:, [2, 1, 0]]  # along local x: GLOB_Z rotation aligns the instance's x with world z
@@ -238,7 +248,7 @@ class BlenderScene:
         drop.location = (0, 0, -500)
         drop.hide_render = True
         self._extras += [drop, drop.data]
-        mod = emitter.modifiers.new("weather", "PARTICLE_SYSTEM")
+        mod = emitters[0].modifiers.new("weather", "PARTICLE_SYSTEM")
         psys = mod.particle_system
         st = psys.settings
         self._extras.append(st)
@@ -256,6 +266,8 @@ class BlenderScene:
         st.rotation_mode = "GLOB_Z"
         st.phase_factor_random = 2.0 if w.kind == "snow" else 0.0
         psys.seed = int(rng.integers(0, 2**31 - 1))
+        twin = emitters[1].modifiers.new("weather", "PARTICLE_SYSTEM").particle_system
+        twin.settings, twin.seed = st, psys.seed
         drop.hide_render = False
 
     # ---- public -----------------------------------------------------------------------------------------

@@ -82,11 +82,12 @@ def import_cruw(src: str | Path, out: str | Path, samples_per_shard: int = 100) 
     for seq in _sequences(src):
         labels = _labels(seq)
         images = sorted([*seq.glob("IMAGES_0/*.jpg"), *seq.glob("IMAGES_0/*.png")])
+        seq_index = len({f[0] for f in frames})
         for k, img in enumerate(images):
             radar = seq / "RADAR_RA_H" / f"{k:06d}_0000.npy"
             if not radar.exists():
                 raise DataError(f"{radar}: missing radar frame for image {img.name}")
-            frames.append((seq.name, k, img, radar, labels.get(k, [])))
+            frames.append((seq.name, k, img, radar, labels.get(k, []), seq_index))
     n_shards = math.ceil(len(frames) / samples_per_shard)
     d = cfg.model_dump(mode="json")
     d["generate"].update(shards=n_shards, samples_per_shard=samples_per_shard, previews=0)
@@ -96,7 +97,7 @@ def import_cruw(src: str | Path, out: str | Path, samples_per_shard: int = 100) 
     prepare_output(cfg, out)
     for shard in range(n_shards):
         samples = []
-        for g, (seq, k, img, radar, objs) in enumerate(frames[shard * samples_per_shard:(shard + 1) * samples_per_shard]):
+        for g, (seq, k, img, radar, objs, seq_index) in enumerate(frames[shard * samples_per_shard:(shard + 1) * samples_per_shard]):
             ra = np.load(radar, allow_pickle=False)
             if ra.shape != (128, 128, 2):
                 raise DataError(f"{radar}: expected a (128, 128, 2) RA frame, got {ra.shape}")
@@ -114,13 +115,15 @@ def import_cruw(src: str | Path, out: str | Path, samples_per_shard: int = 100) 
                 row["nearest_range_m"], row["radial_velocity_mps"] = r, np.nan
                 row["visible_box"] = row["amodal_box"] = np.nan
             table["instance_id"] = 100 + np.arange(len(table))
+            table["track_id"] = -1  # CRUW labels carry no identities across frames
             in_view = np.flatnonzero(table["in_radar_view"])
             samples.append(Sample(
                 rgb=_image(img, w, h), depth=np.full((h, w), np.nan, np.float32), instance=np.zeros((h, w), np.int32),
                 heatmaps={"range_azimuth": resample_from_cruw(power, cfg)}, objects=table,
                 lidar=np.zeros(0, LIDAR_DTYPE), target=int(in_view[0]) if len(in_view) else -1,
                 params={"source": "cruw", "sequence": seq, "frame": k, "image": img.name,
-                        "global_index": shard * samples_per_shard + g}))
+                        "global_index": shard * samples_per_shard + g},
+                sequence=seq_index, frame=k, time_s=k / 30.0))  # CRUW is recorded at 30 frames/s
         r = cfg.radar
         axes = {"range_m": r.range_axis_m, "azimuth_rad": r.azimuth_axis_rad, "velocity_mps": r.doppler_axis_mps}
         path = out / SHARD_PATTERN.format(shard)

@@ -9,7 +9,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from maxray_gen.dataset.schema import SCHEMA_VERSION
+from maxray_gen.dataset.schema import SCHEMA_VERSION, upgrade_objects_v1
 from maxray_gen.errors import DataError
 
 PER_SAMPLE = ("rgb", "depth", "instance")
@@ -66,11 +66,15 @@ def verify_shard(path: str | Path, expected_samples: int | None = None) -> int:
             for name in _walk(h5):
                 data = h5[name][()]  # raises on checksum mismatch or truncation
                 top = name.split("/")[0]
-                if top in PER_SAMPLE or top == "heatmaps" or name in ("target", "n_paths", "params"):
+                if top in PER_SAMPLE or top == "heatmaps" or name in ("target", "n_paths", "params") + SEQUENCE_FIELDS:
                     if len(data) != n:
                         raise DataError(f"{path}: {name} has {len(data)} entries for {n} samples")
                 if top == "heatmaps" and not np.all(np.isfinite(data)):
                     raise DataError(f"{path}: {name} contains NaN or infinite values")
+            if int(h5.attrs["schema_version"]) >= 2:
+                missing = [k for k in SEQUENCE_FIELDS if k not in h5]
+                if missing:
+                    raise DataError(f"{path}: schema 2 shard lacks {', '.join(missing)}")
             for group in ("objects", "lidar"):
                 off = h5[f"{group}/offsets"][()]
                 if len(off) != n + 1 or off[0] != 0 or np.any(np.diff(off) < 0) or off[-1] != len(h5[f"{group}/data"]):
@@ -82,6 +86,9 @@ def verify_shard(path: str | Path, expected_samples: int | None = None) -> int:
         raise
     except (OSError, KeyError, ValueError, RuntimeError) as exc:
         raise DataError(f"{path}: damaged shard ({str(exc).splitlines()[0]})") from None
+
+
+SEQUENCE_FIELDS = ("sequence", "frame", "time_s")
 
 
 class ShardReader:
@@ -100,6 +107,16 @@ class ShardReader:
             # Small per-sample tables live in memory (compound-type reads are slow in h5py).
             self._objects = h5["objects/data"][()]
             self._target = h5["target"][()]
+            self.schema_version = int(h5.attrs["schema_version"])
+            if self.schema_version >= 2:
+                self._seq = {k: h5[k][()] for k in SEQUENCE_FIELDS}
+            else:  # version 1: every sample is its own one-frame sequence
+                first = int(h5.attrs.get("first_index", 0))
+                self._seq = {"sequence": first + np.arange(self.num_samples, dtype=np.int64),
+                             "frame": np.zeros(self.num_samples, np.int32),
+                             "time_s": np.zeros(self.num_samples, np.float64)}
+                per_row = np.repeat(self._seq["sequence"], np.diff(self._obj_off))
+                self._objects = upgrade_objects_v1(self._objects, per_row)
         self._ds: dict = {}
 
     def __getstate__(self):
@@ -141,6 +158,9 @@ class ShardReader:
             out["lidar"] = self._dataset("lidar/data")[self._lid_off[i]:self._lid_off[i + 1]]
         if want("target"):
             out["target"] = int(self._target[i])
+        for key in SEQUENCE_FIELDS:
+            if want(key):
+                out[key] = self._seq[key][i].item()
         if want("params"):
             p = h5["params"][i]
             out["params"] = json.loads(p.decode() if isinstance(p, bytes) else p)

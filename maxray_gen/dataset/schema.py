@@ -1,4 +1,7 @@
-"""The shard schema (version 1). See docs/dataset_format.md for the full description.
+"""The shard schema (version 2). See docs/dataset_format.md for the full description.
+
+Version 2 adds per-sample ``sequence``, ``frame`` and ``time_s`` datasets and a per-object ``track_id``; version-1
+shards still read (they are upgraded on the fly: every sample is its own one-frame sequence).
 
 One HDF5 file per shard. Per-sample arrays are stacked along axis 0 and chunked one sample per chunk, all with
 Fletcher-32 checksums (depth, ids and lidar LZF-compressed). Ragged per-sample data (objects, lidar points) are
@@ -11,7 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+TRACK_STRIDE = 100_000  # track_id = sequence * TRACK_STRIDE + instance_id: unique in a dataset
 SHARD_PATTERN = "shard-{:05d}.h5"
 
 # Per-object groundtruth table (one row per car/target instance in a sample).
@@ -24,6 +28,9 @@ OBJECT_FIELDS = [
     ("visible_box", np.float32, 4), ("amodal_box", np.float32, 4), ("visible_fraction", np.float32),
     ("truncated", np.bool_),
 ]
+OBJECT_FIELDS_V1 = list(OBJECT_FIELDS)
+OBJECT_FIELDS.append(("track_id", np.int64))
+OBJECT_DTYPE_V1 = np.dtype([(f[0], f[1], f[2]) if len(f) == 3 else (f[0], f[1]) for f in OBJECT_FIELDS_V1])
 OBJECT_DTYPE = np.dtype([(f[0], f[1], f[2]) if len(f) == 3 else (f[0], f[1]) for f in OBJECT_FIELDS])
 CLASSES = ("car", "pedestrian", "cyclist")  # synthetic data has cars; CRUW imports all three
 LIDAR_DTYPE = np.dtype([("xyz", np.float32, 3), ("instance_id", np.int32), ("object_type", np.int8),
@@ -44,3 +51,20 @@ class Sample:
     params: dict  # fully resolved parameters (JSON-able)
     n_paths: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    sequence: int = 0  # layouts: frames of one sequence share it (independent samples: sequence = global index)
+    frame: int = 0  # position in the sequence
+    time_s: float = 0.0  # frame / frame rate
+
+
+def track_ids(sequence: int | np.ndarray, instance_id: np.ndarray) -> np.ndarray:
+    """Dataset-wide track ids of objects: constant over a sequence, different across sequences."""
+    return np.asarray(sequence, dtype=np.int64) * TRACK_STRIDE + np.asarray(instance_id, dtype=np.int64)
+
+
+def upgrade_objects_v1(objects: np.ndarray, sequence: np.ndarray) -> np.ndarray:
+    """Version-1 object rows -> the current dtype (``sequence`` per row gives the track ids)."""
+    out = np.zeros(len(objects), OBJECT_DTYPE)
+    for name in OBJECT_DTYPE_V1.names:
+        out[name] = objects[name]
+    out["track_id"] = track_ids(sequence, objects["instance_id"])
+    return out

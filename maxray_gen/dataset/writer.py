@@ -61,6 +61,9 @@ def write_shard(path: Path, samples: list[Sample], axes: dict[str, np.ndarray], 
             _ragged("lidar", [s.lidar for s in samples], LIDAR_DTYPE, h5)
             h5.create_dataset("target", data=np.array([s.target for s in samples], np.int32), track_times=False)
             h5.create_dataset("n_paths", data=np.array([s.n_paths for s in samples], np.int64), track_times=False)
+            h5.create_dataset("sequence", data=np.array([s.sequence for s in samples], np.int64), track_times=False)
+            h5.create_dataset("frame", data=np.array([s.frame for s in samples], np.int32), track_times=False)
+            h5.create_dataset("time_s", data=np.array([s.time_s for s in samples], np.float64), track_times=False)
             params = [json.dumps(s.params, sort_keys=True) for s in samples]
             h5.create_dataset("params", data=np.array(params, dtype=h5py.string_dtype()), track_times=False)
             h5.flush()

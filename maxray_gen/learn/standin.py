@@ -18,7 +18,7 @@ import yaml
 
 from maxray_gen.config import Config
 from maxray_gen.constants import SPEED_OF_LIGHT
-from maxray_gen.dataset.schema import LIDAR_DTYPE, OBJECT_DTYPE, SHARD_PATTERN, Sample
+from maxray_gen.dataset.schema import LIDAR_DTYPE, OBJECT_DTYPE, SHARD_PATTERN, TRACK_STRIDE, Sample
 from maxray_gen.dataset.writer import write_shard
 from maxray_gen.geometry import cartesian_to_spherical
 from maxray_gen.radar.groundtruth import sensor_points_to_radar
@@ -122,12 +122,14 @@ def make_sample(cfg: Config, index: int, distractor: bool = True) -> Sample:
     o["nearest_range_m"] = float(np.linalg.norm(corners, axis=1).min())
     o["visible_box"] = o["amodal_box"] = box
     o["visible_fraction"] = 1.0
+    o["track_id"] = index * TRACK_STRIDE + 100
     depth = np.full((intr.height, intr.width), np.inf, np.float32)
     instance = np.zeros((intr.height, intr.width), np.int32)
     instance[int(box[1]): int(box[3]), int(box[0]): int(box[2])] = 100
     return Sample(rgb=rgb, depth=depth, instance=instance, heatmaps={"range_azimuth": hm.range_azimuth},
                   objects=obj, lidar=np.zeros(0, LIDAR_DTYPE), target=0,
-                  params={"standin": True, "range_m": r, "azimuth_deg": math.degrees(az)}, n_paths=len(pts))
+                  params={"standin": True, "range_m": r, "azimuth_deg": math.degrees(az)}, n_paths=len(pts),
+                  sequence=index)
 
 
 def write_standin_dataset(out: Path, cfg: Config | None = None, distractor: bool = True) -> Path:

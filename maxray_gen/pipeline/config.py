@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from maxray_gen.schema import StrictModel
+from maxray_gen.schema import FieldProblem, StrictModel
 
 
 class GenerateConfig(StrictModel):
@@ -18,6 +18,17 @@ class GenerateConfig(StrictModel):
     workers: int = Field(1, ge=1, le=256, description="local processes (each renders and traces its own shards)")
     compress_training_data: bool = Field(False, description="LZF-compress RGB and heatmaps: ~3x smaller RGB, but "
                                                              "5-8x slower to read (depth, ids, lidar: always)")
+
+    frames_per_sequence: int = Field(1, ge=1, le=100_000, description="consecutive frames per layout (1: "
+                                                                       "independent samples)")
+    frame_rate_hz: float = Field(30.0, gt=0, le=10_000, description="frame rate of sequences")
+
+    @model_validator(mode="after")
+    def _whole_sequences(self):
+        if self.samples_per_shard % self.frames_per_sequence:
+            raise FieldProblem("frames_per_sequence", f"{self.frames_per_sequence} frames per sequence do not divide "
+                               f"samples_per_shard {self.samples_per_shard}: a shard must hold whole sequences")
+        return self
 
     @field_validator("radar_products")
     @classmethod

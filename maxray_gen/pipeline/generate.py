@@ -253,7 +253,9 @@ def split_of(cfg: Config, n_total: int) -> np.ndarray:
     """Reproducible train (True) / validation (False) assignment of global sample indices."""
     from maxray_gen.seeding import rng_for
 
-    perm = rng_for(cfg.generate.seed, "split").permutation(n_total)
-    train = np.zeros(n_total, dtype=bool)
-    train[perm[: int(round(cfg.generate.train_fraction * n_total))]] = True
-    return train
+    frames = cfg.generate.frames_per_sequence  # whole sequences go to one side: no leakage between frames
+    n_seq = -(-n_total // frames)
+    perm = rng_for(cfg.generate.seed, "split").permutation(n_seq)
+    train = np.zeros(n_seq, dtype=bool)
+    train[perm[: int(round(cfg.generate.train_fraction * n_seq))]] = True
+    return np.repeat(train, frames)[:n_total]

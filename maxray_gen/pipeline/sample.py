@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from maxray_gen.config import Config
-from maxray_gen.dataset.schema import LIDAR_DTYPE, OBJECT_DTYPE, Sample
+from maxray_gen.dataset.schema import LIDAR_DTYPE, OBJECT_DTYPE, Sample, track_ids
 from maxray_gen.radar.processing import heatmaps
 from maxray_gen.radio.atmosphere import attenuate, for_weather
 from maxray_gen.radio.tracer import RadarTracer
@@ -62,9 +62,13 @@ class SampleMaker:
         self._tmp = Path(tempfile.mkdtemp(prefix="maxray-"))
 
     def make(self, index: int) -> Sample:
-        """Sample number ``index`` of the dataset (global index: every random stream is derived from it)."""
-        seed = self.cfg.generate.seed
-        vs = self.renderer.sample(seed, index, rgb_path=self._tmp / "rgb.png")
+        """Sample number ``index`` of the dataset (global index). With sequences of F frames it is frame index % F
+        of layout index // F, at time frame / frame rate: the layout's streams derive from the sequence, the
+        per-frame ones (rays, radar noise) from the global index."""
+        seed, g = self.cfg.generate.seed, self.cfg.generate
+        sequence, frame = divmod(index, g.frames_per_sequence)
+        time_s = frame / g.frame_rate_hz
+        vs = self.renderer.sample(seed, sequence, rgb_path=self._tmp / "rgb.png", time_s=time_s)
         t = dict(vs.timings)
         t0 = time.perf_counter()
         paths = self.tracer.trace(vs.snapshot, rng_for(seed, index, "trace"))
@@ -79,6 +83,7 @@ class SampleMaker:
         maps = {k: getattr(hm, k) for k in self.cfg.generate.radar_products}
         t["radar"] = time.perf_counter() - t0
         objects = objects_table(vs)
+        objects["track_id"] = track_ids(sequence, objects["instance_id"])
         lidar = np.zeros(len(vs.lidar.points) if vs.lidar else 0, LIDAR_DTYPE)
         if vs.lidar is not None:
             lidar["xyz"], lidar["instance_id"] = vs.lidar.points, vs.lidar.instance_id
@@ -86,6 +91,8 @@ class SampleMaker:
         target = designated_target(objects, {b.instance_id: b.visible_pixels for b in vs.boxes})
         params = vs.spec.to_dict() if vs.spec else {}
         params.update(n_paths=len(paths), global_index=index,
-                      radio_weather=radio_weather.to_dict() if radio_weather else None)
+                      radio_weather=radio_weather.to_dict() if radio_weather else None, sequence=sequence,
+                      frame=frame, time_s=time_s)
         return Sample(rgb=vs.rgb, depth=vs.passes.depth, instance=vs.passes.instance, heatmaps=maps,
-                      objects=objects, lidar=lidar, target=target, params=params, n_paths=len(paths), timings=t)
+                      objects=objects, lidar=lidar, target=target, params=params, n_paths=len(paths), timings=t,
+                      sequence=sequence, frame=frame, time_s=time_s)

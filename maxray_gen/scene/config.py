@@ -17,6 +17,7 @@ class SceneConfig(StrictModel):
 
     min_cars: int = Field(0, ge=0, le=20)
     max_cars: int = Field(20, ge=0, le=20, description="parked cars; the lot has 2 rows x 10 slots")
+    min_moving_cars: int = Field(0, ge=0, le=4, description="at least this many cars drive (room is kept for them)")
     max_moving_cars: int = Field(2, ge=0, le=4, description="cars driving along the lane (0..this many)")
     moving_speed_mps: tuple[float, float] = Field((1.0, 6.0), description="speed range of moving cars")
     lighting: dict[str, float] = Field(default_factory=lambda: {"day": 0.5, "dusk": 0.25, "night": 0.25},
@@ -32,6 +33,12 @@ class SceneConfig(StrictModel):
     def _check(self) -> "SceneConfig":
         if self.min_cars > self.max_cars:
             raise FieldProblem("min_cars", f"min_cars {self.min_cars} > max_cars {self.max_cars}")
+        if self.min_cars + self.min_moving_cars > self.max_cars:
+            raise FieldProblem("min_moving_cars", f"min_cars {self.min_cars} + min_moving_cars "
+                                                  f"{self.min_moving_cars} > max_cars {self.max_cars}")
+        if self.min_moving_cars > self.max_moving_cars:
+            raise FieldProblem("min_moving_cars", f"min_moving_cars {self.min_moving_cars} > max_moving_cars "
+                                                  f"{self.max_moving_cars}")
         for field, table, names in (("lighting", self.lighting, LIGHTINGS), ("weather", self.weather, WEATHERS)):
             unknown = sorted(set(table) - set(names))
             if unknown:

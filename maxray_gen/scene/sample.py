@@ -13,7 +13,7 @@ import numpy as np
 
 from maxray_gen.config import Config
 from maxray_gen.scene.lot import build_snapshot
-from maxray_gen.scene.spec import SceneSpec, sample_scene
+from maxray_gen.scene.spec import SceneSpec, advance, sample_scene
 from maxray_gen.seeding import rng_for
 from maxray_gen.sensors.boxes import InstanceBox, instance_boxes
 from maxray_gen.sensors.camera import CameraPasses, Intrinsics, render_passes
@@ -52,10 +52,11 @@ class SceneRenderer:
         return self._blender
 
     def sample(self, seed: int, index: int = 0, rgb_path: str | Path | None = None, rgb: bool = True,
-               stream_seeds: dict[str, int] | None = None) -> VisualSample:
+               stream_seeds: dict[str, int] | None = None, time_s: float = 0.0) -> VisualSample:
+        """Scene number ``index`` (a layout), ``time_s`` seconds into its sequence."""
         t: dict[str, float] = {}
         t0 = time.perf_counter()
-        spec = sample_scene(self.cfg.scene, self.cfg.camera, seed, index, stream_seeds)
+        spec = advance(sample_scene(self.cfg.scene, self.cfg.camera, seed, index, stream_seeds), time_s)
         snap = build_snapshot(spec, self.cfg.trace.weather_materials)
         t["layout"] = time.perf_counter() - t0
         image = None

@@ -15,7 +15,7 @@ stream's seed or probabilities leaves the others' draws unchanged.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -89,10 +89,11 @@ class SceneSpec:
     basestation: Pose
     camera: CameraConfig
     stream_seeds: dict[str, int] = field(default_factory=dict)
+    time_s: float = 0.0  # time since the sequence's first frame
 
     def to_dict(self) -> dict:
         """Fully resolved parameters (JSON-able)."""
-        d = {"seed": self.seed, "index": self.index, "stream_seeds": dict(self.stream_seeds),
+        d = {"seed": self.seed, "index": self.index, "time_s": self.time_s, "stream_seeds": dict(self.stream_seeds),
              "cars": [asdict(c) for c in self.cars], "lighting": asdict(self.lighting),
              "weather": asdict(self.weather), "camera": self.camera.model_dump(),
              "basestation": {"position": self.basestation.position.tolist(),
@@ -150,7 +151,7 @@ def sample_weather(rng: np.random.Generator, cfg: SceneConfig) -> WeatherSpec:
 
 
 def sample_cars(rng_layout: np.random.Generator, rng_cars: np.random.Generator, cfg: SceneConfig) -> tuple[CarSpec, ...]:
-    n = int(rng_layout.integers(cfg.min_cars, cfg.max_cars + 1))
+    n = int(rng_layout.integers(cfg.min_cars, cfg.max_cars - cfg.min_moving_cars + 1))  # room for min_moving
     slots = np.sort(rng_layout.choice(2 * COLUMNS, size=n, replace=False))
     cars: list[CarSpec] = []
     for k, slot in enumerate(slots):
@@ -162,7 +163,7 @@ def sample_cars(rng_layout: np.random.Generator, rng_cars: np.random.Generator, 
         yaw = toward_lane + (0.0 if nose_to_lane else math.pi) + math.radians(rng_cars.normal(0, cfg.yaw_noise_deg))
         cars.append(CarSpec(FIRST_CAR_ID + k, body, length, width, height, cname, rgb,
                             x + float(jitter[0]), y + float(jitter[1]), float(yaw), 0.0, int(slot)))
-    n_moving = min(int(rng_cars.integers(0, cfg.max_moving_cars + 1)), cfg.max_cars - len(cars))  # at most 20 in all
+    n_moving = min(int(rng_cars.integers(cfg.min_moving_cars, cfg.max_moving_cars + 1)), cfg.max_cars - len(cars))  # at most 20 in all
     for m in range(n_moving):
         body, length, width, height, cname, rgb = sample_body(rng_cars)
         direction = 1 if rng_cars.random() < 0.5 else -1
@@ -195,3 +196,11 @@ def sample_scene(cfg: SceneConfig, camera: CameraConfig, seed: int, index: int =
     cars = sample_cars(rng["layout"], rng["cars"], cfg)
     return SceneSpec(seed, index, cars, sample_lighting(rng["lighting"], cfg), sample_weather(rng["weather"], cfg),
                      basestation_pose(height, cfg.look_at_distance_m), camera, over)
+
+
+def advance(spec: SceneSpec, time_s: float) -> SceneSpec:
+    """The scene ``time_s`` seconds after ``spec`` (a sequence's first frame): driving cars move along their
+    heading at constant speed (straight lanes), parked cars, lights and weather stay."""
+    cars = tuple(replace(c, x=c.x + c.speed * math.cos(c.yaw) * time_s, y=c.y + c.speed * math.sin(c.yaw) * time_s)
+                 if c.speed else c for c in spec.cars)
+    return replace(spec, cars=cars, time_s=float(time_s))
