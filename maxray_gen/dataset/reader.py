@@ -134,6 +134,11 @@ class ShardReader:
     def __len__(self) -> int:
         return self.num_samples
 
+    @property
+    def sequences(self) -> dict[str, np.ndarray]:
+        """Per-sample ``sequence``, ``frame`` and ``time_s`` arrays (synthesised for version-1 shards)."""
+        return self._seq
+
     def _dataset(self, name: str):
         ds = self._ds.get(name)
         if ds is None:

@@ -61,7 +61,7 @@ class MaxrayDataset(Dataset):
         keyed = {(t[0], t[1]): n for n, t in enumerate(self.index)}
         starts = []
         for n, (shard, local, _) in enumerate(self.index):
-            seq = self.readers[shard]._seq
+            seq = self.readers[shard].sequences
             if local + k > len(self.readers[shard]):
                 continue
             s0, f0 = seq["sequence"][local], seq["frame"][local]

@@ -49,12 +49,17 @@ class LocaliserNet(nn.Module):
         return self.head(self.conv(x))
 
 
+def _entries(ds) -> list[tuple[int, int, int]]:
+    """(shard, local, global index) of every sample of a MaxrayDataset or a Subset of one."""
+    base = ds.dataset if hasattr(ds, "dataset") else ds
+    return [base.index[i] for i in (ds.indices if hasattr(ds, "indices") else range(len(ds)))]
+
+
 def groundtruth_positions(ds) -> tuple[np.ndarray, np.ndarray]:
     """(global indices, (N, 2) Cartesian x, y) of each sample's designated target (range, heatmap azimuth)."""
     idx, xy = [], []
     base = ds.dataset if hasattr(ds, "dataset") else ds
-    for i in (ds.indices if hasattr(ds, "indices") else range(len(ds))):
-        k, local, g = base.index[i]
+    for k, local, g in _entries(ds):
         s = base.readers[k].sample(local, fields=("objects", "target"))
         o = s["objects"][s["target"]]
         idx.append(g)
@@ -78,8 +83,7 @@ def _labels(ds, source: str | Path) -> tuple[np.ndarray, np.ndarray]:
         return groundtruth_positions(ds)
     table = read_selflabels(Path(source))
     lookup = {int(i): k for k, i in enumerate(table["index"])}
-    base = ds.dataset if hasattr(ds, "dataset") else ds
-    idx = np.array([base.index[i][2] for i in (ds.indices if hasattr(ds, "indices") else range(len(ds)))])
+    idx = np.array([g for _, _, g in _entries(ds)])
     missing = [i for i in idx if int(i) not in lookup]
     if missing:
         raise DataError(f"{source}: no self-labels for {len(missing)} training samples (e.g. index {missing[0]}); "

@@ -54,8 +54,8 @@ def sequence_gif(root: Path, sequence: int, out: Path, fps: float | None = None)
     frames = []
     for p in shard_paths(root):
         r = ShardReader(p)
-        where = np.flatnonzero(r._seq["sequence"] == sequence)
-        for i in where[np.argsort(r._seq["frame"][where])]:
+        where = np.flatnonzero(r.sequences["sequence"] == sequence)
+        for i in where[np.argsort(r.sequences["frame"][where])]:
             frames.append((r.sample(int(i)), r.axes))
         if frames:
             break
