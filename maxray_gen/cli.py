@@ -583,5 +583,9 @@ from maxray_gen.learn.cli import register as _register_learning  # noqa: E402
 
 _register_learning(main)
 
+from maxray_gen.detect.cli import register as _register_detection  # noqa: E402
+
+_register_detection(main)
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Set up MaxRay-Gen on Debian 12 with Python 3.11: system packages (apt) and a virtual environment in .venv.
 #   bash scripts/setup.sh         # runtime (package + radio engines)
-#   bash scripts/setup.sh --dev   # plus test tools
+#   bash scripts/setup.sh --detect  # plus vision detection (ultralytics, AGPL-3.0; torch 2.14.1 + torchvision)
+#   bash scripts/setup.sh --dev   # plus detection and test tools
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 extras="radio,blender,torch,farm"
-[ "${1:-}" = "--dev" ] && extras="radio,blender,torch,farm,dev"
+case "${1:-}" in
+  --dev) extras="radio,blender,torch,farm,detect,dev" ;;
+  --detect) extras="radio,blender,torch,farm,detect" ;;
+  "") ;;
+  *) echo "usage: bash scripts/setup.sh [--detect|--dev]" >&2; exit 2 ;;
+esac
 
 # Dr.Jit's CPU backend needs LLVM >= 17 (Debian 12's default 14/15 abort); maxray finds it by itself.
 if ! ls /usr/lib/*/libLLVM.so.19* /usr/lib/*/libLLVM-19.so* >/dev/null 2>&1; then
@@ -30,7 +36,13 @@ command -v "$py" >/dev/null 2>&1 || py=python3
 if [ ! -x .venv/bin/python ]; then
   "$py" -m venv .venv
 fi
-# The pinned CPU build of torch first: a bare "torch" requirement could pull a multi-GB CUDA build.
-.venv/bin/python -m pip install -q --disable-pip-version-check "torch==2.13.0"
+# A pinned torch first: a bare "torch" requirement could pull a multi-GB CUDA build from the internet.
+# Without detection: the 2.13.0 CPU build. torchvision (detection) does not import beside it, so detection takes
+# torch 2.14.1 + torchvision 0.29.1 (both from the local wheel store here); a venv that has them keeps them.
+if [[ ",${extras}," == *",detect,"* ]] || .venv/bin/python -c "import torchvision" >/dev/null 2>&1; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check "torch==2.14.1" "torchvision==0.29.1"
+else
+  .venv/bin/python -m pip install -q --disable-pip-version-check "torch==2.13.0"
+fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[${extras}]"
 echo "MaxRay-Gen is installed in .venv ($(.venv/bin/maxray --version))"

@@ -34,13 +34,21 @@ def _split(root: Path) -> np.ndarray | None:
         return None
 
 
-def yolo_lines(objects: np.ndarray, width: int, height: int) -> list[str]:
-    """``class cx cy w h`` (normalised) per object with a visible box."""
+def labelled(objects: np.ndarray, min_box_px: float = 0.0, min_visible_fraction: float = 0.0) -> np.ndarray:
+    """Which objects get a label: a finite visible box whose shorter side is >= ``min_box_px`` pixels and at
+    least ``min_visible_fraction`` of the car visible (the rest is too small or hidden to ask a detector for)."""
+    b = objects["visible_box"].astype(float).reshape(-1, 4)
+    finite = np.all(np.isfinite(b), axis=1)
+    side = np.where(finite, np.minimum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]), 0.0)
+    return finite & (side >= min_box_px) & (objects["visible_fraction"] >= min_visible_fraction)
+
+
+def yolo_lines(objects: np.ndarray, width: int, height: int, min_box_px: float = 0.0,
+               min_visible_fraction: float = 0.0) -> list[str]:
+    """``class cx cy w h`` (normalised) per object with a visible box (see :func:`labelled` for the limits)."""
     lines = []
-    for o in objects:
+    for o in objects[labelled(objects, min_box_px, min_visible_fraction)]:
         b = o["visible_box"]
-        if not np.all(np.isfinite(b)):
-            continue
         x0, y0, x1, y1 = (float(v) for v in b)
         lines.append(f"{int(o['class_id'])} {(x0 + x1) / 2 / width:.6f} {(y0 + y1) / 2 / height:.6f} "
                      f"{(x1 - x0) / width:.6f} {(y1 - y0) / height:.6f}")
@@ -53,7 +61,7 @@ def parse_yolo(line: str, width: int, height: int) -> tuple[int, np.ndarray]:
     return int(c), np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
 
 
-def export_yolo(root: str | Path, out: str | Path) -> Path:
+def export_yolo(root: str | Path, out: str | Path, min_box_px: float = 0.0, min_visible_fraction: float = 0.0) -> Path:
     """images/{train,val}/NNNNN.png + labels/{train,val}/NNNNN.txt + data.yaml (split from the dataset seed)."""
     import matplotlib.image
 
@@ -67,7 +75,7 @@ def export_yolo(root: str | Path, out: str | Path) -> Path:
         img = out / "images" / part / f"{g:06d}.png"
         if not img.exists():
             matplotlib.image.imsave(img, s["rgb"])
-        (out / "labels" / part / f"{g:06d}.txt").write_text("\n".join(yolo_lines(s["objects"], w, h)) + "\n")
+        (out / "labels" / part / f"{g:06d}.txt").write_text("\n".join(yolo_lines(s["objects"], w, h, min_box_px, min_visible_fraction)) + "\n")
     (out / "data.yaml").write_text(f"path: {out.resolve()}\ntrain: images/train\nval: images/val\nnames:\n  0: car\n")
     return out
 

@@ -110,8 +110,10 @@ def train_localiser_cmd(data, out, labels, config_path, epochs, batch_size, lr, 
               help="Default: DATA/selflabels/<run name>.h5")
 @click.option("--peaks", type=click.IntRange(min=1), default=3, show_default=True,
               help="Peaks kept per sample (non-maximum suppression).")
+@click.option("--masks", default=None, help="Target masks: 'groundtruth', or a detections sidecar name/path "
+                                            "(`maxray detect predict`). Default: those the model trained with.")
 @PROGRESS
-def selflabels_cmd(data, checkpoint, out, peaks, no_progress):
+def selflabels_cmd(data, checkpoint, out, peaks, masks, no_progress):
     """Self-coordinates from a trained model's attention maps, written next to the dataset (+ a preview PNG)."""
     _require_torch()
     import numpy as np
@@ -119,17 +121,21 @@ def selflabels_cmd(data, checkpoint, out, peaks, no_progress):
     from maxray_gen.learn.selflabels import extract_selflabels, write_selflabels
     from maxray_gen.learn.train_ssl import model_from_checkpoint
 
+    from maxray_gen.learn.config import MaskConfig, SSLConfig
+
     model, ck = model_from_checkpoint(checkpoint)
-    labels = extract_selflabels(model, ck, data, k=peaks, progress=not no_progress)
+    mask_cfg = SSLConfig.model_validate(ck["config"]).masks if masks is None else (
+        MaskConfig() if masks == "groundtruth" else MaskConfig(source="detections", detections=masks))
+    labels = extract_selflabels(model, ck, data, k=peaks, progress=not no_progress, masks=mask_cfg)
     out = out or Path(data) / "selflabels" / f"{Path(checkpoint).resolve().parent.name}.h5"
     write_selflabels(out, labels, {"checkpoint": str(checkpoint), "method": ck["config"]["method"],
-                                   "epoch": int(ck["epoch"])})
-    png = _attention_preview(model, ck, data, out.with_suffix(".png"))
+                                   "epoch": int(ck["epoch"]), "masks": mask_cfg.model_dump_json()})
+    png = _attention_preview(model, ck, data, out.with_suffix(".png"), mask_cfg)
     click.echo(f"wrote {len(labels['index'])} self-labels to {out} (median peak score "
                f"{np.nanmedian(labels['score']):.3f}); attention preview {png}")
 
 
-def _attention_preview(model, ck, data: Path, png: Path, n: int = 6) -> Path:
+def _attention_preview(model, ck, data: Path, png: Path, masks, n: int = 6) -> Path:
     from torch.utils.data import DataLoader
 
     from maxray_gen.learn.config import SSLConfig
@@ -140,7 +146,7 @@ def _attention_preview(model, ck, data: Path, png: Path, n: int = 6) -> Path:
     import numpy as np
 
     cfg = SSLConfig.model_validate(ck["config"])
-    ds, axes = open_split(Path(data), "all", ("rgb", "range_azimuth", "objects", "target"))
+    ds, axes = open_split(Path(data), "all", ("rgb", "range_azimuth", "objects", "target"), masks=masks)
     radio = RadioInput.from_axes(axes, cfg.input)
     items = [ds[i] for i in range(min(n, len(ds)))]
     b = BatchPreparer(radio, cfg.input)(items)

@@ -52,6 +52,19 @@ class BackboneConfig(StrictModel):
                                  "out, so the attention maximum follows echoes rather than the map's edges")
 
 
+class MaskConfig(StrictModel):
+    """Where MCL/SCL's target boxes come from: the dataset's groundtruth, or a detector's boxes from the
+    detections sidecar (``maxray detect predict``), as on real data without labels."""
+
+    source: Literal["groundtruth", "detections"] = "groundtruth"
+    detections: str = Field("yolo", description="sidecar name (DATA/detections/<name>.h5) or an .h5 path")
+    pick: Literal["matched", "top"] = Field(
+        "matched", description="matched: the detection overlapping the designated target's box most (isolates "
+                               "the detector's box quality); top: the most confident detection (single-target "
+                               "scenes, as in the paper's real data)")
+    min_score: float = Field(0.25, ge=0, le=1, description="detections below this score are not used")
+
+
 class SSLConfig(StrictModel):
     """Radio-visual self-supervised training (``maxray train ssl``); defaults follow appendix D."""
 
@@ -69,6 +82,7 @@ class SSLConfig(StrictModel):
     temperature: float | None = Field(None, gt=0, description="null: 0.07 for CL/MCL, 0.1 for SCL")
     queue_size: int | None = Field(None, ge=1, description="null: the (global) batch size")
     ema_momentum: float | None = Field(None, ge=0, lt=1, description="momentum encoders (CL/MCL); null: off")
+    masks: MaskConfig = MaskConfig()
     box_pad_px: int = Field(5, ge=0)
     feature_pad: int = Field(1, ge=0)
     workers: int = Field(0, ge=0)

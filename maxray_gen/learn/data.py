@@ -25,9 +25,32 @@ def with_targets(ds: MaxrayDataset) -> Subset:
     return Subset(ds, keep)
 
 
-def open_split(root: Path, split: str, fields: tuple[str, ...], require_target: bool = True):
-    """(dataset or subset, axes) of a generated dataset directory; a clear error when it is empty."""
-    ds = MaxrayDataset(root, split=split, fields=fields)
+class DetectedTargetBox:
+    """Dataset transform: the target box replaced by a detector's box from a detections sidecar (NaNs when the
+    detector found none, so the mask covers the whole image). Picklable for DataLoader workers."""
+
+    def __init__(self, detections, pick: str, min_score: float):
+        self.detections, self.pick, self.min_score = detections, pick, min_score
+
+    def __call__(self, item: dict) -> dict:
+        box = self.detections.target_box(int(item["index"]), item["target_box"].numpy(), self.pick, self.min_score)
+        item["target_box"] = torch.from_numpy(box)
+        return item
+
+
+def mask_transform(root: Path, masks) -> DetectedTargetBox | None:
+    """The transform for a :class:`~maxray_gen.learn.config.MaskConfig` (None for groundtruth boxes)."""
+    if masks is None or masks.source == "groundtruth":
+        return None
+    from maxray_gen.dataset.detections import read_detections, sidecar_path
+
+    return DetectedTargetBox(read_detections(sidecar_path(root, masks.detections)), masks.pick, masks.min_score)
+
+
+def open_split(root: Path, split: str, fields: tuple[str, ...], require_target: bool = True, masks=None):
+    """(dataset or subset, axes) of a generated dataset directory; a clear error when it is empty. ``masks``
+    (a MaskConfig) may take the target boxes from a detections sidecar instead of the groundtruth."""
+    ds = MaxrayDataset(root, split=split, fields=fields, transform=mask_transform(Path(root), masks))
     sub = with_targets(ds) if require_target else ds
     if len(sub) == 0:
         raise DataError(f"{root}: no {split} samples with a designated target")

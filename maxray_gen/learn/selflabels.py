@@ -56,12 +56,14 @@ def native_attention(model, radio: RadioInput, batch: dict) -> torch.Tensor:
 
 
 def extract_selflabels(model, ck: dict, data: Path, k: int = 3, batch_size: int = 32,
-                       progress: bool = True) -> dict[str, np.ndarray]:
-    """Self-labels for every sample with a target in ``data`` (train and validation)."""
+                       progress: bool = True, masks=None) -> dict[str, np.ndarray]:
+    """Self-labels for every sample with a target in ``data`` (train and validation). The target masks come from
+    ``masks`` (a MaskConfig), by default the ones the model was trained with."""
     from maxray_gen.learn.config import SSLConfig
 
     cfg = SSLConfig.model_validate(ck["config"])
-    ds, axes = open_split(Path(data), "all", ("rgb", "range_azimuth", "objects", "target"))
+    ds, axes = open_split(Path(data), "all", ("rgb", "range_azimuth", "objects", "target"),
+                          masks=masks if masks is not None else cfg.masks)
     radio = RadioInput.from_axes(axes, cfg.input)
     if radio.size != tuple(ck["radio_hw"]):
         raise DataError(f"{data}: heatmap grid {radio.native} does not match the model's input {ck['radio_hw']}")

@@ -53,7 +53,7 @@ def train_ssl(data: Path, out: Path, cfg: SSLConfig, resume: bool = True, progre
     and run-time options). Returns a summary (epochs, final loss, samples/s).
     """
     rt = runtime or setup_runtime(cfg.device, cfg.amp, cfg.channels_last)
-    train, axes = open_split(Path(data), "train", FIELDS)
+    train, axes = open_split(Path(data), "train", FIELDS, masks=cfg.masks)
     radio = RadioInput.from_axes(axes, cfg.input)
     first = train[0]
     image_hw = tuple(cfg.input.image_size) if cfg.input.image_size else tuple(first["rgb"].shape[-2:])
