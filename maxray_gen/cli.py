@@ -218,26 +218,11 @@ def scene_preview(config_path: Path | None, seed: int, blend: Path | None, png: 
     from maxray_gen.viz.scene_plots import plot_visual_sample
 
     cfg = load_config(config_path)
+    if blend is not None:  # lighting and weather randomised as in `generate`; geometry as authored
+        cfg = cfg.model_copy(update={"scene": cfg.scene.model_copy(update={"blend": str(blend)})})
     renderer = SceneRenderer(cfg)
     png.parent.mkdir(parents=True, exist_ok=True)
-    if blend is None:
-        sample = renderer.sample(seed, 0, rgb_path=png.with_name(png.stem + "_rgb.png"))
-    else:
-        import dataclasses
-
-        from maxray_gen.blender import scenario
-        from maxray_gen.blender.build import BlenderScene
-        from maxray_gen.scene.spec import sample_scene
-        from maxray_gen.seeding import rng_for
-
-        scenario.load_blend(blend)
-        snap = scenario.export_snapshot(str(blend))
-        # The lighting and weather randomisers apply to user scenarios too; their geometry stays as authored.
-        spec = dataclasses.replace(sample_scene(cfg.scene, cfg.camera, seed), cars=(), basestation=snap.camera)
-        bl = BlenderScene(cfg.camera, cfg.render, attach=True)
-        bl.apply_conditions(spec, rng_for(seed, 0, "render"))
-        image = bl.render_rgb(png.with_name(png.stem + "_rgb.png"))
-        sample = renderer.sensors(snap, spec, image, seed, 0)
+    sample = renderer.sample(seed, 0, rgb_path=png.with_name(png.stem + "_rgb.png"))
     plot_visual_sample(sample, png, _scene_title(sample))
     timing = ", ".join(f"{k} {v:.2f} s" for k, v in sample.timings.items())
     click.echo(f"wrote {png} ({timing})")
@@ -577,6 +562,26 @@ def snapshot_test_lot(out: Path) -> None:
 
     radio_test_lot().save(out)
     click.echo(f"wrote {out}")
+
+
+@main.group()
+def addon() -> None:
+    """The Blender add-on (blender_addon/): build the installable extension zip."""
+
+
+@addon.command("build")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("dist/maxray_gen-addon.zip"),
+              show_default=True)
+@click.option("--wheels", type=click.Choice(["none", "self", "all"]), default="none", show_default=True,
+              help="none: maxray_gen comes from the add-on's 'Python packages' preference; self: bundle its own "
+                   "wheel; all: also its dependencies (downloaded from PyPI for --platform).")
+@click.option("--platform", type=click.Choice(["linux-x64"]), default="linux-x64", show_default=True)
+def addon_build(out: Path, wheels: str, platform: str) -> None:
+    """Build the Blender extension (install: Edit > Preferences > Get Extensions > Install from Disk)."""
+    from maxray_gen.addon_build import build_addon
+
+    path = build_addon(out, wheels, platform)
+    click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
 from maxray_gen.learn.cli import register as _register_learning  # noqa: E402

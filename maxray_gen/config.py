@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from maxray_gen.pipeline.config import GenerateConfig
 from maxray_gen.radar.config import RadarConfig
 from maxray_gen.radio.config import TraceConfig
 from maxray_gen.scene.config import CameraConfig, LidarConfig, RenderConfig, SceneConfig
-from maxray_gen.schema import StrictModel, load
+from maxray_gen.schema import FieldProblem, StrictModel, load
 
 
 class Config(StrictModel):
@@ -27,6 +27,13 @@ class Config(StrictModel):
     render: RenderConfig = Field(default_factory=RenderConfig)
     lidar: LidarConfig = Field(default_factory=LidarConfig)
     generate: GenerateConfig = Field(default_factory=GenerateConfig)
+
+    @model_validator(mode="after")
+    def _scenario(self):
+        if self.scene.blend is not None and self.generate.frames_per_sequence > 1:
+            raise FieldProblem("generate.frames_per_sequence", "sequences need the randomised lot's moving cars; "
+                               "a .blend scenario (scene.blend) is rendered as independent samples")
+        return self
 
     def content_hash(self) -> str:
         """Hash of everything that determines a shard's content (not the shard count, workers or previews)."""
@@ -45,4 +52,9 @@ def load_config(path: str | Path | None) -> Config:
     """Load a configuration file, or the built-in defaults when ``path`` is None."""
     if path is None:
         return Config()
-    return load(Config, path)
+    cfg = load(Config, path)
+    blend = cfg.scene.blend
+    if blend is not None and not Path(blend).is_absolute():  # a scenario next to its configuration file
+        cfg = cfg.model_copy(update={"scene": cfg.scene.model_copy(
+            update={"blend": str((Path(path).parent / blend).resolve())})})
+    return cfg

@@ -26,6 +26,9 @@ class SceneConfig(StrictModel):
                                       description="weather probabilities")
     basestation_height_m: tuple[float, float] = Field((4.0, 6.0), description="mounting height range")
     look_at_distance_m: float = Field(16.0, gt=2, le=40, description="boresight meets the ground this far ahead")
+    blend: str | None = Field(None, description="a tagged .blend scenario (docs/scenarios.md) instead of the "
+                                                "randomised lot: its geometry, radio materials and basestation as "
+                                                "authored, lighting and weather randomised per sample")
     slot_jitter_m: float = Field(0.15, ge=0, le=0.5)
     yaw_noise_deg: float = Field(3.0, ge=0, le=20)
 

@@ -5,6 +5,7 @@ The Blender layer is imported lazily, so everything else in this module works wi
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ class SceneRenderer:
     def __init__(self, cfg: Config):
         self.cfg = cfg
         self._blender = None
+        self._scenario: SceneSnapshot | None = None
 
     @property
     def blender(self):
@@ -51,9 +53,25 @@ class SceneRenderer:
             self._blender = BlenderScene(self.cfg.camera, self.cfg.render)
         return self._blender
 
+    def scenario(self) -> SceneSnapshot:
+        """The .blend scenario of ``scene.blend``, loaded (scripts off) and exported once per process."""
+        if self._scenario is None:
+            from maxray_gen.blender import scenario
+            from maxray_gen.blender.build import BlenderScene
+
+            path = str(self.cfg.scene.blend)
+            scenario.load_blend(path)
+            snap = scenario.export_snapshot(path)
+            self._blender = BlenderScene(self.cfg.camera, self.cfg.render, attach=True)
+            self._scenario = snap
+        return self._scenario
+
     def sample(self, seed: int, index: int = 0, rgb_path: str | Path | None = None, rgb: bool = True,
                stream_seeds: dict[str, int] | None = None, time_s: float = 0.0) -> VisualSample:
-        """Scene number ``index`` (a layout), ``time_s`` seconds into its sequence."""
+        """Scene number ``index`` (a layout), ``time_s`` seconds into its sequence. With ``scene.blend`` the
+        scenario's geometry stays as authored and only lighting and weather are sampled."""
+        if self.cfg.scene.blend is not None:
+            return self._scenario_sample(seed, index, rgb_path, rgb, stream_seeds)
         t: dict[str, float] = {}
         t0 = time.perf_counter()
         spec = advance(sample_scene(self.cfg.scene, self.cfg.camera, seed, index, stream_seeds), time_s)
@@ -67,6 +85,23 @@ class SceneRenderer:
             t0 = time.perf_counter()
             path = Path(rgb_path) if rgb_path else Path(f"/tmp/maxray_rgb_{seed}_{index}.png")
             image = self.blender.render_rgb(path)
+            t["render"] = time.perf_counter() - t0
+        return self.sensors(snap, spec, image, seed, index, t)
+
+    def _scenario_sample(self, seed, index, rgb_path, rgb, stream_seeds) -> VisualSample:
+        t: dict[str, float] = {}
+        t0 = time.perf_counter()
+        snap = self.scenario()
+        spec = dataclasses.replace(sample_scene(self.cfg.scene, self.cfg.camera, seed, index, stream_seeds),
+                                   cars=(), basestation=snap.camera)
+        t["layout"] = time.perf_counter() - t0
+        image = None
+        if rgb:
+            t0 = time.perf_counter()
+            self.blender.apply_conditions(spec, rng_for(seed, index, "render"))
+            t["realise"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            image = self.blender.render_rgb(Path(rgb_path) if rgb_path else Path(f"/tmp/maxray_rgb_{seed}_{index}.png"))
             t["render"] = time.perf_counter() - t0
         return self.sensors(snap, spec, image, seed, index, t)
 

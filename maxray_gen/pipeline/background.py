@@ -1,0 +1,98 @@
+"""`maxray generate` as a background process that a UI can poll (the Blender add-on's "Generate dataset").
+
+The job is the ordinary command in a child process, so the caller never blocks and a crash of the job cannot take
+the caller down; progress is read from the shard records (``.done/``) it writes, the same ones resume uses.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from maxray_gen.config import load_config
+
+
+@dataclass
+class JobStatus:
+    shards_done: int
+    shards_total: int
+    running: bool
+    returncode: int | None
+    message: str
+
+    @property
+    def fraction(self) -> float:
+        return self.shards_done / max(self.shards_total, 1)
+
+
+def generate_command(config: Path, out: Path) -> list[str]:
+    """The command line: this Python with ``-m maxray_gen`` where it can import bpy (pip bpy, a venv); inside
+    the Blender application, whose Python cannot, Blender itself in background mode."""
+    args = ["generate", str(config), "--out", str(out), "--no-progress"]
+    blender = _blender_binary()
+    if blender is None:
+        return [sys.executable, "-m", "maxray_gen", *args]
+    expr = f"import sys; from maxray_gen.cli import main; sys.exit(main({args!r}, standalone_mode=True))"
+    return [blender, "--background", "--python-exit-code", "2", "--python-expr", expr]
+
+
+def _blender_binary() -> str | None:
+    """The Blender executable when running inside the Blender application (pip bpy reports none)."""
+    try:
+        import bpy
+    except ImportError:
+        return None
+    path = getattr(bpy.app, "binary_path", "") or ""
+    return path if path and Path(path).is_file() else None
+
+
+class GenerateJob:
+    """Start ``maxray generate CONFIG --out OUT`` in the background; :meth:`poll` for progress."""
+
+    def __init__(self, config: str | Path, out: str | Path):
+        self.config, self.out = Path(config), Path(out)
+        self.total = load_config(self.config).generate.shards
+        self.proc: subprocess.Popen | None = None
+        self.log = self.out / "generate.log"
+
+    def start(self) -> "GenerateJob":
+        self.out.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        here = str(Path(__file__).resolve().parents[2])  # so the child finds this maxray_gen (and its deps)
+        env["PYTHONPATH"] = os.pathsep.join([here] + [p for p in sys.path if p.endswith("site-packages")]
+                                            + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+        with open(self.log, "w") as log:
+            self.proc = subprocess.Popen(generate_command(self.config, self.out), stdout=log, stderr=subprocess.STDOUT,
+                                         env=env, start_new_session=True)
+        return self
+
+    def done_shards(self) -> int:
+        d = self.out / ".done"
+        return len(list(d.glob("shard-*.json"))) if d.is_dir() else 0
+
+    def poll(self) -> JobStatus:
+        rc = self.proc.poll() if self.proc else None
+        running = self.proc is not None and rc is None
+        msg = ""
+        if rc not in (None, 0):
+            lines = [ln for ln in self.log.read_text(errors="replace").splitlines() if ln.strip()] \
+                if self.log.exists() else []
+            msg = lines[-1] if lines else f"exit code {rc}"
+        return JobStatus(self.done_shards(), self.total, running, rc, msg)
+
+    def wait(self, timeout: float | None = None) -> JobStatus:
+        if self.proc is not None:
+            self.proc.wait(timeout)
+        return self.poll()
+
+    def cancel(self) -> None:
+        """Stop the job; finished shards stay (a later run resumes after them)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
