@@ -75,8 +75,13 @@ class MAXRAY_PT_radar(_Base, bpy.types.Panel):
                     "array_columns", "range_max_m", "azimuth_fov_deg"):
             col.prop(s, key)
         box = layout.box()
-        for line in radar_figures(s.settings()):
-            box.label(text=line, icon="ERROR" if line.startswith("invalid") else "NONE")
+        for name, value in radar_figures(s.settings()):
+            if name == "invalid":
+                box.label(text=value, icon="ERROR")
+                continue
+            row = box.row()
+            row.label(text=name)
+            row.label(text=value)
         layout.operator("maxray.trace_radar", icon="RENDER_STILL")
 
 

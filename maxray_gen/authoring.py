@@ -81,17 +81,19 @@ def config_from_settings(settings: dict[str, Any], blend: str | Path | None = No
     return parse(Config, d, "<add-on settings>")
 
 
-def radar_figures(settings: dict[str, Any]) -> list[str]:
-    """Live lines for the panel: derived resolutions and limits, or the one problem with the settings."""
+def radar_figures(settings: dict[str, Any]) -> list[tuple[str, str]]:
+    """Live (name, value) lines for the panel: derived resolutions and limits, or the problem with the settings."""
     try:
         r = config_from_settings(settings).radar
     except ConfigError as e:
-        return [f"invalid: {str(e).split(': ', 1)[-1]}"]
-    return [f"wavelength {r.wavelength_m * 1e3:.2f} mm, bandwidth {r.bandwidth_hz / 1e6:.0f} MHz",
-            f"range resolution {r.range_resolution_m:.3f} m (max {r.max_unambiguous_range_m:.0f} m)",
-            f"azimuth resolution {r.azimuth_resolution_deg:.2f} deg ({r.array.columns} columns)",
-            f"velocity resolution {r.velocity_resolution_mps:.3f} m/s "
-            f"(max +-{r.max_unambiguous_velocity_mps:.1f} m/s)"]
+        return [("invalid", str(e).split(": ", 1)[-1])]
+    return [("wavelength", f"{r.wavelength_m * 1e3:.2f} mm"),
+            ("bandwidth", f"{r.bandwidth_hz / 1e6:.0f} MHz"),
+            ("range resolution", f"{r.range_resolution_m:.3f} m"),
+            ("max range", f"{r.max_unambiguous_range_m:.0f} m"),
+            ("azimuth resolution", f"{r.azimuth_resolution_deg:.2f} deg"),
+            ("velocity resolution", f"{r.velocity_resolution_mps:.3f} m/s"),
+            ("max velocity", f"+-{r.max_unambiguous_velocity_mps:.1f} m/s")]
 
 
 def write_config(cfg: Config, path: str | Path) -> Path:

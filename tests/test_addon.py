@@ -140,11 +140,12 @@ def test_tagging_produces_the_loaders_properties_and_validate(addon):
 
 
 def test_radar_figures_follow_the_settings():
-    lines = radar_figures({"n_subcarriers": 1024, "subcarrier_spacing_khz": 781.25})
-    assert lines[1].startswith("range resolution 0.187 m")  # c / 2B with B = 800 MHz
-    lines = radar_figures({"n_subcarriers": 2048, "subcarrier_spacing_khz": 781.25})
-    assert lines[1].startswith("range resolution 0.094 m")
-    assert radar_figures({"range_max_m": 5000.0})[0].startswith("invalid")
+    figures = dict(radar_figures({"n_subcarriers": 1024, "subcarrier_spacing_khz": 781.25}))
+    assert figures["range resolution"] == "0.187 m" and figures["bandwidth"] == "800 MHz"  # c / 2B
+    figures = dict(radar_figures({"n_subcarriers": 2048, "subcarrier_spacing_khz": 781.25, "carrier_ghz": 28.0}))
+    assert figures["range resolution"] == "0.094 m" and figures["wavelength"] == "10.71 mm"
+    (name, why), = radar_figures({"range_max_m": 5000.0})
+    assert name == "invalid" and "range" in why
 
 
 def test_trace_radar_image_peaks_at_the_tagged_car(addon, tmp_path):
