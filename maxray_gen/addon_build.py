@@ -65,6 +65,9 @@ def build_addon(out: str | Path, wheels: str = "none", platform: str = "linux-x6
             plat = sum((["--platform", t] for t in PLATFORM_TAGS[platform]), [])
             _pip("download", "--only-binary=:all:", "--python-version", "3.11", *plat, "-d", str(wheel_dir),
                  *_requirements())
+        for w in wheel_dir.glob("*.whl"):  # pulled in by dependencies: Blender brings its own numpy
+            if w.name.split("-")[0].lower() in NOT_BUNDLED:
+                w.unlink()
         found = sorted(wheel_dir.glob("*.whl"))
         if found:
             listed = ",\n".join(f'  "./wheels/{w.name}"' for w in found)
