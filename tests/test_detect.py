@@ -215,7 +215,10 @@ def test_train_eval_predict_offline_and_masks(standin, tmp_path):
                 ["detect", "eval", "--data", str(standin), "--weights", str(run / "weights.pt"), "--out", str(rep),
                  "--no-progress"],
                 ["detect", "predict", "--data", str(standin), "--weights", str(run / "weights.pt"), "--name", "yolo",
-                 "--no-progress"]]
+                 "--no-progress"],
+                # fine-tuning our weights for one epoch keeps what they learnt (from scratch, one epoch finds nothing)
+                ["detect", "train", "--data", str(standin), "--out", str(tmp_path / "tuned"), "--epochs", "1",
+                 "--imgsz", "96", "--model", str(run / "weights.pt"), "--no-progress"]]
     env = {"YOLO_CONFIG_DIR": str(tmp_path / "ulcfg"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     p = subprocess.run([sys.executable, "-c", GUARD, json.dumps(commands)], capture_output=True, text=True,
                        env=env, timeout=600)
@@ -223,7 +226,9 @@ def test_train_eval_predict_offline_and_masks(standin, tmp_path):
     assert line, p.stdout[-3000:] + p.stderr[-3000:]
     res = json.loads(line[-1][6:])
     assert res["attempts"] == [], res["attempts"]
-    assert res["codes"] == [0, 0, 0], p.stderr[-3000:]
+    assert res["codes"] == [0, 0, 0, 0], p.stderr[-3000:]
+    tuned = json.loads((tmp_path / "tuned" / "train.json").read_text())["ultralytics_val"]
+    assert tuned["mAP50"] >= 0.8, tuned
 
     metrics = json.loads((rep / "metrics.json").read_text())["metrics"]["all"]
     assert metrics["images"] == 13 and metrics["objects"] == 13

@@ -27,7 +27,8 @@ class DetectTrainConfig(StrictModel):
     imgsz: int = Field(320, ge=32, le=4096, description="training image size (multiple of 32)")
     batch: int = Field(8, ge=1, le=1024)
     optimizer: Literal["AdamW", "Adam", "SGD", "auto"] = "AdamW"
-    lr0: float = Field(0.005, gt=0, le=1)
+    lr0: float | None = Field(None, gt=0, le=1, description="null: 0.005 from a model config, 0.0005 when "
+                                                            "fine-tuning weights (0.005 undoes them in one epoch)")
     mosaic: float = Field(0.0, ge=0, le=1)
     warmup_epochs: float = Field(0.0, ge=0)
     seed: int = Field(0, ge=0)
@@ -79,6 +80,7 @@ def train_detector(data: str | Path, out: str | Path, cfg: DetectTrainConfig, tr
         raise ConfigError(f"imgsz: {cfg.imgsz} is not a multiple of 32 (YOLO's largest stride)")
     data, out = Path(data), Path(out)
     model = load_model(cfg.model, trust=trust_weights)
+    from_config = cfg.model.endswith((".yaml", ".yml"))
     data_yaml = prepare_yolo_data(data, cfg.limits)
     out.mkdir(parents=True, exist_ok=True)
     import torch
@@ -87,7 +89,8 @@ def train_detector(data: str | Path, out: str | Path, cfg: DetectTrainConfig, tr
     t0 = time.perf_counter()
     metrics = model.train(data=str(data_yaml), epochs=cfg.epochs, imgsz=cfg.imgsz, batch=cfg.batch,
                           device=resolve_device(cfg.device), workers=cfg.workers, amp=cfg.amp,
-                          optimizer=cfg.optimizer, lr0=cfg.lr0, nbs=cfg.batch, warmup_epochs=cfg.warmup_epochs,
+                          optimizer=cfg.optimizer, lr0=cfg.lr0 or (0.005 if from_config else 0.0005),
+                          nbs=cfg.batch, warmup_epochs=cfg.warmup_epochs,
                           mosaic=cfg.mosaic, seed=cfg.seed, deterministic=True, plots=cfg.plots, verbose=verbose,
                           project=str(out.resolve()), name="ultralytics", exist_ok=True, val=True)
     seconds = time.perf_counter() - t0
