@@ -141,6 +141,10 @@ def run_checks(probe_engines: bool = True) -> list[Check]:
             checks.append(Check("torch", "ok", f"{r['torch']} ({cuda})"))
     else:
         checks.append(Check("torch", "ok", tv))
+    uv, tvv = _version("ultralytics"), _version("torchvision")
+    checks.append(Check("detection (optional, AGPL-3.0)", "ok" if uv and tvv else "info",
+                        f"ultralytics {uv}, torchvision {tvv}" if uv and tvv else "not installed (maxray detect only)",
+                        "" if uv and tvv else "bash scripts/setup.sh --detect"))
     checks.append(Check("GPUs", "info", "; ".join(gpus) if gpus else "none found (nvidia-smi absent or no devices)"))
     return checks
 
