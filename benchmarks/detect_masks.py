@@ -22,7 +22,7 @@ epochs: {epochs}
 batch_size: 32
 lr: 0.0003
 seed: 0
-input: {{radio_size: [120, 192], image_size: [120, 160]}}
+input: {{radio_size: [120, 192], image_size: {image_size}}}
 backbone: {{width: 0.25}}
 masks: {masks}
 """
@@ -44,6 +44,8 @@ def main() -> None:
     ap.add_argument("--weights", type=Path, required=True)
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--out", type=Path, default=Path("/tmp/maxray-detect-masks"))
+    ap.add_argument("--image-size", default="null", help="SCL image input, e.g. '[120, 160]' (null: native)")
+    ap.add_argument("--coverage-only", action="store_true", help="only how well detections stand for the targets")
     a = ap.parse_args()
     from maxray_gen.dataset.detections import read_detections, sidecar_path
     from maxray_gen.detect.metrics import box_iou
@@ -65,6 +67,10 @@ def main() -> None:
         ok = [np.all(np.isfinite(b)) for b in got]
         ious = [box_iou(boxes[i][None], b[None])[0, 0] for i, b, o in zip(idx, got, ok) if o]
         coverage[pick] = (float(np.mean(ok)), float(np.median(ious)) if ious else float("nan"))
+        print(f"detections as target boxes ({pick}): a box for {100 * coverage[pick][0]:.0f} % of {len(idx)} "
+              f"targets, median IoU to the target's groundtruth box {coverage[pick][1]:.3f}")
+    if a.coverage_only:
+        return
     rng = np.random.default_rng(0)
     r = rng.uniform(axes["range_m"][0], axes["range_m"][-1], len(gt))
     az = rng.uniform(axes["azimuth_rad"][0], axes["azimuth_rad"][-1], len(gt))
@@ -77,7 +83,7 @@ def main() -> None:
         run_dir = a.out / key
         cfg = a.out / f"{key}.yaml"
         cfg.parent.mkdir(parents=True, exist_ok=True)
-        cfg.write_text(CONFIG.format(epochs=a.epochs, masks=masks))
+        cfg.write_text(CONFIG.format(epochs=a.epochs, masks=masks, image_size=a.image_size))
         t0 = time.perf_counter()
         run(["train", "ssl", "--data", str(a.data), "--out", str(run_dir), "--config", str(cfg), "--no-progress",
              "--no-resume"])
@@ -88,7 +94,7 @@ def main() -> None:
         assert np.array_equal(t["index"], idx)
         err = localisation_errors(np.stack([t["x_m"], t["y_m"]], 1), gt, rres, ares)
         rows.append((name, err, coverage.get(key), time.perf_counter() - t0))
-    print(f"{len(idx)} samples with a target, SCL {a.epochs} epochs (width 0.25, radio 120x192, image 120x160)")
+    print(f"{len(idx)} samples with a target, SCL {a.epochs} epochs (width 0.25, radio 120x192, image {a.image_size})")
     print("| masks | self-label median error (m) | p90 (m) | within one cell | box supplied | median IoU to target box |")
     print("|---|---|---|---|---|---|")
     for name, e, cov, _ in rows:
