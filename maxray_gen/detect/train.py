@@ -11,7 +11,6 @@ from typing import Literal
 
 from pydantic import Field
 
-from maxray_gen.detect.offline import ultralytics
 from maxray_gen.detect.weights import file_hash, load_model, save_weights
 from maxray_gen.detect.yolo_data import LabelLimits, prepare_yolo_data
 from maxray_gen.errors import ConfigError

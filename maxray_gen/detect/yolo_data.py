@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -108,7 +108,3 @@ def iter_samples(root: str | Path, split: str = "val", limits: LabelLimits | Non
                              str(prm.get("weather", {}).get("kind", "unknown")))
             yield gt, (s["rgb"] if with_rgb else None)
         r.close()
-
-
-def limits_dict(limits: LabelLimits) -> dict:
-    return asdict(limits) if hasattr(limits, "__dataclass_fields__") else limits.model_dump()
