@@ -353,4 +353,5 @@ def start_generation(cfg: Config, out: str | Path):
                 blend.unlink()
             raise ConfigError(f"{out}: holds shards of another configuration or scene; choose a new output folder")
     cfg_path = write_config(run_cfg, out / ".addon-config.yaml")
-    return GenerateJob(cfg_path, out).start()
+    app = bpy.app.binary_path  # set inside the Blender application only (pip bpy: empty)
+    return GenerateJob(cfg_path, out, app if app and Path(app).is_file() else None).start()

@@ -14,16 +14,20 @@ CRUW_RANGE = np.linspace(0.639, 27.697, 128)
 CRUW_AZIMUTH = np.arcsin(np.linspace(-1, 1, 128))
 
 
-def _samples(root: Path, fields):
+def samples_by_index(root: Path, fields, want=None):
+    """(global index, sample with ``fields``) for every sample of every shard, in shard order; ``want(index)``
+    (optional) skips the others without reading them."""
     for p in shard_paths(root):
         r = ShardReader(p)
         first = int(r.attrs.get("first_index", 0))
         for i in range(len(r)):
-            yield first + i, r.sample(i, fields=fields)
+            if want is None or want(first + i):
+                yield first + i, r.sample(i, fields=fields)
         r.close()
 
 
-def _split(root: Path) -> np.ndarray | None:
+def train_mask(root: Path) -> np.ndarray | None:
+    """Per global index, True for the train split (from the dataset's config.yaml); None without one."""
     try:
         from maxray_gen.config import load_config
         from maxray_gen.pipeline.generate import split_of
@@ -66,16 +70,17 @@ def export_yolo(root: str | Path, out: str | Path, min_box_px: float = 0.0, min_
     import matplotlib.image
 
     root, out = Path(root), Path(out)
-    split = _split(root)
+    split = train_mask(root)
     for sub in ("images/train", "images/val", "labels/train", "labels/val"):
         (out / sub).mkdir(parents=True, exist_ok=True)
-    for g, s in _samples(root, ("rgb", "objects")):
+    for g, s in samples_by_index(root, ("rgb", "objects")):
         part = "train" if split is None or g >= len(split) or split[g] else "val"
         h, w = s["rgb"].shape[:2]
         img = out / "images" / part / f"{g:06d}.png"
         if not img.exists():
             matplotlib.image.imsave(img, s["rgb"])
-        (out / "labels" / part / f"{g:06d}.txt").write_text("\n".join(yolo_lines(s["objects"], w, h, min_box_px, min_visible_fraction)) + "\n")
+        lines = yolo_lines(s["objects"], w, h, min_box_px, min_visible_fraction)
+        (out / "labels" / part / f"{g:06d}.txt").write_text("\n".join(lines) + "\n")
     (out / "data.yaml").write_text(f"path: {out.resolve()}\ntrain: images/train\nval: images/val\nnames:\n  0: car\n")
     return out
 
@@ -84,7 +89,7 @@ def export_coco(root: str | Path, out: str | Path) -> Path:
     """One COCO JSON: images, visible-box annotations (amodal box and visible fraction as extra fields)."""
     root, out = Path(root), Path(out)
     images, anns = [], []
-    for g, s in _samples(root, ("rgb", "objects")):
+    for g, s in samples_by_index(root, ("rgb", "objects")):
         h, w = s["rgb"].shape[:2]
         images.append({"id": g, "file_name": f"{g:06d}.png", "width": w, "height": h})
         for o in s["objects"]:
@@ -118,7 +123,7 @@ def export_cruw(root: str | Path, out: str | Path, sequence: str = "maxray_0000"
     (out / "RADAR_RA_H").mkdir(parents=True, exist_ok=True)
     labels = []
     axes = ShardReader(shard_paths(root)[0]).axes
-    for g, s in _samples(root, ("range_azimuth", "objects")):
+    for g, s in samples_by_index(root, ("range_azimuth", "objects")):
         amp = np.sqrt(resample_to_cruw(s["range_azimuth"], axes["range_m"], axes["azimuth_rad"]))
         frame = np.zeros((128, 128, 2), np.float32)
         frame[..., 0] = amp

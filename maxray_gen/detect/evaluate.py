@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from maxray_gen.detect.metrics import ImageDetections, summarise
-from maxray_gen.detect.predict import _weights_imgsz, run_detector
-from maxray_gen.detect.weights import file_hash, load_model
+from maxray_gen.detect.predict import run_detector
+from maxray_gen.detect.weights import file_hash, load_model, trained_imgsz
 from maxray_gen.errors import DataError
 
 LIGHTING_ORDER = ("day", "dusk", "night")
@@ -101,7 +101,7 @@ def evaluate_detector(data: str | Path, weights: str | Path, out: str | Path, sp
     from maxray_gen.detect.train import resolve_device
 
     model = load_model(weights, trust=trust_weights)
-    imgsz = imgsz or _weights_imgsz(weights) or 320
+    imgsz = imgsz or trained_imgsz(model)
     rows = run_detector(model, data, split, imgsz, 0.001, 0.7, resolve_device(device), progress=progress)
     if not rows:
         raise DataError(f"{data}: no {split} samples to evaluate on")

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from maxray_gen.dataset.detections import sidecar_path, write_detections
-from maxray_gen.detect.weights import file_hash, load_model
+from maxray_gen.detect.weights import file_hash, load_model, trained_imgsz
 from maxray_gen.detect.yolo_data import Groundtruth, iter_samples
 
 
@@ -43,19 +43,10 @@ def predict_to_sidecar(data: str | Path, weights: str | Path, name: str = "yolo"
     from maxray_gen.detect.train import resolve_device
 
     model = load_model(weights, trust=trust_weights)
-    imgsz = imgsz or _weights_imgsz(weights) or 320
+    imgsz = imgsz or trained_imgsz(model)
     rows = run_detector(model, data, "all", imgsz, conf, iou, resolve_device(device), progress=progress)
     per_sample = {gt.index: d for gt, _, d in rows}
     attrs = {"weights": str(weights), "weights_sha256": file_hash(weights), "imgsz": imgsz, "conf": conf,
              "iou": iou, "detector": "ultralytics YOLO", "names": {int(k): v for k, v in model.names.items()}}
     return write_detections(sidecar_path(data, name), per_sample, attrs)
 
-
-def _weights_imgsz(weights: str | Path) -> int | None:
-    """The training image size recorded in our weights file (None for other files)."""
-    import torch
-
-    try:
-        return int(torch.load(weights, map_location="cpu", weights_only=True)["meta"]["imgsz"])
-    except Exception:  # noqa: BLE001 - not ours, or no size recorded
-        return None

@@ -99,4 +99,10 @@ def load_model(spec: str | Path, trust: bool = False):
     model.model.names = dict(ck["names"])
     model.model.float().eval()
     model.load(model.model)  # mark as loaded: training fine-tunes these weights instead of re-initialising
+    model.maxray_meta = dict(ck.get("meta", {}))
     return model
+
+
+def trained_imgsz(model, default: int = 320) -> int:
+    """The training image size recorded in our weights (``default`` for configs and foreign files)."""
+    return int(getattr(model, "maxray_meta", {}).get("imgsz") or default)

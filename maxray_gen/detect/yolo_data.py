@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 from pydantic import Field
 
-from maxray_gen.dataset.exports import export_yolo, labelled
+from maxray_gen.dataset.exports import export_yolo, labelled, samples_by_index, train_mask
 from maxray_gen.dataset.inspect import shard_paths
-from maxray_gen.dataset.reader import ShardReader, content_hash
+from maxray_gen.dataset.reader import content_hash
 from maxray_gen.errors import DataError
 from maxray_gen.schema import StrictModel
 
@@ -73,38 +73,24 @@ def prepare_yolo_data(root: str | Path, limits: LabelLimits | None = None, cache
     return out / "data.yaml"
 
 
-def _split(root: Path) -> np.ndarray | None:
-    cfg = root / "config.yaml"
-    if not cfg.exists():
-        return None
-    from maxray_gen.config import load_config
-    from maxray_gen.pipeline.generate import split_of
-
-    c = load_config(cfg)
-    return split_of(c, c.generate.total_samples)
-
-
 def iter_samples(root: str | Path, split: str = "val", limits: LabelLimits | None = None, with_rgb: bool = True):
     """Yield (Groundtruth, rgb or None) for the samples of ``split`` (train, val or all) in global index order."""
     root, limits = Path(root), limits or LabelLimits()
     if split not in ("train", "val", "all"):
         raise DataError(f"split must be train, val or all, got {split!r}")
-    train = _split(root)
+    _check(root)
+    train = train_mask(root)
     fields = ("objects", "params", "rgb") if with_rgb else ("objects", "params")
-    for p in _check(root):
-        r = ShardReader(p)
-        first = int(r.attrs.get("first_index", 0))
-        for i in range(len(r)):
-            g = first + i
-            part = "train" if train is None or g >= len(train) or train[g] else "val"
-            if split != "all" and part != split:
-                continue
-            s = r.sample(i, fields=fields)
-            o, prm = s["objects"], s["params"]
-            finite = np.all(np.isfinite(o["visible_box"].reshape(-1, 4)), axis=1)
-            keep = labelled(o, limits.min_box_px, limits.min_visible_fraction)
-            gt = Groundtruth(g, part, o["visible_box"][finite].astype(float).reshape(-1, 4), ~keep[finite],
-                             str(prm.get("lighting", {}).get("kind", "unknown")),
-                             str(prm.get("weather", {}).get("kind", "unknown")))
-            yield gt, (s["rgb"] if with_rgb else None)
-        r.close()
+
+    def part_of(g: int) -> str:
+        return "train" if train is None or g >= len(train) or train[g] else "val"
+
+    for g, s in samples_by_index(root, fields, None if split == "all" else (lambda g: part_of(g) == split)):
+        part = part_of(g)
+        o, prm = s["objects"], s["params"]
+        finite = np.all(np.isfinite(o["visible_box"].reshape(-1, 4)), axis=1)
+        keep = labelled(o, limits.min_box_px, limits.min_visible_fraction)
+        gt = Groundtruth(g, part, o["visible_box"][finite].astype(float).reshape(-1, 4), ~keep[finite],
+                         str(prm.get("lighting", {}).get("kind", "unknown")),
+                         str(prm.get("weather", {}).get("kind", "unknown")))
+        yield gt, (s["rgb"] if with_rgb else None)

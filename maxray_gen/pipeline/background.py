@@ -28,32 +28,22 @@ class JobStatus:
         return self.shards_done / max(self.shards_total, 1)
 
 
-def generate_command(config: Path, out: Path) -> list[str]:
-    """The command line: this Python with ``-m maxray_gen`` where it can import bpy (pip bpy, a venv); inside
-    the Blender application, whose Python cannot, Blender itself in background mode."""
+def generate_command(config: Path, out: Path, blender: str | None = None) -> list[str]:
+    """The command line: this Python with ``-m maxray_gen`` (pip bpy, a venv), or, given the ``blender``
+    executable (inside the Blender application, whose Python cannot import bpy), Blender in background mode."""
     args = ["generate", str(config), "--out", str(out), "--no-progress"]
-    blender = _blender_binary()
     if blender is None:
         return [sys.executable, "-m", "maxray_gen", *args]
     expr = f"import sys; from maxray_gen.cli import main; sys.exit(main({args!r}, standalone_mode=True))"
     return [blender, "--background", "--python-exit-code", "2", "--python-expr", expr]
 
 
-def _blender_binary() -> str | None:
-    """The Blender executable when running inside the Blender application (pip bpy reports none)."""
-    try:
-        import bpy
-    except ImportError:
-        return None
-    path = getattr(bpy.app, "binary_path", "") or ""
-    return path if path and Path(path).is_file() else None
-
-
 class GenerateJob:
-    """Start ``maxray generate CONFIG --out OUT`` in the background; :meth:`poll` for progress."""
+    """Start ``maxray generate CONFIG --out OUT`` in the background; :meth:`poll` for progress. ``blender``: the
+    Blender executable to run it with (see :func:`generate_command`)."""
 
-    def __init__(self, config: str | Path, out: str | Path):
-        self.config, self.out = Path(config), Path(out)
+    def __init__(self, config: str | Path, out: str | Path, blender: str | None = None):
+        self.config, self.out, self.blender = Path(config), Path(out), blender
         self.total = load_config(self.config).generate.shards
         self.proc: subprocess.Popen | None = None
         self.log = self.out / "generate.log"
@@ -65,7 +55,7 @@ class GenerateJob:
         env["PYTHONPATH"] = os.pathsep.join([here] + [p for p in sys.path if p.endswith("site-packages")]
                                             + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
         with open(self.log, "w") as log:
-            self.proc = subprocess.Popen(generate_command(self.config, self.out), stdout=log, stderr=subprocess.STDOUT,
+            self.proc = subprocess.Popen(generate_command(self.config, self.out, self.blender), stdout=log, stderr=subprocess.STDOUT,
                                          env=env, start_new_session=True)
         return self
 
