@@ -30,6 +30,7 @@ from maxray_gen.config import Config
 from maxray_gen.dataset.reader import content_hash
 from maxray_gen.dataset.schema import SCHEMA_VERSION, SHARD_PATTERN
 from maxray_gen.dataset.writer import write_shard
+from maxray_gen.radio.tracer import engine_version
 from maxray_gen.errors import ConfigError, DataError
 
 STAGES = ("layout", "realise", "render", "passes_boxes", "lidar", "trace", "radar", "write")
@@ -139,7 +140,8 @@ def run_shard(cfg: Config, out: Path, shard: int, on_sample=None) -> ShardResult
     axes = {"range_m": r.range_axis_m, "azimuth_rad": r.azimuth_axis_rad, "velocity_mps": r.doppler_axis_mps}
     attrs = {"config_hash": cfg.content_hash(), "seed": g.seed, "shard": shard,
              "first_index": shard * g.samples_per_shard, "package_versions": json.dumps(package_versions()),
-             "config": json.dumps(cfg.model_dump(mode="json"), sort_keys=True)}
+             "config": json.dumps(cfg.model_dump(mode="json"), sort_keys=True),
+             "radar_engine": cfg.trace.engine, "radar_engine_version": engine_version(cfg.trace.engine)}
     t0 = time.perf_counter()
     path = out / SHARD_PATTERN.format(shard)
     write_shard(path, samples, axes, attrs, g.compress_training_data)

@@ -29,6 +29,8 @@ class RadioMaterialSpec:
     pattern: str = "lambertian"
     thickness_m: float = 0.1
     source: str = ""
+    roughness_m: float = 0.0  # rms surface height: Ament factor exp(-(2 k h sin psi)^2 / 2) on coherent reflection
+    clutter_gamma_db: float | None = None  # constant-gamma backscatter sigma0 = gamma sin(psi) (ground roles)
 
     def properties(self, frequency_hz: float) -> tuple[float, float]:
         """(relative permittivity eps', conductivity sigma [S/m]) at ``frequency_hz``; ConfigError outside range."""
@@ -53,7 +55,8 @@ MATERIALS: dict[str, RadioMaterialSpec] = {m.name: m for m in (
     RadioMaterialSpec("metal", 1, 100, 1.0, 0.0, 1e7, 0.0, scattering=0.1, thickness_m=0.005, source=_ITU + " metal"),
     RadioMaterialSpec("glass", 0.1, 100, 6.31, 0.0, 0.0036, 1.3394, scattering=0.05, thickness_m=0.005, source=_ITU),
     RadioMaterialSpec("car_glass", 0.1, 100, 6.31, 0.0, 0.0036, 1.3394, scattering=0.1, thickness_m=0.005, source=_ITU + " glass"),
-    RadioMaterialSpec("concrete", 1, 100, 5.24, 0.0, 0.0462, 0.7822, scattering=0.2, thickness_m=0.2, source=_ITU),
+    RadioMaterialSpec("concrete", 1, 100, 5.24, 0.0, 0.0462, 0.7822, scattering=0.2, thickness_m=0.2, source=_ITU,
+                      roughness_m=0.0004, clutter_gamma_db=-17.0),
     RadioMaterialSpec("wood", 0.001, 100, 1.99, 0.0, 0.0047, 1.0718, scattering=0.2, thickness_m=0.05, source=_ITU),
     RadioMaterialSpec("plasterboard", 1, 100, 2.73, 0.0, 0.0085, 0.9395, scattering=0.1, thickness_m=0.02, source=_ITU),
     RadioMaterialSpec("marble", 1, 60, 7.074, 0.0, 0.0055, 0.9262, scattering=0.1, thickness_m=0.05, source=_ITU),
@@ -64,8 +67,12 @@ MATERIALS: dict[str, RadioMaterialSpec] = {m.name: m for m in (
     RadioMaterialSpec("wet_ground", 1, 10, 30.0, -0.4, 0.15, 1.30, scattering=0.3, thickness_m=0.5, source=_ITU),
     # Not in P.2040 at mm-wave: explicit literature-order values, constant over their stated range.
     # Dense road asphalt at 20-100 GHz: eps' ~ 3.8, tan(delta) ~ 0.03 at 60 GHz (sigma = omega eps0 eps' tan d).
+    # Surface texture: rms height ~0.5 mm for dense asphalt (concrete ~0.4 mm). Backscatter: constant-gamma fit
+    # gamma ~ -15 dB, i.e. sigma0 ~ -21 dB at 15 deg and ~ -26 dB at 5 deg grazing, the order reported for dry
+    # asphalt at 60-94 GHz (e.g. Sarabandi, Li & Nashashibi, IEEE TAP 45(11) 1997, road surfaces at 94 GHz).
     RadioMaterialSpec("asphalt", 20, 100, 3.8, 0.0, 0.38, 0.0, scattering=0.3, thickness_m=0.1,
-                      source="explicit mm-wave road-surface values (eps' 3.8, tan d ~ 0.03)"),
+                      source="explicit mm-wave road-surface values (eps' 3.8, tan d ~ 0.03)",
+                      roughness_m=0.0005, clutter_gamma_db=-15.0),
     # Tyre rubber (carbon-black filled): eps' ~ 3, sigma ~ 0.5 S/m at tens of GHz.
     RadioMaterialSpec("rubber", 20, 100, 3.0, 0.0, 0.5, 0.0, scattering=0.2, thickness_m=0.02,
                       source="explicit filled-rubber values (eps' 3, sigma 0.5 S/m)"),
@@ -95,6 +102,11 @@ def dry_snow_permittivity(density_g_cm3: float = SNOW_DENSITY_G_CM3) -> complex:
 
 
 WATER_SCATTERING, SNOW_SCATTERING = 0.05, 0.4  # a water film smooths a surface; fresh snow is rough
+# Surface roughness and ground backscatter under cover: a water film fills the texture (smoother, less
+# backscatter: wet roads look darker to mm-wave radar); fresh dry snow is rough (~2 mm rms) and scatters more.
+WATER_ROUGHNESS_M, SNOW_ROUGHNESS_M = 0.0002, 0.002
+WATER_GAMMA_DB, SNOW_GAMMA_DB = -22.0, -10.0
+DEFAULT_GAMMA_DB = -15.0
 
 
 @dataclass(frozen=True)
@@ -126,6 +138,19 @@ class WeatheredMaterial:
     @property
     def thickness_m(self) -> float:
         return self.base.thickness_m
+
+    @property
+    def roughness_m(self) -> float:
+        w, s = self.wetness, self.snow_cover
+        return (1 - s) * ((1 - w) * self.base.roughness_m + w * WATER_ROUGHNESS_M) + s * SNOW_ROUGHNESS_M
+
+    @property
+    def clutter_gamma_db(self) -> float:
+        """Mixed in linear power: (1 - s) [(1 - w) g_base + w g_water] + s g_snow."""
+        w, s = self.wetness, self.snow_cover
+        base = self.base.clutter_gamma_db if self.base.clutter_gamma_db is not None else DEFAULT_GAMMA_DB
+        lin = lambda db: 10 ** (db / 10)  # noqa: E731
+        return float(10 * np.log10((1 - s) * ((1 - w) * lin(base) + w * lin(WATER_GAMMA_DB)) + s * lin(SNOW_GAMMA_DB)))
 
     def complex_permittivity(self, frequency_hz: float) -> complex:
         w, s = self.wetness, self.snow_cover

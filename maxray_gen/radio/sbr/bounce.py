@@ -1,0 +1,228 @@
+"""Shooting and bouncing ray tubes with a physical-optics current radiated back to the receiver at every lit hit.
+
+Everything per tube runs as Dr.Jit arrays (LLVM on the CPU, CUDA on a GPU); Python loops only over bounce depth.
+Conventions: e^{+j w t}, a wave travelling s picks up e^{-j k s}; fields are normalised to the free-space impedance
+(eta0 = 1). The transmitter radiates E = p e^{-j k L} / L (unit amplitude at 1 m, polarisation p); a reflection off a
+flat facet is an image source, so after bounces the field is P e^{-j k L} / L with L the unfolded length and P the
+polarisation after the Fresnel coefficients.
+
+At hit m (facet normal n turned towards the incoming ray, incident direction s, reflected s_r = s - 2 (s.n) n):
+
+* Fresnel fields E_r = R_perp (E.e_perp) e_perp + R_par (E.e_par_i) e_par_r (PEC: R_perp = -1, R_par = +1), each
+  times the Ament roughness factor exp(-(2 k h cos t)^2 / 2);
+* PO currents J = n x (H_i + H_r), M = (E_i + E_r) x n, radiated to the receiver at the exact distance rho:
+  dE = (-j k / 4 pi) (e^{-j k rho} / rho) [J - (J.o) o - o x M] dS F,
+  with the tube footprint dS on the facet (cross-section L^2 dOmega / cos t) and the tube shape factor
+  F = sinc(w.e1 / 2) sinc(w.e2 / 2), w = k (s - o), e1/e2 the footprint's edges, which makes the integral over a
+  flat facet exact for any tube size. Only the factor's main lobe is kept (|w.e| < 2 pi, the phase across the
+  tube resolved): beyond it a tube's value is an edge term of its own footprint, which on a smooth surface cancels
+  against its neighbours' but on curved, faceted surfaces leaves discretisation noise from the many grazing tubes
+  near the shadow boundary (measured: a 0.1 m sphere off by -1.2 dB with the full sinc, 0.2 dB with the main lobe;
+  flat-plate patterns are unchanged down to -30 dB);
+* received amplitude a = (lambda / 4 pi) (e_rx . dE) (Friis-consistent: a far-field point target of RCS sigma gives
+  |a|^2 = lambda^2 sigma / ((4 pi)^3 R^4)); the propagation phase e^{-j k (L + rho)} is applied in float64 by the
+  caller from the exported length;
+* multi-bounce returns need a clear line from the hit to the receiver (one shadow ray); first hits see it by
+  construction (co-located radar).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from maxray_gen.radio.sbr.launch import TubeGrid
+from maxray_gen.radio.sbr.scene import EngineScene
+
+SURFACE_OFFSET_M = 1e-4
+
+
+@dataclass(frozen=True)
+class Contributions:
+    """Per lit hit (numpy): complex amplitude without the propagation phase, total path length, d(length)/dt,
+    the hit point, the launch tube, and the objects (snapshot indices, -1 padded) of every bounce so far."""
+
+    amplitude: np.ndarray
+    length_m: np.ndarray
+    dldt: np.ndarray
+    point: np.ndarray
+    tube: np.ndarray
+    objects: np.ndarray
+
+    @staticmethod
+    def concatenate(parts: list["Contributions"], depth: int) -> "Contributions":
+        pad = lambda a: np.pad(a, ((0, 0), (0, depth - a.shape[1])), constant_values=-1)  # noqa: E731
+        if not parts:
+            return Contributions(np.zeros(0, np.complex128), np.zeros(0), np.zeros(0), np.zeros((0, 3)),
+                                 np.zeros(0, np.int64), np.zeros((0, depth), np.int32))
+        cat = lambda k: np.concatenate([getattr(p, k) for p in parts])  # noqa: E731
+        return Contributions(cat("amplitude"), cat("length_m"), cat("dldt"), cat("point"), cat("tube"),
+                             np.concatenate([pad(p.objects) for p in parts]))
+
+
+class _C:
+    """Complex 3-vector as two real Dr.Jit vectors."""
+
+    def __init__(self, re, im):
+        self.re, self.im = re, im
+
+
+def _np3(mi, a: np.ndarray):
+    a = np.asarray(a, np.float32)
+    return mi.Vector3f(*(mi.Float(np.ascontiguousarray(a[:, i])) for i in range(3)))
+
+
+def _to_np3(v) -> np.ndarray:
+    return np.stack([np.asarray(v.x.numpy(), np.float64), np.asarray(v.y.numpy(), np.float64),
+                     np.asarray(v.z.numpy(), np.float64)], axis=1)
+
+
+def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray, up: np.ndarray,
+                wavelength_m: float, max_depth: int, ground_direct: bool, max_length_m: float) -> Contributions:
+    """Launch ``tubes`` from ``tx`` and collect the PO returns at ``rx`` of every lit hit up to ``max_depth``."""
+    import drjit as dr
+
+    mi = es.mi
+    Float, V3, UInt32, Bool = mi.Float, mi.Vector3f, mi.UInt32, mi.Bool
+    C = mi.Complex2f
+    k = 2 * np.pi / wavelength_m
+    n_tubes = len(tubes)
+    if n_tubes == 0:
+        return Contributions.concatenate([], max_depth)
+    up_f = tuple(float(x) for x in up)
+    rx_f = tuple(float(x) for x in rx)
+
+    # constants are built afresh where used: a captured size-1 vector was seen widened in place (Dr.Jit 1.5)
+    def pol(v):
+        up_v = V3(*up_f)
+        p = up_v - dr.dot(up_v, v) * v
+        return dr.normalize(p)
+
+    def cdot(cv: _C, v):
+        return C(dr.dot(cv.re, v), dr.dot(cv.im, v))
+
+    def cscale(z, v) -> _C:  # complex scalar times real vector
+        return _C(dr.real(z) * v, dr.imag(z) * v)
+
+    def cadd(a: _C, b: _C) -> _C:
+        return _C(a.re + b.re, a.im + b.im)
+
+    def cross_rc(v, cv: _C) -> _C:
+        return _C(dr.cross(v, cv.re), dr.cross(v, cv.im))
+
+    def sinc(x):
+        v = dr.select(dr.abs(x) < 1e-4, 1.0 - x * x / 6.0, dr.sin(x) / dr.select(dr.abs(x) < 1e-4, 1.0, x))
+        return dr.select(dr.abs(x) < np.pi, v, 0.0)  # main lobe only (see module docstring)
+
+    s = _np3(mi, tubes.s)
+    u1, u2 = _np3(mi, tubes.u1), _np3(mi, tubes.u2)
+    w1, w2 = Float(tubes.w1.astype(np.float32)), Float(tubes.w2.astype(np.float32))
+    o = dr.zeros(V3, n_tubes) + V3(*(float(x) for x in tx))
+    p0 = pol(s)
+    P = _C(p0, dr.zeros(V3, n_tubes))
+    L = dr.zeros(Float, n_tubes)
+    dldt = dr.zeros(Float, n_tubes)
+    vprev = dr.zeros(V3, n_tubes)
+    lane = dr.arange(UInt32, n_tubes)
+    history = np.zeros((n_tubes, 0), np.int32)
+    parts: list[Contributions] = []
+    for depth in range(max_depth):
+        ray = mi.Ray3f(o, s)
+        si = es.scene.ray_intersect(ray, ray_flags=mi.RayFlags.Minimal, coherent=depth == 0)
+        valid = si.is_valid()
+        t = dr.select(valid, si.t, 0.0)
+        tri = si.prim_index
+        obj = dr.gather(UInt32, es.tri_obj, tri, valid)
+        n = dr.gather(V3, es.normals, tri, valid)
+        p = o + s * t
+        L = L + t
+        vh = dr.gather(V3, es.velocity, obj, valid)
+        dldt = dldt + dr.dot(s, vh - vprev)
+        sn = dr.dot(s, n)
+        n = dr.select(sn > 0, -n, n)
+        cos_t = dr.clip(dr.abs(sn), 1e-6, 1.0)
+        # Fresnel coefficients of the hit's material, with roughness
+        eps = C(dr.gather(Float, es.eps_re, obj, valid), dr.gather(Float, es.eps_im, obj, valid))
+        q = dr.sqrt(eps - (1.0 - cos_t * cos_t))
+        r_perp = (cos_t - q) / (cos_t + q)
+        r_par = (eps * cos_t - q) / (eps * cos_t + q)
+        pec = dr.gather(Bool, es.pec, obj, valid)
+        r_perp = dr.select(pec, C(-1.0, 0.0), r_perp)
+        r_par = dr.select(pec, C(1.0, 0.0), r_par)
+        h = dr.gather(Float, es.roughness, obj, valid)
+        ament = dr.exp(-0.5 * dr.square(2.0 * k * h * cos_t))
+        r_perp, r_par = r_perp * ament, r_par * ament
+        # local polarisation bases of the incident and reflected waves
+        sxn = dr.cross(s, n)
+        degenerate = dr.norm(sxn) < 1e-6
+        alt = dr.cross(s, dr.select(dr.abs(s.z) < 0.9, V3(0, 0, 1), V3(1, 0, 0)))
+        e_perp = dr.normalize(dr.select(degenerate, alt, sxn))
+        e_par_i = dr.cross(e_perp, s)
+        s_r = s + 2.0 * cos_t * n
+        e_par_r = dr.cross(e_perp, s_r)
+        P_r = cadd(cscale(r_perp * cdot(P, e_perp), e_perp), cscale(r_par * cdot(P, e_par_i), e_par_r))
+        # physical-optics current of this tube radiated to the receiver
+        to_r = mi.Point3f(*rx_f) - p
+        rho = dr.norm(to_r)
+        ohat = to_r / rho
+        lit = valid & (dr.dot(n, ohat) > 0)
+        is_ground = dr.gather(Bool, es.is_ground, obj, valid)
+        if depth == 0 and not ground_direct:
+            lit &= ~is_ground
+        if depth > 0:
+            shadow = mi.Ray3f(p + n * SURFACE_OFFSET_M, ohat)
+            shadow.maxt = rho - 2 * SURFACE_OFFSET_M
+            lit &= ~es.scene.ray_test(shadow, active=lit)
+        J = cross_rc(n, cadd(cross_rc(s, P), cross_rc(s_r, P_r)))
+        M_ = cadd(P, P_r)
+        M = _C(dr.cross(M_.re, n), dr.cross(M_.im, n))
+        Jo = cdot(J, ohat)
+        V = _C(J.re - dr.real(Jo) * ohat - dr.cross(ohat, M.re), J.im - dr.imag(Jo) * ohat - dr.cross(ohat, M.im))
+        U1, U2 = u1 * (L * w1), u2 * (L * w2)
+        sn_f = -cos_t  # s . n with n facing the ray
+        e1 = U1 - s * (dr.dot(U1, n) / sn_f)
+        e2 = U2 - s * (dr.dot(U2, n) / sn_f)
+        dS = dr.norm(dr.cross(e1, e2))
+        wv = k * (s - ohat)
+        F = sinc(0.5 * dr.dot(wv, e1)) * sinc(0.5 * dr.dot(wv, e2))
+        proj = cdot(V, pol(ohat))
+        scale = (k * wavelength_m / (16.0 * np.pi ** 2)) * dS * F / (rho * dr.maximum(L, 1e-6))
+        amp = C(dr.imag(proj) * scale, -dr.real(proj) * scale)  # (-j) * proj * scale
+        total = L + rho
+        dldt_tot = dldt - dr.dot(ohat, vh)
+        obj_np = np.asarray(obj.numpy(), np.int64).astype(np.int32)
+        valid_np = np.asarray(valid.numpy(), bool)
+        obj_np[~valid_np] = -1
+        history = np.concatenate([history, obj_np[:, None]], axis=1)
+        idx = dr.compress(lit)
+        if dr.width(idx):
+            i_np = np.asarray(idx.numpy(), np.int64)
+            g = lambda a, tp=Float: np.asarray(dr.gather(tp, a, idx).numpy(), np.float64)  # noqa: E731
+            parts.append(Contributions(
+                amplitude=g(dr.real(amp)) + 1j * g(dr.imag(amp)), length_m=g(total), dldt=g(dldt_tot),
+                point=_to_np3(dr.gather(V3, p, idx)), tube=np.asarray(dr.gather(UInt32, lane, idx).numpy(), np.int64),
+                objects=history[i_np]))
+        if depth == max_depth - 1:
+            break
+        refl = dr.maximum(dr.abs(r_perp), dr.abs(r_par))
+        alive = valid & (refl > 1e-4) & (L < max_length_m)
+        keep = dr.compress(alive)
+        if dr.width(keep) == 0:
+            break
+        keep_np = np.asarray(keep.numpy(), np.int64)
+        history = history[keep_np]
+        gv = lambda a: dr.gather(V3, a, keep)  # noqa: E731
+        gf = lambda a: dr.gather(Float, a, keep)  # noqa: E731
+        n_k = gv(n)
+        o = gv(p) + n_k * SURFACE_OFFSET_M
+        s = gv(s_r)
+        P = _C(gv(P_r.re), gv(P_r.im))
+        u1 = gv(u1)
+        u2 = gv(u2)
+        u1 = u1 - 2.0 * dr.dot(u1, n_k) * n_k
+        u2 = u2 - 2.0 * dr.dot(u2, n_k) * n_k
+        w1, w2, L, dldt = gf(w1), gf(w2), gf(L), gf(dldt)
+        vprev = gv(vh)
+        lane = dr.gather(UInt32, lane, keep)
+    return Contributions.concatenate(parts, max_depth)

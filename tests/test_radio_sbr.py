@@ -1,0 +1,250 @@
+"""The SBR + physical-optics radar engine against closed forms, through trace() and through the heatmaps.
+
+Oracles (reference sheet radar_scattering.md sec. 4): an image-method tracer passes a plate's path length but fails
+these RCS values by 5-20 dB, so they test the scattering model, not only the geometry.
+"""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from maxray_gen.constants import SPEED_OF_LIGHT
+from maxray_gen.errors import ConfigError, DataError
+from maxray_gen.geometry import Pose
+from maxray_gen.meshes import grid_plane, obj
+from maxray_gen.radar import groundtruth as gt
+from maxray_gen.radar.processing import heatmaps
+from maxray_gen.radio import rcs
+from maxray_gen.radio.config import TraceConfig
+from maxray_gen.radio.tracer import RadarTracer, trace
+from maxray_gen.snapshot import SceneSnapshot
+from tests.conftest import make_config
+
+RADAR = make_config(noise={"model": "none"})
+LAM = RADAR.wavelength_m
+
+
+@pytest.fixture(scope="module")
+def tracer():
+    # lit beyond the 30 m heatmap window too, for the far-field checks at 120 m
+    return RadarTracer(RADAR, TraceConfig(range_margin_m=100.0))
+
+
+def db(x):
+    return 10 * np.log10(x)
+
+
+def measured(tracer, shape, size, range_m, size2=None, aspect=0.0):
+    return rcs.sweep(tracer, shape, size, np.array([aspect]), range_m, size2).rcs_m2[0]
+
+
+@pytest.mark.parametrize("radius", [0.1, 0.5])
+def test_sphere_rcs_is_pi_a_squared(tracer, radius):
+    got = measured(tracer, "sphere", radius, 15.0)
+    assert abs(db(got) - db(rcs.sphere_rcs(radius, 15.0))) < 1.0, db(got)
+    # and not the 'same value whatever the size' of point-path tracing
+    assert db(rcs.sphere_rcs(0.5)) - db(rcs.sphere_rcs(0.1)) == pytest.approx(13.98, abs=0.01)
+
+
+def test_plate_near_field_and_far_field_limits(tracer):
+    near = measured(tracer, "plate", 0.1, 15.0)
+    assert db(near) == pytest.approx(db(rcs.plate_rcs_near(0.1, 15.0, LAM)), abs=1.0)
+    assert 16.0 < db(near) < 18.0  # ~17 dBsm, never the infinite-mirror pi R^2 = 28.5 dBsm
+    big = measured(tracer, "plate", 1.0, 15.0)  # deep near field: 30.45 dBsm, far from 4 pi A^2 / lambda^2 = 37
+    assert db(big) == pytest.approx(db(rcs.plate_rcs_near(1.0, 15.0, LAM)), abs=1.0)
+    far = measured(tracer, "plate", 0.1, 120.0)
+    assert db(far) == pytest.approx(db(4 * np.pi * 0.1 ** 4 / LAM ** 2), abs=1.0)
+
+
+def test_plate_angular_pattern_null_and_first_side_lobe(tracer):
+    # far field (120 m): first null at asin(lambda / (2 s)) = 1.43 deg, first side lobe -13.3 dB at ~2.05 deg
+    null = np.degrees(np.arcsin(LAM / (2 * 0.1)))
+    aspects = np.radians(np.array([0.0, null, 2.05]))
+    sw = rcs.sweep(tracer, "plate", 0.1, aspects, 120.0)
+    rel = sw.rcs_dbsm - sw.rcs_dbsm[0]
+    assert rel[1] < -25, rel
+    assert rel[2] == pytest.approx(-13.3, abs=1.5), rel
+
+
+def test_broadside_cylinder_in_the_near_field(tracer):
+    got = measured(tracer, "cylinder", 0.1, 15.0, size2=1.0)
+    assert db(got) == pytest.approx(db(rcs.cylinder_rcs_near(0.1, 1.0, 15.0, LAM)), abs=1.0)
+    assert db(got) < db(2 * np.pi * 0.1 / LAM) + 1  # below the far-field 2 pi a L^2 / lambda (10.0 dBsm)
+
+
+def test_dihedral_and_trihedral(tracer):
+    got = measured(tracer, "dihedral", 0.1, 30.0)
+    assert db(got) == pytest.approx(db(rcs.dihedral_rcs(0.1, 0.1, LAM)), abs=1.5)
+    got = measured(tracer, "trihedral", 0.1, 30.0)
+    assert db(got) == pytest.approx(db(rcs.trihedral_rcs(0.1, LAM)), abs=1.5)
+    # the dihedral's return is a double bounce, recorded as two interactions with the same object
+    snap = rcs.target_snapshot(rcs.shape_parts("dihedral", 0.1, None, LAM)[0], 30.0, 0.0)
+    p = tracer.trace(snap, np.random.default_rng(0))
+    strongest = np.argmax(np.abs(p.gain))
+    assert (p.objects[strongest, :2] == 1).all() and p.interactions[strongest, 1] == 1
+
+
+def test_small_target_power_falls_as_r_to_the_fourth(tracer):
+    # a 4 cm plate (far field beyond 2 D^2 / lambda = 1.3 m): its RCS is range independent, |a|^2 R^4 constant
+    p = [np.abs(tracer.trace(rcs.target_snapshot([("metal", rcs.plate_mesh(0.04))], r, 0.0),
+                             np.random.default_rng(0)).gain.sum()) ** 2 for r in (8.0, 16.0)]
+    assert db(p[0] / p[1]) == pytest.approx(40 * np.log10(2), abs=0.3)
+
+
+def test_single_bounce_delay_and_doppler(tracer):
+    for v in (1.5, -3.0):
+        snap = rcs.target_snapshot([("metal", rcs.plate_mesh(0.3))], 15.0, 0.0)
+        snap = snap.replace_objects([o.moved((0, 0, 0), velocity=(0.0, -v, 0.0)) for o in snap.objects])
+        p = tracer.trace(snap, np.random.default_rng(0))
+        k = np.argmax(np.abs(p.gain))
+        assert p.delay_s[k] * SPEED_OF_LIGHT == pytest.approx(2 * 15.0, abs=0.005)  # within a 2 cm merge voxel
+        assert p.doppler_hz[k] == pytest.approx(2 * v / LAM, rel=1e-4)  # closing: positive
+
+
+def test_double_bounce_doppler_of_a_moving_dihedral(tracer):
+    parts = rcs.shape_parts("dihedral", 0.15, None, LAM)[0]
+    snap = rcs.target_snapshot(parts, 20.0, 0.0)
+    snap = snap.replace_objects([o.moved((0, 0, 0), velocity=(0.0, -2.0, 0.0)) for o in snap.objects])
+    p = tracer.trace(snap, np.random.default_rng(0))
+    double = (p.objects[:, 1] >= 0) if p.depth > 1 else np.zeros(len(p), bool)
+    k = np.flatnonzero(double)[np.argmax(np.abs(p.gain[double]))]
+    assert p.doppler_hz[k] == pytest.approx(2 * 2.0 / LAM, rel=1e-3)
+
+
+def test_two_ray_ground_multipath(tracer):
+    # a 10 cm metal sphere 1 m above a metal ground, radar 1 m up at 15 m: the direct echo (2 d) plus the two
+    # single-ground-bounce paths (d + d') and the double ground bounce (2 d'); d' is the image-method length
+    h, d = 1.0, 15.0
+    ground = obj("ground", 1, "ground", "metal", grid_plane(-3, 3, 1, 25, 0.0, 6, 24))
+    sph = obj("ball", 5, "target", "metal", (rcs.sphere_mesh(0.1)[0] + [0.0, d, h], rcs.sphere_mesh(0.1)[1]))
+    pose = Pose.look_at([0.0, 0.0, h], [0.0, d, h])
+    tr = RadarTracer(RADAR, TraceConfig(ground_clutter=False))
+    p = tr.trace(SceneSnapshot((ground, sph), pose), np.random.default_rng(0))
+    direct = 2 * (d - 0.1)
+    img = np.hypot(d, 2 * h) - 0.1  # to the sphere's near surface via the ground (approx. for a small ball)
+    on_ball = p.touches(5)
+    one_ground = on_ball & (p.objects == 1).sum(axis=1) == 1
+    assert np.abs(p.gain[on_ball & ~p.touches(1)]).max() > 0
+    assert p.path_length_m[on_ball & ~p.touches(1)][np.argmax(np.abs(p.gain[on_ball & ~p.touches(1)]))] == \
+        pytest.approx(direct, abs=0.01)
+    lengths = p.path_length_m[one_ground]
+    strongest = lengths[np.argmax(np.abs(p.gain[one_ground]))]
+    assert strongest == pytest.approx(direct / 2 + img, abs=0.05)
+    # PEC ground: the single-bounce multipath is about as strong as the direct echo (same ball, similar ranges)
+    ratio = np.abs(p.gain[one_ground]).max() / np.abs(p.gain[on_ball & ~p.touches(1)]).max()
+    assert 0.3 < ratio < 3.0
+
+
+def test_convergence_when_ray_spacing_is_halved_on_a_car():
+    parts, zc, _ = rcs.shape_parts("car", 0, None, LAM, "sedan")
+    values = []
+    for spacing in (0.01, 0.005):
+        tr = RadarTracer(RADAR, TraceConfig(ray_spacing_m=spacing))
+        values.append(np.mean([rcs.monostatic_rcs(tr, rcs.target_snapshot(parts, 15.0, a, 0.0, zc, "car"), 15.0)
+                               for a in np.radians([0.0, 30.0, 90.0, 150.0])]))
+    assert abs(db(values[0] / values[1])) < 0.5, db(np.array(values))
+
+
+def test_car_echo_in_the_heatmap_at_its_groundtruth_and_side(tracer):
+    parts, zc, _ = rcs.shape_parts("car", 0, None, LAM, "sedan")
+    pose = Pose.look_at([0.0, 0.0, 4.0], [0.0, 15.0, 0.0])
+    for x in (-4.0, 4.0):
+        objs = [obj("ground", 1, "ground", "asphalt", grid_plane(-20, 20, -2, 40, 0.0, 10, 10))]
+        for k, (mat, (v, f)) in enumerate(parts):
+            objs.append(obj(f"car{k}", 7, "car", mat, (v + [x, 15.0, 0.0], f)))
+        snap = SceneSnapshot(tuple(objs), pose)
+        cfg = make_config(elevation_mode="noncoherent")
+        hm = heatmaps(trace(snap, cfg, TraceConfig(), np.random.default_rng(1)), cfg, np.random.default_rng(2))
+        ra = hm.range_azimuth
+        i, j = np.unravel_index(np.argmax(ra), ra.shape)
+        centre = gt.world_points_to_radar(np.array([[x, 15.0, zc]]), pose, cfg)
+        near = np.linalg.norm(np.concatenate([p[1][0] + [x, 15.0, 0.0] for p in parts]) - pose.position, axis=1).min()
+        assert near - 0.2 <= hm.range_m[i] <= centre.range_m[0] + 0.2
+        az_truth = gt.heatmap_azimuth(centre.azimuth_rad, centre.elevation_rad, cfg)[0]
+        assert np.sign(hm.azimuth_rad[j]) == np.sign(x)
+        assert abs(hm.azimuth_rad[j] - az_truth) < np.radians(cfg.azimuth_resolution_deg)
+        # the car stands far above the ground clutter around it
+        assert db(ra[i, j] / np.median(ra)) > 20
+
+
+def test_determinism_across_processes_and_in_place_update():
+    snap = rcs.target_snapshot(rcs.shape_parts("car", 0, None, LAM, "hatchback")[0], 12.0, 0.4, 0.0, 0.7, "car")
+    ground = obj("ground", 99, "ground", "asphalt", grid_plane(-10, 10, 0, 30, -0.74, 4, 4))
+    snap = snap.replace_objects([*snap.objects, ground])
+    tr = RadarTracer(RADAR, TraceConfig())
+    a = tr.trace(snap, np.random.default_rng(3))
+    b = tr.trace(snap, np.random.default_rng(3))
+    assert np.array_equal(a.gain, b.gain) and np.array_equal(a.delay_s, b.delay_s)
+    moved = snap.replace_objects([o.moved((0.3, 0.2, 0.0), (0.0, 1.0, 0.0)) if o.role == "car" else o
+                                  for o in snap.objects])
+    assert tr.prepare(moved) == "updated"
+    c = tr.trace(moved, np.random.default_rng(3))
+    fresh = RadarTracer(RADAR, TraceConfig()).trace(moved, np.random.default_rng(3))
+    assert np.array_equal(c.gain, fresh.gain) and np.array_equal(c.doppler_hz, fresh.doppler_hz)
+    # another process gives bit-identical paths
+    code = ("import numpy as np, sys; from maxray_gen.radio import rcs; from maxray_gen.meshes import grid_plane, obj;"
+            "from maxray_gen.radio.config import TraceConfig; from maxray_gen.radio.tracer import RadarTracer;"
+            "from tests.conftest import make_config; R = make_config(noise={'model': 'none'});"
+            "s = rcs.target_snapshot(rcs.shape_parts('car', 0, None, R.wavelength_m, 'hatchback')[0], 12.0, 0.4, 0.0,"
+            " 0.7, 'car'); g = obj('ground', 99, 'ground', 'asphalt', grid_plane(-10, 10, 0, 30, -0.74, 4, 4));"
+            "s = s.replace_objects([*s.objects, g]); p = RadarTracer(R, TraceConfig()).trace(s, np.random.default_rng(3));"
+            "sys.stdout.write(p.gain.tobytes().hex())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert bytes.fromhex(out.stdout) == a.gain.tobytes()
+
+
+def test_ground_clutter_statistics_and_shadowing():
+    ground = obj("ground", 1, "ground", "asphalt", grid_plane(-30, 30, -2, 40, 0.0, 6, 6))
+    pose = Pose.look_at([0.0, 0.0, 4.0], [0.0, 15.0, 0.0])
+    tr = RadarTracer(RADAR, TraceConfig())
+    p = tr.trace(SceneSnapshot((ground,), pose), np.random.default_rng(0))
+    clutter = p.interactions[:, 0] == 2
+    assert clutter.all() and len(p) > 1000
+    # mean power per patch follows sigma0 = gamma sin(psi) A over the radar equation
+    r = p.range_m
+    psi = np.arcsin(4.0 / r)
+    expected = (LAM / (4 * np.pi)) ** 2 * 10 ** (-15 / 10) * np.sin(psi) * 0.2 * 0.2 / r ** 4
+    ratio = np.abs(p.gain) ** 2 / expected
+    assert np.mean(ratio) == pytest.approx(1.0, rel=0.1)  # Rayleigh amplitudes: exponential power, mean 1
+    # a wall across the lot shadows the ground behind it
+    wall = obj("wall", 2, "building", "concrete", (np.array([[-30, 12, 0], [30, 12, 0], [30, 12, 3], [-30, 12, 3.0]]),
+                                                    np.array([[0, 1, 2], [0, 2, 3]])))
+    q = tr.trace(SceneSnapshot((ground, wall), pose), np.random.default_rng(0))
+    assert not (q.touches(1) & (q.range_m > 14)).any()
+
+
+def test_bad_meshes_materials_and_budgets_give_clear_errors(tracer):
+    v, f = rcs.sphere_mesh(0.2, 0.05)
+    pose = Pose.look_at([0.0, 0.0, 0.0], [0.0, 10.0, 0.0])
+    place = lambda faces, role="car", mat="car_paint": SceneSnapshot(  # noqa: E731
+        (obj("thing", 4, role, mat, (v + [0, 10, 0], faces)),), pose)
+    with pytest.raises(DataError, match="'thing'.*open edge"):
+        tracer.trace(place(f[:-3]), np.random.default_rng(0))
+    with pytest.raises(DataError, match="'thing'.*inward-facing"):
+        tracer.trace(place(f[:, ::-1]), np.random.default_rng(0))
+    flipped_one = f.copy()
+    flipped_one[0] = flipped_one[0, ::-1]
+    with pytest.raises(DataError, match="'thing'.*flipped normals"):
+        tracer.trace(place(flipped_one), np.random.default_rng(0))
+    with pytest.raises(ConfigError, match="'brick'.*60 GHz"):
+        tracer.trace(place(f, "building", "brick"), np.random.default_rng(0))
+    with pytest.raises(ConfigError, match="trace.ray_spacing_m.*max_rays"):
+        RadarTracer(RADAR, TraceConfig(ray_spacing_m=0.0001, max_rays=1000)).trace(place(f), np.random.default_rng(0))
+    with pytest.raises(Exception, match="synthetic_array"):
+        TraceConfig(synthetic_array=False)
+
+
+def test_the_cli_errors_name_the_setting(tmp_path):
+    from click.testing import CliRunner
+
+    from maxray_gen.cli import main
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("trace: {ray_spacing_m: 0.00001, max_rays: 1000}\n")
+    r = CliRunner().invoke(main, ["radar", "rcs", "--shape", "sphere", "--size", "0.3", "--range", "10",
+                                  "--config", str(cfg), "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "trace.ray_spacing_m" in r.output
+    assert not (tmp_path / "o").exists()
