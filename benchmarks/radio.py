@@ -1,11 +1,12 @@
-"""Benchmark: the radio stage on a 20-car parking lot (CPU by default; CUDA when Dr.Jit picks it).
+"""Benchmark: the radio stage on the paper-scale lot (20 cars), SBR+PO engine against Sionna RT in the same run.
 
-Prints, for a procedural lot (asphalt ground, wall, lamp posts, 20 cars): triangles, trace time and path count,
-peak memory, and the whole radio stage (trace + range-azimuth map) cold (first call: scene build + kernel
-compilation) and warm, plus re-tracing after moving every car (in-place vertex update) against a full rebuild of
-the same moved scene, measured in the same run.
+The lot is the shipped parking lot's geometry (scene sampler + numpy lot, exactly what `maxray generate` traces,
+without Blender) with ``scene.min_cars = 20``, the paper preset's radar (noncoherent elevation mode). For each
+engine: ray count, trace time (warm), path count after merging, peak memory, the whole radio stage (trace +
+range-azimuth map), and how the SBR cost grows with the number of cars (5, 10, 20). CPU by default; CUDA when
+Dr.Jit picks it (a GPU present).
 
-    python benchmarks/radio.py [--samples 1000000] [--depth 5] [--detail 4] [--repeats 5]
+    python benchmarks/radio.py [--repeats 3] [--no-sionna]
 """
 
 from __future__ import annotations
@@ -20,80 +21,72 @@ import numpy as np
 
 warnings.simplefilter("ignore")
 
-from maxray_gen.meshes import parking_lot  # noqa: E402
-from maxray_gen.radar.config import RadarConfig  # noqa: E402
+from maxray_gen.config import load_config  # noqa: E402
 from maxray_gen.radar.processing import heatmaps  # noqa: E402
-from maxray_gen.radio.config import TraceConfig  # noqa: E402
 from maxray_gen.radio.tracer import RadarTracer  # noqa: E402
+from maxray_gen.scene.lot import build_snapshot  # noqa: E402
+from maxray_gen.scene.spec import sample_scene  # noqa: E402
 
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def moved(snap, rng, step=0.6):
-    objs = []
-    for o in snap.objects:
-        if o.role == "car":
-            d = rng.normal(0, step, 3) * np.array([1, 1, 0])
-            objs.append(o.moved(d, velocity=d / 0.1))
-        else:
-            objs.append(o)
-    return snap.replace_objects(objs)
+def lot(n_cars: int, seed: int = 0):
+    cfg = load_config("pipelines/maxray_parking_lot.yaml")
+    scene = cfg.scene.model_copy(update={"min_cars": n_cars, "max_cars": n_cars, "max_moving_cars": 0})
+    return cfg, build_snapshot(sample_scene(scene, cfg.camera, seed, 0))
+
+
+def measure(tracer, snap, radar, repeats: int) -> dict:
+    rng = np.random.default_rng(0)
+    t0 = time.perf_counter()
+    paths = tracer.trace(snap, rng)
+    cold = time.perf_counter() - t0
+    tr, st = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        paths = tracer.trace(snap, rng)
+        t1 = time.perf_counter()
+        heatmaps(paths, radar, rng)
+        tr.append(t1 - t0)
+        st.append(time.perf_counter() - t0)
+    return dict(cold=cold, trace=float(np.median(tr)), stage=float(np.median(st)), paths=len(paths),
+                map=float(np.median(st)) - float(np.median(tr)))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--samples", type=int, default=1_000_000)
-    ap.add_argument("--depth", type=int, default=5)
-    ap.add_argument("--detail", type=int, default=4, help="car tessellation (4: ~30k triangles per car)")
-    ap.add_argument("--ground-cells", type=int, default=300)
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--no-sionna", action="store_true")
     args = ap.parse_args()
-    rng = np.random.default_rng(0)
-    snap = parking_lot(rng, 20, detail=args.detail, ground_cells=args.ground_cells, moving=4)
-    radar = RadarConfig()
-    cfg = TraceConfig(samples_per_src=args.samples, max_depth=args.depth)
-    print(f"{os.cpu_count()} CPU cores; lot: {len(snap.objects)} objects, {snap.n_triangles:,} triangles; "
-          f"{args.samples:,} rays, depth {args.depth}, specular + diffuse")
-
-    t0 = time.perf_counter()
-    tracer = RadarTracer(radar, cfg)
-    t_init = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    paths = tracer.trace(snap, rng)
-    hm = heatmaps(paths, radar, rng)
-    cold = time.perf_counter() - t0
-    print(f"engine start {t_init:.2f} s ({tracer.variant}); cold radio stage {cold:.2f} s; {len(paths):,} paths")
-
-    trace_t, stage_t = [], []
-    for _ in range(args.repeats):
-        t0 = time.perf_counter()
-        paths = tracer.trace(snap, rng)
-        t1 = time.perf_counter()
-        hm = heatmaps(paths, radar, rng)
-        t2 = time.perf_counter()
-        trace_t.append(t1 - t0)
-        stage_t.append(t2 - t0)
-    print(f"warm: trace {min(trace_t):.3f} s (median {np.median(trace_t):.3f}), whole radio stage "
-          f"{min(stage_t):.3f} s (median {np.median(stage_t):.3f}), {len(paths):,} paths, "
-          f"map {hm.range_azimuth.shape}, peak RSS {peak_rss_mb():.0f} MB")
-
-    upd, full = [], []
-    for k in range(args.repeats):
-        m = moved(snap, np.random.default_rng(100 + k))
-        t0 = time.perf_counter()
-        how = tracer.prepare(m)
-        tracer.trace(m, rng)
-        upd.append(time.perf_counter() - t0)
-        assert how == "updated"
-        fresh = RadarTracer(radar, cfg)
-        t0 = time.perf_counter()
-        fresh.trace(m, rng)
-        full.append(time.perf_counter() - t0)
-    print(f"re-trace after moving the cars: in-place update {min(upd):.3f} s (median {np.median(upd):.3f}) vs "
-          f"rebuild {min(full):.3f} s (median {np.median(full):.3f}): {np.median(full) / np.median(upd):.1f}x")
-    print(f"peak RSS {peak_rss_mb():.0f} MB")
+    cfg, snap = lot(20)
+    print(f"{os.cpu_count()} CPU cores; paper-scale lot: {len(snap.objects)} objects, {snap.n_triangles:,} triangles,"
+          f" 20 cars; radar {cfg.radar.elevation_mode} elevation mode")
+    sbr = RadarTracer(cfg.radar, cfg.trace)
+    m = measure(sbr, snap, cfg.radar, args.repeats)
+    s = sbr.last_stats
+    print(f"SBR+PO ({sbr.variant}): {s['tubes']:,} ray tubes, {s['hits']:,} lit hits -> {m['paths']:,} paths "
+          f"({s['clutter_paths']:,} ground clutter); trace {m['trace']:.2f} s (cold {m['cold']:.2f} s), "
+          f"range-azimuth map {m['map']:.2f} s, whole radio stage {m['stage']:.2f} s; peak RSS {peak_rss_mb():.0f} MB")
+    base = m
+    if not args.no_sionna:
+        sio_cfg = cfg.trace.model_copy(update={"engine": "sionna"})
+        sio = RadarTracer(cfg.radar, sio_cfg)
+        n = measure(sio, snap, cfg.radar, args.repeats)
+        print(f"Sionna RT ({sio.variant}): {sio_cfg.samples_per_src:,} rays -> {n['paths']:,} paths; trace "
+              f"{n['trace']:.2f} s (cold {n['cold']:.2f} s), whole radio stage {n['stage']:.2f} s; peak RSS "
+              f"{peak_rss_mb():.0f} MB")
+        print(f"ratio SBR / Sionna: trace {m['trace'] / n['trace']:.2f}x, radio stage {m['stage'] / n['stage']:.2f}x")
+    times = {}
+    for n_cars in (5, 10, 20):
+        c, sn = lot(n_cars)
+        tr = RadarTracer(c.radar, c.trace)
+        times[n_cars] = measure(tr, sn, c.radar, args.repeats)["trace"]
+        print(f"SBR trace with {n_cars:2d} cars: {times[n_cars]:.2f} s, {tr.last_stats['tubes']:,} tubes")
+    print(f"cost growth 5 -> 20 cars: {times[20] / times[5]:.2f}x for 4x the cars "
+          f"({'sub-linear' if times[20] / times[5] < 4 else 'super-linear'}); 20-car stage {base['stage']:.2f} s "
+          f"vs target 1.5 s")
 
 
 if __name__ == "__main__":

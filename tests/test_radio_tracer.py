@@ -1,4 +1,5 @@
-"""Radio propagation through Sionna RT against closed forms, on tiny scenes built in the test."""
+"""The comparison engine (Sionna RT, ``trace.engine: sionna``) against closed forms, on tiny scenes built in the
+test. The default SBR+PO engine has its own tests in test_radio_sbr.py."""
 
 import numpy as np
 import pytest
@@ -16,7 +17,13 @@ from maxray_gen.snapshot import SceneSnapshot
 from tests.conftest import make_config
 
 RADAR = make_config(noise={"model": "none"})
-SPECULAR = TraceConfig(diffuse_reflection=False, samples_per_src=200_000, max_depth=3)
+
+
+def SionnaConfig(**kw) -> TraceConfig:  # noqa: N802
+    return TraceConfig(engine="sionna", **kw)
+
+
+SPECULAR = SionnaConfig(diffuse_reflection=False, samples_per_src=200_000, max_depth=3)
 POSE = Pose.look_at([0.0, 0.0, 0.0], [10.0, 0.0, 0.0])  # boresight +x, z up
 
 
@@ -64,7 +71,7 @@ def test_moving_plate_doppler(tracer, v):
 
 def test_two_ray_ground_reflection_at_28ghz():
     radar = make_config(carrier_hz=28e9, noise={"model": "none"})
-    cfg = TraceConfig(diffuse_reflection=False, max_depth=1, samples_per_src=200_000, max_path_length_m=1000)
+    cfg = SionnaConfig(diffuse_reflection=False, max_depth=1, samples_per_src=200_000, max_path_length_m=1000)
     ground = grid_plane(-100, 100, -100, 100, 0.0)
     snap = SceneSnapshot((obj("ground", 1, "ground", "concrete", ground),), Pose.look_at([0, 0, 10], [40, 0, 1.5]))
     tr = RadarTracer(radar, cfg)
@@ -136,7 +143,7 @@ def car_scene(r=12.0, az_deg=20.0, yaw=None, velocity=(0.0, 0.0, 0.0), iid=101, 
 def test_car_echo_range_and_azimuth_match_its_geometry():
     o, pose = car_scene(12.0, 20.0)
     snap = SceneSnapshot((o,), pose)
-    paths = trace(snap, RADAR, TraceConfig(samples_per_src=300_000), np.random.default_rng(0))
+    paths = trace(snap, RADAR, SionnaConfig(samples_per_src=300_000), np.random.default_rng(0))
     assert len(paths) > 10 and set(paths.objects[:, 0]) == {101}
     s = pose.world_to_sensor(o.vertices)
     r_all = np.linalg.norm(s, axis=1)
@@ -151,7 +158,7 @@ def test_car_echo_range_and_azimuth_match_its_geometry():
 def test_single_car_heatmap_peak_at_its_groundtruth(az_deg):
     o, pose = car_scene(14.0, az_deg)
     snap = SceneSnapshot((o,), pose)
-    paths = trace(snap, RADAR, TraceConfig(samples_per_src=300_000), np.random.default_rng(1))
+    paths = trace(snap, RADAR, SionnaConfig(samples_per_src=300_000), np.random.default_rng(1))
     cfg = make_config(noise={"model": "none"}, elevation_mode="noncoherent")
     ra = heatmaps(paths, cfg).range_azimuth
     i, j = np.unravel_index(ra.argmax(), ra.shape)
@@ -168,7 +175,7 @@ def test_removing_a_car_removes_exactly_its_paths():
     cars = [car_scene(12.0, a, iid=101 + k, name=f"car{k}")[0] for k, a in enumerate((-30.0, 0.0, 30.0))]
     pose = car_scene()[1]
     snap = SceneSnapshot(tuple(cars), pose)
-    cfg = TraceConfig(samples_per_src=200_000)
+    cfg = SionnaConfig(samples_per_src=200_000)
     full = RadarTracer(RADAR, cfg).trace(snap, np.random.default_rng(5))
     part = RadarTracer(RADAR, cfg).trace(snap.without(102), np.random.default_rng(5))
     expected = full.select(~full.touches(102))
@@ -182,7 +189,7 @@ def test_retrace_after_moving_updates_in_place_and_matches_a_fresh_build():
     o, pose = car_scene(12.0, 0.0)
     snap = SceneSnapshot((o,), pose)
     moved = snap.replace_objects([o.moved((1.0, 0.5, 0.0), velocity=(-3.0, 0.0, 0.0))])
-    cfg = TraceConfig(samples_per_src=100_000)
+    cfg = SionnaConfig(samples_per_src=100_000)
     tr = RadarTracer(RADAR, cfg)
     assert tr.prepare(snap) == "built"
     tr.trace(snap, np.random.default_rng(0))
@@ -218,8 +225,8 @@ def test_per_element_tracing_matches_the_synthetic_array():
                         elevation_mode="noncoherent")
     o, pose = car_scene(10.0, 15.0)
     snap = SceneSnapshot((o,), pose)
-    synth = RadarTracer(radar, TraceConfig(samples_per_src=100_000))
-    per_el = RadarTracer(radar, TraceConfig(samples_per_src=100_000, synthetic_array=False))
+    synth = RadarTracer(radar, SionnaConfig(samples_per_src=100_000))
+    per_el = RadarTracer(radar, SionnaConfig(samples_per_src=100_000, synthetic_array=False))
     a = synth.trace(snap, np.random.default_rng(0))
     b = per_el.trace(snap, np.random.default_rng(0))
     assert not a.per_element.any() and b.per_element.all()

@@ -35,13 +35,23 @@ def locate(root: str | Path, index: int) -> tuple[ShardReader, int]:
 
 def summary(root: str | Path) -> dict:
     lighting, weather, cars = Counter(), Counter(), []
-    ranges, azimuths, dims, size, n = [], [], [], 0, 0
+    from maxray_gen.radar.config import RadarConfig
+    from maxray_gen.radar.echoes import car_echoes, echo_summary
+
+    ranges, azimuths, dims, size, n, echoes = [], [], [], 0, 0, []
     paths = shard_paths(root)
+    engines = set()
     for p in paths:
         size += p.stat().st_size
         r = ShardReader(p)
+        radar_cfg = RadarConfig(**json.loads(r.attrs["config"])["radar"]) if "config" in r.attrs else None
+        engines.add(str(r.attrs.get("radar_engine_version", "sionna-rt (before the engine was recorded)")))
+        axes = r.axes
         for i in range(len(r)):
-            s = r.sample(i, fields=("objects", "params"))
+            s = r.sample(i, fields=("objects", "params", "heatmaps"))
+            if radar_cfg is not None and "range_azimuth" in s["heatmaps"]:
+                echoes += car_echoes(s["heatmaps"]["range_azimuth"], axes["range_m"], axes["azimuth_rad"],
+                                     s["objects"], radar_cfg)
             prm = s["params"]
             lighting[prm.get("lighting", {}).get("kind", "?")] += 1
             weather[prm.get("weather", {}).get("kind", "?")] += 1
@@ -57,7 +67,9 @@ def summary(root: str | Path) -> dict:
             "weather": dict(weather), "cars_per_sample": (float(np.mean(cars)), int(np.min(cars)), int(np.max(cars))),
             "cars": int(np.sum(cars)), "range_m": (float(np.min(ranges)), float(np.max(ranges))) if ranges else None,
             "azimuth_deg": (float(np.min(azimuths)), float(np.max(azimuths))) if azimuths else None,
-            "car_length_m": (float(d[:, 0].mean()), float(d[:, 0].std())) if len(d) else None}
+            "car_length_m": (float(d[:, 0].mean()), float(d[:, 0].std())) if len(d) else None,
+            "radar_engine": ", ".join(sorted(engines)),
+            "car_echoes (>= 50% visible)": echo_summary(echoes)}
 
 
 def verify_dataset(root: str | Path) -> tuple[int, list[str]]:

@@ -44,9 +44,9 @@ class TraceConfig(StrictModel):
         "receive element separately (exact near-field phases, about elements x slower)",
     )
     ray_spacing_m: float | Literal["auto"] = Field(
-        "auto", description="SBR: ray-tube spacing at the far side of each object (auto: 2 wavelengths, 1 cm at "
+        "auto", description="SBR: ray-tube spacing at the far side of each object (auto: 4 wavelengths, 2 cm at "
         "60 GHz; converged within 0.5 dB on cars, see docs/radio.md)")
-    structure_spacing_m: float = Field(0.04, gt=0, le=1, description="SBR: tube spacing on objects that are not "
+    structure_spacing_m: float = Field(0.08, gt=0, le=1, description="SBR: tube spacing on objects that are not "
                                        "cars or targets (walls, kerbs, poles): flat faces need no fine tubes")
     max_rays: int = Field(8_000_000, ge=1, le=500_000_000, description="SBR: refuse a launch with more ray tubes "
                           "(memory grows ~200 bytes per tube on the CPU)")
@@ -54,8 +54,9 @@ class TraceConfig(StrictModel):
                                    "finest tube grid any object in it needs")
     elevation_limit_deg: float = Field(60.0, gt=0, lt=90, description="SBR: launch elevations within +-this")
     range_margin_m: float = Field(2.0, ge=0, description="SBR: objects up to this beyond the range window are lit")
-    merge_voxel_m: float = Field(0.02, gt=0, le=0.2, description="SBR: tubes touching the same objects with their "
-                                 "last hit in one voxel of this size merge coherently into one path")
+    merge_fraction: float = Field(1 / 16, gt=0, le=0.5, description="SBR: tubes touching the same objects whose "
+                                  "path length and arrival angles fall in one cell of this fraction of the radar's "
+                                  "resolutions merge coherently into one path")
     prune_db: float = Field(40.0, ge=0, le=200, description="SBR: drop merged paths this far below the weakest "
                             "echo the radar could detect (noise floor over the processing gain)")
     ground_clutter: bool = Field(True, description="SBR: ground backscatter from the constant-gamma statistical "

@@ -55,3 +55,37 @@ def plot_heatmaps(hm: RadarHeatmaps, path: str | Path, truth: dict | None = None
         fig.suptitle(title)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def plot_rcs(sweeps, path, title: str = "", anchor_dbsm: float | None = None) -> None:
+    """Monostatic RCS versus aspect: a polar plot and a line plot; the closed form dashed beside each sweep."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig = plt.figure(figsize=(11, 4.6))
+    ax_p = fig.add_subplot(1, 2, 1, projection="polar")
+    ax_l = fig.add_subplot(1, 2, 2)
+    lo = min(float(np.nanmin(s.rcs_dbsm)) for s in sweeps)
+    for s in sweeps:
+        deg = np.degrees(s.aspect_rad)
+        (line,) = ax_l.plot(deg, s.rcs_dbsm, label=f"{s.label} (SBR+PO)")
+        ax_p.plot(s.aspect_rad, s.rcs_dbsm, color=line.get_color())
+        if s.closed_form_m2 is not None and np.isfinite(s.closed_form_m2).any():
+            cf = 10 * np.log10(np.where(np.isfinite(s.closed_form_m2), np.maximum(s.closed_form_m2, 1e-30), np.nan))
+            style = "--" if np.isfinite(cf).sum() > 1 else "*"
+            ax_l.plot(deg, cf, style, color=line.get_color(), label=f"{s.label} closed form", markersize=10)
+    if anchor_dbsm is not None:
+        ax_l.axhline(anchor_dbsm, color="k", lw=0.8, ls=":", label=f"3GPP TR 38.901 vehicle mean {anchor_dbsm} dBsm")
+    ax_l.set_xlabel("aspect [deg]")
+    ax_l.set_ylabel("RCS [dBsm]")
+    ax_l.grid(alpha=0.3)
+    ax_l.legend(fontsize=7)
+    ax_p.set_rlim(max(lo, -40.0), None)
+    ax_p.set_title("RCS [dBsm] vs aspect", fontsize=9)
+    fig.suptitle(title or ", ".join(s.label for s in sweeps), fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -191,6 +191,10 @@ def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray
         amp = C(dr.imag(proj) * scale, -dr.real(proj) * scale)  # (-j) * proj * scale
         total = L + rho
         dldt_tot = dldt - dr.dot(ohat, vh)
+        refl = dr.maximum(dr.abs(r_perp), dr.abs(r_par))
+        alive = valid & (refl > 1e-4) & (L < max_length_m)
+        # one kernel for everything this bounce needs (the ray casts included), not one per read-back
+        dr.eval(obj, valid, lit, alive, amp, total, dldt_tot, p, n, s_r, P_r.re, P_r.im, vh, L, dldt)
         obj_np = np.asarray(obj.numpy(), np.int64).astype(np.int32)
         valid_np = np.asarray(valid.numpy(), bool)
         obj_np[~valid_np] = -1
@@ -205,8 +209,6 @@ def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray
                 objects=history[i_np]))
         if depth == max_depth - 1:
             break
-        refl = dr.maximum(dr.abs(r_perp), dr.abs(r_par))
-        alive = valid & (refl > 1e-4) & (L < max_length_m)
         keep = dr.compress(alive)
         if dr.width(keep) == 0:
             break
@@ -225,4 +227,5 @@ def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray
         w1, w2, L, dldt = gf(w1), gf(w2), gf(L), gf(dldt)
         vprev = gv(vh)
         lane = dr.gather(UInt32, lane, keep)
+        dr.eval(o, s, P.re, P.im, u1, u2, w1, w2, L, dldt, vprev, lane)
     return Contributions.concatenate(parts, max_depth)

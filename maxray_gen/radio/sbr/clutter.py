@@ -40,10 +40,13 @@ def patch_grid(bs: np.ndarray, boresight: np.ndarray, zg: float, r_min: float, r
     return centres, np.full(len(centres), patch_m), np.concatenate(da)
 
 
-def ground_clutter(es: EngineScene, tx: np.ndarray, rx: np.ndarray, boresight: np.ndarray, wavelength_m: float,
-                   r_min: float, r_max: float, half_fov: float, patch_m: float, rng: np.random.Generator
-                   ) -> dict[str, np.ndarray]:
-    """Patch scatterers as path arrays: gain (carrier phase included), delay_s, point, objects (snapshot index)."""
+def ground_clutter(es: EngineScene, tx: np.ndarray, rx: np.ndarray, rotation: np.ndarray, wavelength_m: float,
+                   r_min: float, r_max: float, half_fov: float, el_limit: float, patch_m: float,
+                   rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Patch scatterers as path arrays: gain (carrier phase included), delay_s, point, objects (snapshot index).
+    Only patches inside the launch's field of view (sensor azimuth +-half_fov, elevation +-el_limit) count, like
+    the ray tubes: the ground right under a basestation is outside its antennas' view."""
+    boresight = rotation[:, 2]
     mi = es.mi
     snap = es.snapshot
     empty = dict(gain=np.zeros(0, np.complex128), delay_s=np.zeros(0), point=np.zeros((0, 3)),
@@ -63,6 +66,9 @@ def ground_clutter(es: EngineScene, tx: np.ndarray, rx: np.ndarray, boresight: n
     pts[:, :2] += radial * (jitter[:, :1] * d_rng[:, None]) + across * (jitter[:, 1:] * d_az[:, None])
     d = pts - tx
     d /= np.linalg.norm(d, axis=1, keepdims=True)
+    local = d @ rotation
+    in_view = (np.abs(np.arctan2(-local[:, 1], np.hypot(local[:, 0], local[:, 2]))) <= el_limit) & \
+              (np.abs(np.arctan2(local[:, 0], local[:, 2])) <= half_fov) & (local[:, 2] > 0)
     ray = mi.Ray3f(mi.Point3f(*(float(x) for x in tx)),
                    mi.Vector3f(*(mi.Float(np.ascontiguousarray(d[:, i], np.float32)) for i in range(3))))
     si = es.scene.ray_intersect(ray, ray_flags=mi.RayFlags.Minimal, coherent=True)
@@ -71,7 +77,7 @@ def ground_clutter(es: EngineScene, tx: np.ndarray, rx: np.ndarray, boresight: n
     t = np.asarray(si.t.numpy(), np.float64)
     tri_obj = np.asarray(es.tri_obj.numpy(), np.int64)
     obj = np.where(valid, tri_obj[np.where(valid, tri, 0)], -1)
-    hit = valid & es.is_ground_np[np.maximum(obj, 0)] & (obj >= 0)
+    hit = valid & es.is_ground_np[np.maximum(obj, 0)] & (obj >= 0) & in_view
     if not hit.any():
         return empty
     p = tx + d[hit] * t[hit, None]

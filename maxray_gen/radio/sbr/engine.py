@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from maxray_gen.constants import SPEED_OF_LIGHT
 from maxray_gen.geometry import Pose
 from maxray_gen.radar.config import RadarConfig
 from maxray_gen.radar.paths import PathSet
@@ -12,7 +13,7 @@ from maxray_gen.radio.drjit_setup import import_mitsuba
 from maxray_gen.radio.sbr.bounce import trace_tubes
 from maxray_gen.radio.sbr.clutter import ground_clutter
 from maxray_gen.radio.sbr.launch import TubeGrid, tube_grid
-from maxray_gen.radio.sbr.merge import merge
+from maxray_gen.radio.sbr.merge import MergeCells, merge
 from maxray_gen.radio.sbr.scene import EngineScene
 from maxray_gen.snapshot import SceneSnapshot
 
@@ -45,9 +46,9 @@ class SbrTracer:
 
     @property
     def spacing_m(self) -> float:
-        """Tube spacing at an object's far side (``trace.ray_spacing_m`` or 2 wavelengths)."""
+        """Tube spacing at an object's far side (``trace.ray_spacing_m`` or 4 wavelengths: 2 cm at 60 GHz)."""
         s = self.cfg.ray_spacing_m
-        return 2.0 * self.radar.wavelength_m if s == "auto" else float(s)
+        return 4.0 * self.radar.wavelength_m if s == "auto" else float(s)
 
     def prepare(self, snap: SceneSnapshot) -> str:
         """``"built"``, ``"updated"`` (in place) or ``"unchanged"``."""
@@ -67,6 +68,13 @@ class SbrTracer:
         return tube_grid(snap, snap.basestation, self.spacing_m, r.range_max_m + c.range_margin_m,
                          np.radians(r.azimuth_fov_deg + AZIMUTH_MARGIN_DEG), np.radians(c.elevation_limit_deg),
                          cell_deg=c.launch_cell_deg, max_tubes=c.max_rays, structure_spacing_m=c.structure_spacing_m)
+
+    def merge_cells(self) -> MergeCells:
+        """``trace.merge_fraction`` of the two-way length resolution c / B and of the array's beamwidths."""
+        r, f = self.radar, self.cfg.merge_fraction
+        a = r.array
+        el = 0.886 / (a.rows * a.spacing_wavelengths) if a.rows > 1 else np.pi
+        return MergeCells(SPEED_OF_LIGHT / r.bandwidth_hz * f, np.radians(r.azimuth_beamwidth_deg) * f, el * f)
 
     def min_power(self, strongest: float) -> float:
         """Merged paths weaker than this are dropped: ``trace.prune_db`` below what the radar can detect at its
@@ -91,16 +99,20 @@ class SbrTracer:
         contrib = trace_tubes(es, tubes, tx, rx, up, lam, self.cfg.max_depth,
                               ground_direct=not self.cfg.ground_clutter, max_length_m=self.cfg.max_path_length_m)
         strongest = float(np.max(np.abs(contrib.amplitude)) ** 2) if len(contrib.amplitude) else 0.0
-        m = merge(contrib, lam, self.cfg.merge_voxel_m, self.min_power(strongest))
+        arr_az, arr_el = sensor_angles(contrib.point - rx, pose)
+        m = merge(contrib, lam, arr_az, arr_el, self.merge_cells(), self.min_power(strongest))
         az_t, el_t = tubes.azimuth[m["tube"]], tubes.elevation[m["tube"]]
         parts = [self._pathset(m["gain"], m["delay_s"], -m["dldt"] / lam, m["point"], rx, pose, m["objects"],
                                np.where(m["objects"] >= 0, 1, 0), az_t, el_t)]
         n_clutter = 0
         if self.cfg.ground_clutter:
             r = self.radar
-            g = ground_clutter(es, tx, rx, pose.rotation[:, 2], lam, r.range_min_m - self.cfg.range_margin_m,
+            # patches from one range resolution before the window: nearer ground (r^-4 bright under the mast)
+            # would only leak into the window through range sidelobes, which a real front end gates out
+            g = ground_clutter(es, tx, rx, pose.rotation, lam, max(r.range_min_m - r.range_resolution_m, 0.0),
                                r.range_max_m + self.cfg.range_margin_m,
-                               np.radians(r.azimuth_fov_deg + AZIMUTH_MARGIN_DEG), self.cfg.clutter_patch_m, rng)
+                               np.radians(r.azimuth_fov_deg + AZIMUTH_MARGIN_DEG),
+                               np.radians(self.cfg.elevation_limit_deg), self.cfg.clutter_patch_m, rng)
             n_clutter = len(g["gain"])
             if n_clutter:
                 az, el = sensor_angles(g["point"] - tx, pose)

@@ -91,7 +91,8 @@ def tube_grid(snap: SceneSnapshot, pose: Pose, spacing_m: float, range_max_m: fl
               el_limit: float, cell_deg: float = 0.5, max_tubes: int = 20_000_000, margin_cells: int = 1,
               min_tubes_across: int = 32, structure_spacing_m: float | None = None) -> TubeGrid:
     """The launch tubes for ``snap`` seen from ``pose`` (see module docstring). Small objects get at least
-    ``min_tubes_across`` tubes across their median extent (edge quantisation of a 0.1 m plate stays < 0.5 dB).
+    ``min_tubes_across`` tubes across their median extent (edge quantisation of a 0.1 m plate stays < 0.5 dB); that
+    rule is for cars and targets only.
     Objects that are not cars or targets (walls, kerbs, poles) use ``structure_spacing_m`` when given: their
     large flat faces need no fine tubes (the tube shape factor integrates a flat facet exactly)."""
     c = np.radians(cell_deg)
@@ -99,8 +100,10 @@ def tube_grid(snap: SceneSnapshot, pose: Pose, spacing_m: float, range_max_m: fl
     n_el = int(np.ceil(el_limit / c)) + margin_cells
     level = np.zeros((2 * n_az, 2 * n_el), np.int64)
     for a0, a1, e0, e1, far, size, role in object_windows(snap, pose, range_max_m, az_limit, el_limit):
-        base = spacing_m if structure_spacing_m is None or role in FINE_ROLES else structure_spacing_m
-        spacing = min(base, size / min_tubes_across) if size > 0 else base
+        if structure_spacing_m is None or role in FINE_ROLES:
+            spacing = min(spacing_m, size / min_tubes_across) if size > 0 else spacing_m
+        else:
+            spacing = structure_spacing_m
         n = int(np.ceil(c * max(far, 1e-3) / spacing))
         i0 = max(int(np.floor(a0 / c)) - margin_cells + n_az, 0)
         i1 = min(int(np.floor(a1 / c)) + margin_cells + n_az, 2 * n_az - 1)

@@ -1,12 +1,17 @@
 """Coherent merge of per-tube returns into a manageable path list.
 
-Tubes are grouped by (sequence of objects they touched, voxel of their last hit). A voxel (default 2 cm) is far
-below the range resolution c / 2B (0.19 m at 800 MHz), so a group is one scattering centre for the radar: its
-complex gains add coherently (each with its own exact float64 propagation phase) and its delay, Doppler and
-directions are amplitude-weighted means. Paths far below what the radar could ever detect are dropped.
+Tubes are grouped by the sequence of objects they touched and by a cell of what the radar measures of them: the
+total path length and the arrival azimuth/elevation of their last hit, in cells of a fraction (``fraction``,
+default 1/16) of the radar's resolutions (two-way length c / B, beamwidths). Within a cell the radar cannot tell
+the members apart: their complex gains add coherently (each with its own exact float64 propagation phase, so the
+sum at the carrier is exact) and their delay, Doppler and directions are amplitude-weighted means. The residual
+phase error of a member at the band edges or the outermost array element is below pi / 16. Paths far below what
+the radar could ever detect are dropped.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -16,27 +21,38 @@ from maxray_gen.radio.sbr.bounce import Contributions
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
-def group_keys(objects: np.ndarray, point: np.ndarray, voxel_m: float) -> np.ndarray:
-    """A 64-bit key per contribution from its object sequence and the voxel of its last hit."""
+@dataclass(frozen=True)
+class MergeCells:
+    """Cell sizes: two-way path length [m] and arrival azimuth / elevation [rad]."""
+
+    length_m: float
+    azimuth_rad: float
+    elevation_rad: float
+
+
+def group_keys(objects: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """A 64-bit key per contribution from its object sequence and its integer cell indices."""
     with np.errstate(over="ignore"):
         key = np.zeros(len(objects), np.uint64)
         for col in objects.T:
             key = key * _MIX + (col.astype(np.int64) + 2).astype(np.uint64)
-        cells = np.floor(point / voxel_m).astype(np.int64) + (1 << 20)
         for col in cells.T:
-            key = (key ^ col.astype(np.uint64)) * _MIX
+            key = (key ^ (col.astype(np.int64) + (1 << 30)).astype(np.uint64)) * _MIX
     return key
 
 
-def merge(c: Contributions, wavelength_m: float, voxel_m: float, min_power: float) -> dict[str, np.ndarray]:
+def merge(c: Contributions, wavelength_m: float, arrival_az: np.ndarray, arrival_el: np.ndarray, cells: MergeCells,
+          min_power: float) -> dict[str, np.ndarray]:
     """Merged paths as arrays: gain (carrier phase included), delay_s, dldt, arrival point, tube (first member),
-    objects; ``min_power`` drops weaker merged paths (|gain|^2)."""
+    objects; merged paths weaker than ``min_power`` (|gain|^2) are dropped."""
     k = 2 * np.pi / wavelength_m
     gain = c.amplitude * np.exp(-1j * ((k * c.length_m) % (2 * np.pi)))
     if len(gain) == 0:
         return dict(gain=gain, delay_s=np.zeros(0), dldt=np.zeros(0), point=np.zeros((0, 3)),
                     tube=np.zeros(0, np.int64), objects=c.objects)
-    key = group_keys(c.objects, c.point, voxel_m)
+    idx = np.stack([np.floor(c.length_m / cells.length_m), np.floor(arrival_az / cells.azimuth_rad),
+                    np.floor(arrival_el / cells.elevation_rad)], axis=1).astype(np.int64)
+    key = group_keys(c.objects, idx)
     uniq, first, inv = np.unique(key, return_index=True, return_inverse=True)
     m = len(uniq)
     w = np.abs(gain)
