@@ -15,6 +15,7 @@ from maxray_gen.errors import ConfigError, DataError
 from maxray_gen.geometry import Pose
 from maxray_gen.meshes import grid_plane, obj
 from maxray_gen.radar import groundtruth as gt
+from maxray_gen.radar.echoes import car_echoes
 from maxray_gen.radar.processing import heatmaps
 from maxray_gen.radio import rcs
 from maxray_gen.radio.config import TraceConfig
@@ -147,26 +148,48 @@ def test_convergence_when_ray_spacing_is_halved_on_a_car():
     assert abs(db(values[0] / values[1])) < 0.5, db(np.array(values))
 
 
-def test_car_echo_in_the_heatmap_at_its_groundtruth_and_side(tracer):
+def test_car_echo_in_the_heatmap_at_its_groundtruth_and_side():
+    # a sedan parked with its rear to a 4 m high basestation, 3 m left or right of boresight, on asphalt
     parts, zc, _ = rcs.shape_parts("car", 0, None, LAM, "sedan")
     pose = Pose.look_at([0.0, 0.0, 4.0], [0.0, 15.0, 0.0])
-    for x in (-4.0, 4.0):
+    cfg = make_config(elevation_mode="noncoherent")
+    for x in (-3.0, 3.0):
         objs = [obj("ground", 1, "ground", "asphalt", grid_plane(-20, 20, -2, 40, 0.0, 10, 10))]
         for k, (mat, (v, f)) in enumerate(parts):
             objs.append(obj(f"car{k}", 7, "car", mat, (v + [x, 15.0, 0.0], f)))
         snap = SceneSnapshot(tuple(objs), pose)
-        cfg = make_config(elevation_mode="noncoherent")
-        hm = heatmaps(trace(snap, cfg, TraceConfig(), np.random.default_rng(1)), cfg, np.random.default_rng(2))
-        ra = hm.range_azimuth
-        i, j = np.unravel_index(np.argmax(ra), ra.shape)
+        paths = trace(snap, cfg, TraceConfig(), np.random.default_rng(1))
+        hm = heatmaps(paths, cfg, np.random.default_rng(2))
+        own = heatmaps(paths.select(paths.touches(7)), cfg, None, noise=False).range_azimuth
         centre = gt.world_points_to_radar(np.array([[x, 15.0, zc]]), pose, cfg)
-        near = np.linalg.norm(np.concatenate([p[1][0] + [x, 15.0, 0.0] for p in parts]) - pose.position, axis=1).min()
-        assert near - 0.2 <= hm.range_m[i] <= centre.range_m[0] + 0.2
-        az_truth = gt.heatmap_azimuth(centre.azimuth_rad, centre.elevation_rad, cfg)[0]
+        verts = np.concatenate([p[1][0] + [x, 15.0, 0.0] for p in parts])
+        row = np.zeros(1, [("instance_id", int), ("in_radar_view", bool), ("range_m", float),
+                           ("nearest_range_m", float), ("heatmap_azimuth_rad", float), ("visible_fraction", float)])
+        row[0] = (7, True, centre.range_m[0], np.linalg.norm(verts - pose.position, axis=1).min(),
+                  gt.heatmap_azimuth(centre.azimuth_rad, centre.elevation_rad, cfg)[0], 1.0)
+        (echo,) = car_echoes(hm.range_azimuth, hm.range_m, hm.azimuth_rad, row, cfg, own_maps={7: own})
+        assert echo["peak_inside"] and echo["side_ok"], echo
+        assert echo["contrast_db"] > 10, echo
+        # the car's own echo peaks on its side of boresight, between its nearest surface and its centre
+        i, j = np.unravel_index(np.argmax(own), own.shape)
         assert np.sign(hm.azimuth_rad[j]) == np.sign(x)
-        assert abs(hm.azimuth_rad[j] - az_truth) < np.radians(cfg.azimuth_resolution_deg)
-        # the car stands far above the ground clutter around it
-        assert db(ra[i, j] / np.median(ra)) > 20
+        assert row[0]["nearest_range_m"] - 0.2 <= hm.range_m[i] <= row[0]["range_m"] + 0.2
+
+
+def test_cars_of_the_shipped_lot_stand_out_in_the_radar_map():
+    from maxray_gen.config import load_config
+    from maxray_gen.radar.echoes import echo_summary
+    from maxray_gen.radar.lot_echoes import lot_car_echoes
+
+    # the default configuration (beam elevation mode), three lots of seed 0, cars at least half visible
+    cfg = load_config(None)
+    cfg = cfg.model_copy(update={"camera": cfg.camera.model_copy(update={"width": 320, "height": 240})})
+    tracer = RadarTracer(cfg.radar, cfg.trace)
+    rows = [r for i in range(3) for r in lot_car_echoes(cfg, 0, i, tracer)]
+    s = echo_summary(rows)
+    assert s["cars"] >= 20, s
+    # measured 0.78 / 0.84 / 0.97 (Sionna RT on the same lots: see docs/radio.md)
+    assert s["share_above_10_db"] >= 0.7 and s["share_peak_inside"] >= 0.8 and s["share_correct_side"] >= 0.95, s
 
 
 def test_determinism_across_processes_and_in_place_update():
@@ -206,15 +229,17 @@ def test_ground_clutter_statistics_and_shadowing():
     # mean power per patch follows sigma0 = gamma sin(psi) A over the radar equation
     r = p.range_m
     psi = np.arcsin(4.0 / r)
-    expected = (LAM / (4 * np.pi)) ** 2 * 10 ** (-15 / 10) * np.sin(psi) * 0.2 * 0.2 / r ** 4
+    expected = (LAM / (4 * np.pi)) ** 2 * 10 ** (-25 / 10) * np.sin(psi) * 0.2 * 0.2 / r ** 4
     ratio = np.abs(p.gain) ** 2 / expected
     assert np.mean(ratio) == pytest.approx(1.0, rel=0.1)  # Rayleigh amplitudes: exponential power, mean 1
     # a wall across the lot shadows the ground behind it
     wall = obj("wall", 2, "building", "concrete", (np.array([[-30, 12, 0], [30, 12, 0], [30, 12, 3], [-30, 12, 3.0]]),
                                                     np.array([[0, 1, 2], [0, 2, 3]])))
     q = tr.trace(SceneSnapshot((ground, wall), pose), np.random.default_rng(0))
+    behind = lambda ps: np.sqrt(ps.range_m ** 2 - 16) * np.cos(ps.aoa_azimuth) > 12.5  # noqa: E731  (ground y)
+    assert (clutter & behind(p)).sum() > 100
     q_clutter = q.interactions[:, 0] == 2
-    assert q_clutter.any() and not (q_clutter & (q.range_m > 14)).any()
+    assert q_clutter.any() and not (q_clutter & behind(q)).any()
 
 
 def test_bad_meshes_materials_and_budgets_give_clear_errors(tracer):

@@ -48,10 +48,9 @@ def summary(root: str | Path) -> dict:
         engines.add(str(r.attrs.get("radar_engine_version", "sionna-rt (before the engine was recorded)")))
         axes = r.axes
         for i in range(len(r)):
-            s = r.sample(i, fields=("objects", "params", "heatmaps"))
-            if radar_cfg is not None and "range_azimuth" in s["heatmaps"]:
-                echoes += car_echoes(s["heatmaps"]["range_azimuth"], axes["range_m"], axes["azimuth_rad"],
-                                     s["objects"], radar_cfg)
+            s = r.sample(i, fields=("objects", "params", "range_azimuth"))
+            if radar_cfg is not None and "range_azimuth" in s:
+                echoes += car_echoes(s["range_azimuth"], axes["range_m"], axes["azimuth_rad"], s["objects"], radar_cfg)
             prm = s["params"]
             lighting[prm.get("lighting", {}).get("kind", "?")] += 1
             weather[prm.get("weather", {}).get("kind", "?")] += 1

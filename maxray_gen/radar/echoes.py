@@ -49,7 +49,7 @@ def car_echoes(range_azimuth: np.ndarray, range_m: np.ndarray, azimuth_rad: np.n
         background = float(np.median(ra[ring])) if ring.any() else float(np.median(ra))
         out.append(dict(instance_id=int(o["instance_id"]), visible_fraction=float(o["visible_fraction"]),
                         contrast_db=10 * np.log10(max(peak, 1e-300) / max(background, 1e-300)),
-                        peak_inside=bool(foot[i, j]),
+                        peak_inside=bool(foot[i, j]), attributed=own is not None,
                         side_ok=bool(np.sign(azimuth_rad[j]) == np.sign(o["heatmap_azimuth_rad"])
                                      or abs(o["heatmap_azimuth_rad"]) < res_a)))
     return out
@@ -61,7 +61,9 @@ def echo_summary(rows: list[dict], min_visible: float = 0.5, min_contrast_db: fl
     if not sel:
         return {"cars": 0}
     c = np.array([r["contrast_db"] for r in sel])
-    return {"cars": len(sel), "contrast_median_db": float(np.median(c)),
-            f"share_above_{min_contrast_db:g}_db": float(np.mean(c >= min_contrast_db)),
-            "share_peak_inside": float(np.mean([r["peak_inside"] for r in sel])),
-            "share_correct_side": float(np.mean([r["side_ok"] for r in sel]))}
+    out = {"cars": len(sel), "contrast_median_db": round(float(np.median(c)), 2),
+           f"share_above_{min_contrast_db:g}_db": round(float(np.mean(c >= min_contrast_db)), 3)}
+    if all(r.get("attributed", False) for r in sel):  # peak placement needs each car's own echo
+        out["share_peak_inside"] = round(float(np.mean([r["peak_inside"] for r in sel])), 3)
+        out["share_correct_side"] = round(float(np.mean([r["side_ok"] for r in sel])), 3)
+    return out

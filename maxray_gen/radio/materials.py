@@ -56,7 +56,7 @@ MATERIALS: dict[str, RadioMaterialSpec] = {m.name: m for m in (
     RadioMaterialSpec("glass", 0.1, 100, 6.31, 0.0, 0.0036, 1.3394, scattering=0.05, thickness_m=0.005, source=_ITU),
     RadioMaterialSpec("car_glass", 0.1, 100, 6.31, 0.0, 0.0036, 1.3394, scattering=0.1, thickness_m=0.005, source=_ITU + " glass"),
     RadioMaterialSpec("concrete", 1, 100, 5.24, 0.0, 0.0462, 0.7822, scattering=0.2, thickness_m=0.2, source=_ITU,
-                      roughness_m=0.0004, clutter_gamma_db=-17.0),
+                      roughness_m=0.0004, clutter_gamma_db=-27.0),
     RadioMaterialSpec("wood", 0.001, 100, 1.99, 0.0, 0.0047, 1.0718, scattering=0.2, thickness_m=0.05, source=_ITU),
     RadioMaterialSpec("plasterboard", 1, 100, 2.73, 0.0, 0.0085, 0.9395, scattering=0.1, thickness_m=0.02, source=_ITU),
     RadioMaterialSpec("marble", 1, 60, 7.074, 0.0, 0.0055, 0.9262, scattering=0.1, thickness_m=0.05, source=_ITU),
@@ -68,11 +68,13 @@ MATERIALS: dict[str, RadioMaterialSpec] = {m.name: m for m in (
     # Not in P.2040 at mm-wave: explicit literature-order values, constant over their stated range.
     # Dense road asphalt at 20-100 GHz: eps' ~ 3.8, tan(delta) ~ 0.03 at 60 GHz (sigma = omega eps0 eps' tan d).
     # Surface texture: rms height ~0.5 mm for dense asphalt (concrete ~0.4 mm). Backscatter: constant-gamma fit
-    # gamma ~ -15 dB, i.e. sigma0 ~ -21 dB at 15 deg and ~ -26 dB at 5 deg grazing, the order reported for dry
-    # asphalt at 60-94 GHz (e.g. Sarabandi, Li & Nashashibi, IEEE TAP 45(11) 1997, road surfaces at 94 GHz).
+    # gamma = -25 dB, i.e. sigma0 ~ -31 dB at 15 deg and ~ -36 dB at 5 deg grazing. Sarabandi, Li & Nashashibi
+    # (IEEE TAP 45(11), 1997) measured dry asphalt at 94 GHz near -30 dB (VV) at 70 deg incidence (20 deg
+    # grazing), i.e. gamma ~ -25 dB; at 60 GHz the same texture is smoother relative to the wavelength, so this is
+    # an upper estimate.
     RadioMaterialSpec("asphalt", 20, 100, 3.8, 0.0, 0.38, 0.0, scattering=0.3, thickness_m=0.1,
                       source="explicit mm-wave road-surface values (eps' 3.8, tan d ~ 0.03)",
-                      roughness_m=0.0005, clutter_gamma_db=-15.0),
+                      roughness_m=0.0005, clutter_gamma_db=-25.0),
     # Tyre rubber (carbon-black filled): eps' ~ 3, sigma ~ 0.5 S/m at tens of GHz.
     RadioMaterialSpec("rubber", 20, 100, 3.0, 0.0, 0.5, 0.0, scattering=0.2, thickness_m=0.02,
                       source="explicit filled-rubber values (eps' 3, sigma 0.5 S/m)"),
@@ -105,8 +107,8 @@ WATER_SCATTERING, SNOW_SCATTERING = 0.05, 0.4  # a water film smooths a surface;
 # Surface roughness and ground backscatter under cover: a water film fills the texture (smoother, less
 # backscatter: wet roads look darker to mm-wave radar); fresh dry snow is rough (~2 mm rms) and scatters more.
 WATER_ROUGHNESS_M, SNOW_ROUGHNESS_M = 0.0002, 0.002
-WATER_GAMMA_DB, SNOW_GAMMA_DB = -22.0, -10.0
-DEFAULT_GAMMA_DB = -15.0
+WATER_GAMMA_DB, SNOW_GAMMA_DB = -32.0, -12.0  # wet: smoother; fresh snow: a strong mm-wave volume scatterer
+DEFAULT_GAMMA_DB = -25.0
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,9 @@ SHAPES = ("sphere", "plate", "cylinder", "dihedral", "trihedral", "car")
 
 # ---- canonical meshes (reference face towards -y, i.e. towards a radar on the -y side) -----------------------
 def sphere_mesh(radius: float, facet_m: float | None = None) -> Mesh:
-    """A UV sphere centred at the origin, poles on z; facets about ``facet_m`` (default radius / 40)."""
-    facet = facet_m or radius / 40
+    """A UV sphere centred at the origin, poles on z; facets about ``facet_m`` (default radius / 100, well below the
+    sphere's Fresnel zone sqrt(lambda a / 2) at mm-wave)."""
+    facet = facet_m or radius / 100
     n_lon = max(int(np.ceil(2 * np.pi * radius / facet)), 8)
     n_lat = max(n_lon // 2, 4)
     lat = np.linspace(-np.pi / 2, np.pi / 2, n_lat + 1)[1:-1]

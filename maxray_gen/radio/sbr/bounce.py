@@ -15,10 +15,12 @@ At hit m (facet normal n turned towards the incoming ray, incident direction s, 
   with the tube footprint dS on the facet (cross-section L^2 dOmega / cos t) and the tube shape factor
   F = sinc(w.e1 / 2) sinc(w.e2 / 2), w = k (s - o), e1/e2 the footprint's edges, which makes the integral over a
   flat facet exact for any tube size. Only the factor's main lobe is kept (|w.e| < 2 pi, the phase across the
-  tube resolved): beyond it a tube's value is an edge term of its own footprint, which on a smooth surface cancels
-  against its neighbours' but on curved, faceted surfaces leaves discretisation noise from the many grazing tubes
-  near the shadow boundary (measured: a 0.1 m sphere off by -1.2 dB with the full sinc, 0.2 dB with the main lobe;
-  flat-plate patterns are unchanged down to -30 dB);
+  tube resolved), tapered smoothly (cos^2) over its outer half: beyond it a tube's value is an edge term of its own
+  footprint, which on a smooth surface cancels against its neighbours' but on curved, faceted surfaces leaves
+  discretisation noise from the many grazing tubes near the shadow boundary (a 0.1 m sphere was off by -1.2 dB
+  with the full sinc), and an abrupt cut at the main lobe's edge is itself an edge whose term oscillates with the
+  sampling (+-1.5 dB on spheres). The taper keeps the specular zones, where the return of smooth bodies is made,
+  and needs tubes well below the surface's Fresnel zone sqrt(lambda a / 2) there;
 * received amplitude a = (lambda / 4 pi) (e_rx . dE) (Friis-consistent: a far-field point target of RCS sigma gives
   |a|^2 = lambda^2 sigma / ((4 pi)^3 R^4)); the propagation phase e^{-j k (L + rho)} is applied in float64 by the
   caller from the exported length;
@@ -113,7 +115,10 @@ def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray
 
     def sinc(x):
         v = dr.select(dr.abs(x) < 1e-4, 1.0 - x * x / 6.0, dr.sin(x) / dr.select(dr.abs(x) < 1e-4, 1.0, x))
-        return dr.select(dr.abs(x) < np.pi, v, 0.0)  # main lobe only (see module docstring)
+        # main lobe only, with a smooth taper over its outer half (see module docstring)
+        ax = dr.abs(x)
+        taper = dr.select(ax < 0.5 * np.pi, 1.0, dr.square(dr.cos(ax - 0.5 * np.pi)))
+        return dr.select(ax < np.pi, v * taper, 0.0)
 
     s = _np3(mi, tubes.s)
     u1, u2 = _np3(mi, tubes.u1), _np3(mi, tubes.u2)
@@ -194,12 +199,12 @@ def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray
         refl = dr.maximum(dr.abs(r_perp), dr.abs(r_par))
         alive = valid & (refl > 1e-4) & (L < max_length_m)
         # one kernel for everything this bounce needs (the ray casts included), not one per read-back
-        dr.eval(obj, valid, lit, alive, amp, total, dldt_tot, p, n, s_r, P_r.re, P_r.im, vh, L, dldt)
+        dr.eval(obj, valid, lit, F, alive, amp, total, dldt_tot, p, n, s_r, P_r.re, P_r.im, vh, L, dldt)
         obj_np = np.asarray(obj.numpy(), np.int64).astype(np.int32)
         valid_np = np.asarray(valid.numpy(), bool)
         obj_np[~valid_np] = -1
         history = np.concatenate([history, obj_np[:, None]], axis=1)
-        idx = dr.compress(lit)
+        idx = dr.compress(lit & (F != 0))  # tubes outside their main lobe return nothing: not exported
         if dr.width(idx):
             i_np = np.asarray(idx.numpy(), np.int64)
             g = lambda a, tp=Float: np.asarray(dr.gather(tp, a, idx).numpy(), np.float64)  # noqa: E731
