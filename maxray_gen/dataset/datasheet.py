@@ -11,6 +11,16 @@ from maxray_gen.config import Config
 from maxray_gen.dataset.inspect import summary
 
 
+def _engine_text(cfg: Config) -> str:
+    t = cfg.trace
+    if t.engine == "sbr":
+        spacing = f"{t.ray_spacing_m} m" if t.ray_spacing_m != "auto" else "4 wavelengths"
+        return (f"the SBR + physical-optics engine (up to {t.max_depth} bounces, tube spacing {spacing}, "
+                f"ground clutter {'on' if t.ground_clutter else 'off'})")
+    return (f"Sionna RT (depth {t.max_depth}, {t.samples_per_src:,} rays, specular"
+            f"{' + diffuse' if t.diffuse_reflection else ''})")
+
+
 def write_datasheet(cfg: Config, root: Path) -> Path:
     s = summary(root)
     m = json.loads((root / "manifest.json").read_text())
@@ -45,10 +55,9 @@ def write_datasheet(cfg: Config, root: Path) -> Path:
         "## Collection process",
         f"- Scenes sampled from seed {g.seed} with named random streams per randomiser (layout, cars, lighting, "
         "weather, render, lidar, trace, radar noise); rendered with Blender Cycles "
-        f"({cfg.camera.width}x{cfg.camera.height}, {cfg.render.samples} samples, denoised); depth, instance ids and "
-        "lidar ray-cast on the same geometry; radar paths traced with Sionna RT "
-        f"(depth {cfg.trace.max_depth}, {cfg.trace.samples_per_src:,} rays, specular"
-        f"{' + diffuse' if cfg.trace.diffuse_reflection else ''}).",
+        f"({cfg.camera.width}x{cfg.camera.height}, {cfg.render.samples} samples, {'denoised' if cfg.render.denoise else 'not denoised'}); depth, instance ids and "
+        f"lidar ray-cast on the same geometry; radar paths traced with {_engine_text(cfg)} "
+        f"(engine version {s['radar_engine']}). Car echoes (cars >= 50 % visible): {s['car_echoes (>= 50% visible)']}.",
         f"- Radar: OFDM at {r.carrier_hz / 1e9:g} GHz, {r.n_subcarriers} x {r.subcarrier_spacing_hz / 1e3:g} kHz "
         f"({r.bandwidth_hz / 1e6:g} MHz), {r.n_symbols} symbols, {r.array.rows}x{r.array.columns} array; range "
         f"{r.range_min_m:g}-{r.range_max_m:g} m ({len(r.range_axis_m)} bins of {r.range_bin_m:.4f} m), azimuth "
