@@ -90,6 +90,22 @@ def test_trace_command_bad_inputs(tmp_path):
     assert res.exit_code == 2 and "trace.tx_offset_m" in res.stderr and "co-located" in res.stderr
 
 
+def test_trace_command_refuses_meshes_physical_optics_cannot_trace(tmp_path):
+    snap = SceneSnapshot.load(ROOT / "scenes" / "radio_test_lot.npz")
+    car = snap.objects[1]
+    cases = {"open": (car.faces[:-5], "open edge"), "inward": (car.faces[:, ::-1], "inward-facing"),
+             "flipped": (np.concatenate([car.faces[:1, ::-1], car.faces[1:]]), "flipped normals")}
+    for name, (faces, message) in cases.items():
+        bad = snap.replace_objects([*snap.objects[:1], car.__class__(car.name, car.instance_id, car.role, car.material,
+                                                                     car.vertices, faces), *snap.objects[2:]])
+        bad.save(tmp_path / f"{name}.npz")
+        out = tmp_path / f"{name}-paths.npz"
+        res = CliRunner().invoke(main, ["trace", str(tmp_path / f"{name}.npz"), "--out", str(out)])
+        assert res.exit_code == 2, res.output
+        assert f"'{car.name}'" in res.stderr and message in res.stderr and res.stderr.count("\n") == 1
+        assert not out.exists()
+
+
 def test_variant_override_and_missing_cuda():
     code = ("from maxray_gen.radio.drjit_setup import import_mitsuba\n"
             "from maxray_gen.errors import DependencyError\n"

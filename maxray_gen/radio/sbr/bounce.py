@@ -70,11 +70,6 @@ class _C:
         self.re, self.im = re, im
 
 
-def _np3(mi, a: np.ndarray):
-    a = np.asarray(a, np.float32)
-    return mi.Vector3f(*(mi.Float(np.ascontiguousarray(a[:, i])) for i in range(3)))
-
-
 def _to_np3(v) -> np.ndarray:
     return np.stack([np.asarray(v.x.numpy(), np.float64), np.asarray(v.y.numpy(), np.float64),
                      np.asarray(v.z.numpy(), np.float64)], axis=1)
@@ -88,16 +83,18 @@ def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray
     mi = es.mi
     Float, V3, UInt32, Bool = mi.Float, mi.Vector3f, mi.UInt32, mi.Bool
     C = mi.Complex2f
-    k = 2 * np.pi / wavelength_m
+    k = 2 * np.pi / wavelength_m  # fixed per radar configuration: a literal is fine
     n_tubes = len(tubes)
     if n_tubes == 0:
         return Contributions.concatenate([], max_depth)
-    up_f = tuple(float(x) for x in up)
-    rx_f = tuple(float(x) for x in rx)
+    # Per-sample values are opaque (read from memory, not baked into the kernel as literals), so one compiled
+    # kernel serves every basestation pose; they are built afresh where used (a captured size-1 vector was seen
+    # widened in place by Dr.Jit 1.5).
+    def vec(values):
+        return V3(*(dr.opaque(Float, float(x)) for x in values))
 
-    # constants are built afresh where used: a captured size-1 vector was seen widened in place (Dr.Jit 1.5)
     def pol(v):
-        up_v = V3(*up_f)
+        up_v = vec(up)
         p = up_v - dr.dot(up_v, v) * v
         return dr.normalize(p)
 
@@ -120,10 +117,21 @@ def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray
         taper = dr.select(ax < 0.5 * np.pi, 1.0, dr.square(dr.cos(ax - 0.5 * np.pi)))
         return dr.select(ax < np.pi, v * taper, 0.0)
 
-    s = _np3(mi, tubes.s)
-    u1, u2 = _np3(mi, tubes.u1), _np3(mi, tubes.u2)
-    w1, w2 = Float(tubes.w1.astype(np.float32)), Float(tubes.w2.astype(np.float32))
-    o = dr.zeros(V3, n_tubes) + V3(*(float(x) for x in tx))
+    az, el = Float(tubes.azimuth.astype(np.float32)), Float(tubes.elevation.astype(np.float32))
+    step = Float(tubes.step.astype(np.float32))
+    ca, sa, ce, se = dr.cos(az), dr.sin(az), dr.cos(el), dr.sin(el)
+    rot = tubes.rotation
+
+    def to_world(x, y, z):  # world_from_sensor rotation, entries opaque
+        r = [[dr.opaque(Float, float(rot[i, j])) for j in range(3)] for i in range(3)]
+        return V3(r[0][0] * x + r[0][1] * y + r[0][2] * z, r[1][0] * x + r[1][1] * y + r[1][2] * z,
+                  r[2][0] * x + r[2][1] * y + r[2][2] * z)
+
+    s = to_world(ce * sa, -se, ce * ca)
+    u1 = to_world(ca, dr.zeros(Float, n_tubes), -sa)
+    u2 = to_world(-se * sa, -ce, -se * ca)
+    w1, w2 = step * ce, step
+    o = dr.zeros(V3, n_tubes) + vec(tx)
     p0 = pol(s)
     P = _C(p0, dr.zeros(V3, n_tubes))
     L = dr.zeros(Float, n_tubes)
@@ -168,7 +176,7 @@ def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray
         e_par_r = dr.cross(e_perp, s_r)
         P_r = cadd(cscale(r_perp * cdot(P, e_perp), e_perp), cscale(r_par * cdot(P, e_par_i), e_par_r))
         # physical-optics current of this tube radiated to the receiver
-        to_r = mi.Point3f(*rx_f) - p
+        to_r = mi.Point3f(vec(rx)) - p
         rho = dr.norm(to_r)
         ohat = to_r / rho
         lit = valid & (dr.dot(n, ohat) > 0)

@@ -26,19 +26,38 @@ FINE_ROLES = ("car", "target")
 
 @dataclass(frozen=True)
 class TubeGrid:
-    """Tubes in world coordinates: direction ``s`` (T, 3), unit edge directions ``u1``/``u2`` (T, 3), angular widths
-    ``w1``/``w2`` (T,) [rad] and the launch azimuth/elevation in the sensor frame."""
+    """Tubes as launch azimuth/elevation in the sensor frame (T,) and angular step (T,) [rad], plus the sensor's
+    rotation (world_from_sensor). A tube's direction is s = d(az, el), its unit edge directions u1 = dd/daz /
+    cos(el) and u2 = dd/del, its angular widths w1 = step cos(el) and w2 = step; world vectors via ``rotation``.
+    (The bounce kernel evaluates these in Dr.Jit; the numpy properties are for inspection and tests.)"""
 
-    s: np.ndarray
-    u1: np.ndarray
-    u2: np.ndarray
-    w1: np.ndarray
-    w2: np.ndarray
     azimuth: np.ndarray
     elevation: np.ndarray
+    step: np.ndarray
+    rotation: np.ndarray
 
     def __len__(self) -> int:
-        return len(self.w1)
+        return len(self.azimuth)
+
+    def _frame(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        ca, sa = np.cos(self.azimuth), np.sin(self.azimuth)
+        ce, se = np.cos(self.elevation), np.sin(self.elevation)
+        s = np.stack([ce * sa, -se, ce * ca], axis=1)
+        u1 = np.stack([ca, np.zeros_like(ca), -sa], axis=1)
+        u2 = np.stack([-se * sa, -ce, -se * ca], axis=1)
+        return s @ self.rotation.T, u1 @ self.rotation.T, u2 @ self.rotation.T
+
+    @property
+    def s(self) -> np.ndarray:
+        return self._frame()[0]
+
+    @property
+    def w1(self) -> np.ndarray:
+        return self.step * np.cos(self.elevation)
+
+    @property
+    def w2(self) -> np.ndarray:
+        return self.step
 
 
 def ground_level(snap: SceneSnapshot) -> float | None:
@@ -119,8 +138,8 @@ def tube_grid(snap: SceneSnapshot, pose: Pose, spacing_m: float, range_max_m: fl
                           f"trace.max_rays ({max_tubes:,}); use a coarser spacing or raise max_rays (memory grows "
                           "~200 bytes per tube)")
     if total == 0:
-        z = np.zeros((0, 3))
-        return TubeGrid(z, z, z, np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0))
+        z = np.zeros(0)
+        return TubeGrid(z, z, z, pose.rotation)
     starts = np.concatenate([[0], np.cumsum(n * n)[:-1]])
     cell = np.repeat(np.arange(len(n)), n * n)
     local = np.arange(total) - starts[cell]
@@ -129,9 +148,4 @@ def tube_grid(snap: SceneSnapshot, pose: Pose, spacing_m: float, range_max_m: fl
     step = c / nn
     az = (ci[cell] - n_az) * c + (a + 0.5) * step
     el = (cj[cell] - n_el) * c + (b + 0.5) * step
-    ca, sa, ce, se = np.cos(az), np.sin(az), np.cos(el), np.sin(el)
-    s = np.stack([ce * sa, -se, ce * ca], axis=1)
-    u1 = np.stack([ca, np.zeros_like(az), -sa], axis=1)
-    u2 = np.stack([-se * sa, -ce, -se * ca], axis=1)
-    rot = pose.rotation
-    return TubeGrid(s @ rot.T, u1 @ rot.T, u2 @ rot.T, step * ce, step, az, el)
+    return TubeGrid(az, el, step, pose.rotation)
