@@ -49,6 +49,15 @@ def _max_diff(a: dict, b: dict) -> float:
     return max(float((a[k].double() - b[k].double()).abs().max()) for k in a)
 
 
+def _rank_logs(root: Path) -> str:
+    """The tail of every rank's stderr written by torchrun --redirects under ``root``."""
+    parts = []
+    for f in sorted(root.rglob("stderr.log")):
+        text = f.read_text(errors="replace").strip()
+        parts.append(f"{f.relative_to(root)}: {text[-1500:] or '(empty)'}")
+    return "\n".join(parts) or f"no rank logs under {root}"
+
+
 @pytest.mark.parametrize("method,optimizer,lr", [("scl", "sgd", 0.05), ("cl", "adam", 0.001)])
 def test_ddp_with_two_gloo_processes_matches_one_process(standin, tmp_path, method, optimizer, lr):
     cfg = _cfg(tmp_path, method=method, optimizer=optimizer, lr=lr)
@@ -57,10 +66,14 @@ def test_ddp_with_two_gloo_processes_matches_one_process(standin, tmp_path, meth
     assert one.exit_code == 0, one.output
     torchrun = Path(sys.executable).with_name("torchrun")
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    two = subprocess.run([str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "maxray_gen", "train", "ssl",
+    logs = tmp_path / "ranks"
+    # each rank's own stdout/stderr go to files under logs/ (torchrun --redirects): on failure the assertion shows
+    # what the failing rank printed (e.g. a C++ 'terminate called ...'), not only the launcher's summary
+    two = subprocess.run([str(torchrun), "--standalone", "--nproc_per_node", "2", "--log-dir", str(logs),
+                          "--redirects", "3", "-m", "maxray_gen", "train", "ssl",
                           "--data", str(standin), "--out", str(tmp_path / "two"), "--config", str(cfg),
-                          "--no-progress"], capture_output=True, text=True, env=env, timeout=300)
-    assert two.returncode == 0, two.stderr[-2000:]
+                          "--no-progress"], capture_output=True, text=True, env=env, timeout=600)
+    assert two.returncode == 0, _rank_logs(logs) + "\nlauncher: " + two.stderr[-1500:]
     # the same global batches, the same loss: weights agree to float32 round-off (SCL gathers features with
     # gradients across processes; CL gathers keys into its queues)
     assert _max_diff(_weights(tmp_path / "one" / "model.pt"), _weights(tmp_path / "two" / "model.pt")) < 2e-5

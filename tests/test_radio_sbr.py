@@ -59,6 +59,34 @@ def test_plate_near_field_and_far_field_limits(tracer):
     assert db(far) == pytest.approx(db(4 * np.pi * 0.1 ** 4 / LAM ** 2), abs=1.0)
 
 
+@pytest.mark.parametrize("shape,size,range_m,azimuth_deg", [("sphere", 0.3, 12.0, 20.0), ("plate", 0.2, 20.0, -15.0)])
+def test_heatmap_peak_of_a_traced_target_matches_its_closed_form_point_target(shape, size, range_m, azimuth_deg):
+    # the traced echo through the OFDM model peaks like a point target of the closed-form RCS at the same place:
+    # |a| = lambda sqrt(sigma) / ((4 pi)^1.5 R^2) (the radar equation), within 1 dB
+    from maxray_gen.radar.targets import point_targets
+
+    cfg = make_config(noise={"model": "none"})
+    tr = rcs.rcs_tracer(cfg, TraceConfig(), range_m)
+    az = np.radians(azimuth_deg)
+    parts = rcs.shape_parts(shape, size, None, LAM)[0]
+    # the target at azimuth az, its reference face turned to the radar: the boresight scene turned about the radar
+    snap = rcs.target_snapshot(parts, range_m, 0.0, 0.0)
+    c, s_ = np.cos(az), np.sin(az)
+    turn = np.array([[c, s_, 0], [-s_, c, 0], [0, 0, 1]])  # clockwise by az (seen from above): boresight -> az
+    snap = snap.replace_objects([o.__class__(o.name, o.instance_id, o.role, o.material, o.vertices @ turn.T, o.faces)
+                                 for o in snap.objects])
+    paths = tr.trace(snap, np.random.default_rng(0))
+    sigma = rcs.sphere_rcs(size, range_m) if shape == "sphere" else rcs.plate_rcs_near(size, range_m, LAM)
+    near = range_m - (size if shape == "sphere" else 0.0)
+    amp = LAM * np.sqrt(sigma) / ((4 * np.pi) ** 1.5 * range_m ** 2)
+    ref = point_targets([near], [az], amplitude=amp, carrier_hz=cfg.carrier_hz)
+    got, want = heatmaps(paths, cfg, None, noise=False), heatmaps(ref, cfg, None, noise=False)
+    assert db(got.range_azimuth.max() / want.range_azimuth.max()) == pytest.approx(0.0, abs=1.0)
+    i, j = np.unravel_index(np.argmax(got.range_azimuth), got.range_azimuth.shape)
+    k, m = np.unravel_index(np.argmax(want.range_azimuth), want.range_azimuth.shape)
+    assert abs(int(i) - int(k)) <= 1 and abs(int(j) - int(m)) <= 1
+
+
 def test_plate_angular_pattern_null_and_first_side_lobe(tracer):
     # far field (120 m): first null at asin(lambda / (2 s)) = 1.43 deg, first side lobe -13.3 dB at ~2.05 deg
     null = np.degrees(np.arcsin(LAM / (2 * 0.1)))
