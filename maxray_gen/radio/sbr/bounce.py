@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from maxray_gen.radio.sbr.launch import TubeGrid
+from maxray_gen.radio.sbr.optics import CVec, fresnel, po_return, reflect
 from maxray_gen.radio.sbr.scene import EngineScene
 
 SURFACE_OFFSET_M = 1e-4
@@ -61,13 +62,6 @@ class Contributions:
         cat = lambda k: np.concatenate([getattr(p, k) for p in parts])  # noqa: E731
         return Contributions(cat("amplitude"), cat("length_m"), cat("dldt"), cat("point"), cat("tube"),
                              np.concatenate([pad(p.objects) for p in parts]))
-
-
-class _C:
-    """Complex 3-vector as two real Dr.Jit vectors."""
-
-    def __init__(self, re, im):
-        self.re, self.im = re, im
 
 
 def _to_np3(v) -> np.ndarray:
@@ -98,25 +92,6 @@ def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray
         p = up_v - dr.dot(up_v, v) * v
         return dr.normalize(p)
 
-    def cdot(cv: _C, v):
-        return C(dr.dot(cv.re, v), dr.dot(cv.im, v))
-
-    def cscale(z, v) -> _C:  # complex scalar times real vector
-        return _C(dr.real(z) * v, dr.imag(z) * v)
-
-    def cadd(a: _C, b: _C) -> _C:
-        return _C(a.re + b.re, a.im + b.im)
-
-    def cross_rc(v, cv: _C) -> _C:
-        return _C(dr.cross(v, cv.re), dr.cross(v, cv.im))
-
-    def sinc(x):
-        v = dr.select(dr.abs(x) < 1e-4, 1.0 - x * x / 6.0, dr.sin(x) / dr.select(dr.abs(x) < 1e-4, 1.0, x))
-        # main lobe only, with a smooth taper over its outer half (see module docstring)
-        ax = dr.abs(x)
-        taper = dr.select(ax < 0.5 * np.pi, 1.0, dr.square(dr.cos(ax - 0.5 * np.pi)))
-        return dr.select(ax < np.pi, v * taper, 0.0)
-
     az, el = Float(tubes.azimuth.astype(np.float32)), Float(tubes.elevation.astype(np.float32))
     step = Float(tubes.step.astype(np.float32))
     ca, sa, ce, se = dr.cos(az), dr.sin(az), dr.cos(el), dr.sin(el)
@@ -133,7 +108,7 @@ def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray
     w1, w2 = step * ce, step
     o = dr.zeros(V3, n_tubes) + vec(tx)
     p0 = pol(s)
-    P = _C(p0, dr.zeros(V3, n_tubes))
+    P = CVec(p0, dr.zeros(V3, n_tubes))
     L = dr.zeros(Float, n_tubes)
     dldt = dr.zeros(Float, n_tubes)
     vprev = dr.zeros(V3, n_tubes)
@@ -155,53 +130,24 @@ def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray
         sn = dr.dot(s, n)
         n = dr.select(sn > 0, -n, n)
         cos_t = dr.clip(dr.abs(sn), 1e-6, 1.0)
-        # Fresnel coefficients of the hit's material, with roughness
+        # Fresnel coefficients of the hit's material (with roughness), reflected ray and polarisation
         eps = C(dr.gather(Float, es.eps_re, obj, valid), dr.gather(Float, es.eps_im, obj, valid))
-        q = dr.sqrt(eps - (1.0 - cos_t * cos_t))
-        r_perp = (cos_t - q) / (cos_t + q)
-        r_par = (eps * cos_t - q) / (eps * cos_t + q)
-        pec = dr.gather(Bool, es.pec, obj, valid)
-        r_perp = dr.select(pec, C(-1.0, 0.0), r_perp)
-        r_par = dr.select(pec, C(1.0, 0.0), r_par)
-        h = dr.gather(Float, es.roughness, obj, valid)
-        ament = dr.exp(-0.5 * dr.square(2.0 * k * h * cos_t))
-        r_perp, r_par = r_perp * ament, r_par * ament
-        # local polarisation bases of the incident and reflected waves
-        sxn = dr.cross(s, n)
-        degenerate = dr.norm(sxn) < 1e-6
-        alt = dr.cross(s, dr.select(dr.abs(s.z) < 0.9, V3(0, 0, 1), V3(1, 0, 0)))
-        e_perp = dr.normalize(dr.select(degenerate, alt, sxn))
-        e_par_i = dr.cross(e_perp, s)
-        s_r = s + 2.0 * cos_t * n
-        e_par_r = dr.cross(e_perp, s_r)
-        P_r = cadd(cscale(r_perp * cdot(P, e_perp), e_perp), cscale(r_par * cdot(P, e_par_i), e_par_r))
+        r_perp, r_par = fresnel(C, eps, dr.gather(Bool, es.pec, obj, valid),
+                                dr.gather(Float, es.roughness, obj, valid), cos_t, k)
+        s_r, P_r = reflect(V3, s, n, cos_t, P, r_perp, r_par, C)
         # physical-optics current of this tube radiated to the receiver
         to_r = mi.Point3f(vec(rx)) - p
         rho = dr.norm(to_r)
         ohat = to_r / rho
         lit = valid & (dr.dot(n, ohat) > 0)
-        is_ground = dr.gather(Bool, es.is_ground, obj, valid)
         if depth == 0 and not ground_direct:
-            lit &= ~is_ground
+            lit &= ~dr.gather(Bool, es.is_ground, obj, valid)
         if depth > 0:
             shadow = mi.Ray3f(p + n * SURFACE_OFFSET_M, ohat)
             shadow.maxt = rho - 2 * SURFACE_OFFSET_M
             lit &= ~es.scene.ray_test(shadow, active=lit)
-        J = cross_rc(n, cadd(cross_rc(s, P), cross_rc(s_r, P_r)))
-        M_ = cadd(P, P_r)
-        M = _C(dr.cross(M_.re, n), dr.cross(M_.im, n))
-        Jo = cdot(J, ohat)
-        V = _C(J.re - dr.real(Jo) * ohat - dr.cross(ohat, M.re), J.im - dr.imag(Jo) * ohat - dr.cross(ohat, M.im))
-        U1, U2 = u1 * (L * w1), u2 * (L * w2)
-        sn_f = -cos_t  # s . n with n facing the ray
-        e1 = U1 - s * (dr.dot(U1, n) / sn_f)
-        e2 = U2 - s * (dr.dot(U2, n) / sn_f)
-        dS = dr.norm(dr.cross(e1, e2))
-        wv = k * (s - ohat)
-        F = sinc(0.5 * dr.dot(wv, e1)) * sinc(0.5 * dr.dot(wv, e2))
-        proj = cdot(V, pol(ohat))
-        scale = (k * wavelength_m / (16.0 * np.pi ** 2)) * dS * F / (rho * dr.maximum(L, 1e-6))
-        amp = C(dr.imag(proj) * scale, -dr.real(proj) * scale)  # (-j) * proj * scale
+        amp, F = po_return(C, n, s, s_r, P, P_r, ohat, rho, L, u1 * (L * w1), u2 * (L * w2), cos_t, pol(ohat), k,
+                           wavelength_m)
         total = L + rho
         dldt_tot = dldt - dr.dot(ohat, vh)
         refl = dr.maximum(dr.abs(r_perp), dr.abs(r_par))
@@ -232,7 +178,7 @@ def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray
         n_k = gv(n)
         o = gv(p) + n_k * SURFACE_OFFSET_M
         s = gv(s_r)
-        P = _C(gv(P_r.re), gv(P_r.im))
+        P = CVec(gv(P_r.re), gv(P_r.im))
         u1 = gv(u1)
         u2 = gv(u2)
         u1 = u1 - 2.0 * dr.dot(u1, n_k) * n_k
