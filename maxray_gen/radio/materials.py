@@ -75,6 +75,16 @@ MATERIALS: dict[str, RadioMaterialSpec] = {m.name: m for m in (
     RadioMaterialSpec("asphalt", 20, 100, 3.8, 0.0, 0.38, 0.0, scattering=0.3, thickness_m=0.1,
                       source="explicit mm-wave road-surface values (eps' 3.8, tan d ~ 0.03)",
                       roughness_m=0.0005, clutter_gamma_db=-25.0),
+    # Bare ground at mm-wave (P.2040's ground entries stop at 10 GHz): dry soil eps' ~ 3, eps'' ~ 0.2 (dry sandy
+    # soils measured at 30-100 GHz lie at eps' 2.5-3.5, tan d 0.02-0.1) and moist soil (~15 % water by volume)
+    # eps' ~ 7, eps'' ~ 2.5 (free-water dispersion of the Dobson/Peplinski mixing models carried to 60 GHz).
+    # Rougher than asphalt: rms height ~2 mm, backscatter gamma ~ -18 dB. Order-of-magnitude values.
+    RadioMaterialSpec("soil_dry", 20, 100, 3.0, 0.0, 0.2 * 2 * np.pi * 60e9 * constants.epsilon_0, 0.0,
+                      scattering=0.4, thickness_m=0.5, source="explicit mm-wave dry-soil values (eps 3 - 0.2j)",
+                      roughness_m=0.002, clutter_gamma_db=-18.0),
+    RadioMaterialSpec("soil_moist", 20, 100, 7.0, 0.0, 2.5 * 2 * np.pi * 60e9 * constants.epsilon_0, 0.0,
+                      scattering=0.4, thickness_m=0.5, source="explicit mm-wave moist-soil values (eps 7 - 2.5j)",
+                      roughness_m=0.002, clutter_gamma_db=-18.0),
     # Tyre rubber (carbon-black filled): eps' ~ 3, sigma ~ 0.5 S/m at tens of GHz.
     RadioMaterialSpec("rubber", 20, 100, 3.0, 0.0, 0.5, 0.0, scattering=0.2, thickness_m=0.02,
                       source="explicit filled-rubber values (eps' 3, sigma 0.5 S/m)"),
