@@ -7,8 +7,31 @@ from maxray_gen.radar.targets import point_targets
 from tests.conftest import make_config
 
 
-def test_alpha_closed_form():
-    assert cfar_alpha(16, 1e-3) == pytest.approx(16 * (1e-3 ** (-1 / 16) - 1))
+def test_alpha_gives_the_false_alarm_probability_by_monte_carlo():
+    # an oracle independent of the formula: for i.i.d. exponential cells, P(X_cut > alpha / N * sum of N reference
+    # cells) is the CA-CFAR false-alarm probability; estimated from 400k draws per case
+    rng = np.random.default_rng(7)
+    for n_ref, pfa in ((16, 1e-2), (72, 1e-2), (8, 5e-2)):
+        ref = rng.exponential(1.0, size=(400_000, n_ref)).sum(axis=1)
+        cut = rng.exponential(1.0, size=400_000)
+        rate = np.mean(cut > cfar_alpha(n_ref, pfa) / n_ref * ref)
+        assert rate == pytest.approx(pfa, rel=5 * np.sqrt((1 - pfa) / (pfa * 400_000))), (n_ref, pfa, rate)
+
+
+def test_guard_cells_are_not_training_cells():
+    # a strong echo in the guard box next to the cell under test must not raise that cell's threshold: with the
+    # guard counted as training (or the training ring reaching into it) the weak target below would be masked
+    power = np.ones((41, 41))
+    power[20, 20] = 30.0  # the cell under test: 30x the noise
+    power[20, 21] = 1e4  # a strong neighbour inside the guard box (guard 1)
+    res = ca_cfar(power, guard=(1, 1), train=(3, 3), pfa=1e-3)
+    n_ref = 9 * 9 - 3 * 3
+    assert res.threshold[20, 20] == pytest.approx(cfar_alpha(n_ref, 1e-3), rel=1e-9)  # training cells all 1
+    assert res.mask[20, 20]
+    # and a strong echo in the training ring does raise it (by its share of the N_ref average)
+    power[20, 24] = 1e4
+    res = ca_cfar(power, guard=(1, 1), train=(3, 3), pfa=1e-3)
+    assert res.threshold[20, 20] == pytest.approx(cfar_alpha(n_ref, 1e-3) * (n_ref - 1 + 1e4) / n_ref, rel=1e-9)
 
 
 def test_false_alarm_rate_on_exponential_noise():
