@@ -116,8 +116,10 @@ def test_resume_after_kill_is_identical(tiny, tmp_path):
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)  # mid-run: shard 1 is being generated
     proc.wait()
-    assert (out / "shard-00000.h5").exists()
-    assert not (out / "shard-00001.h5").exists() or (out / ".done" / "shard-00001.json").exists()
+    assert (out / "shard-00000.h5").exists(), "the run did not finish its first shard within 240 s"
+    # the kill must have landed mid-run, else this test would test nothing: shard 1 takes seconds, the poll 50 ms
+    assert not (out / ".done" / "shard-00001.json").exists() and not (out / "shard-00001.h5").exists(), \
+        "the kill came after shard 1 was written: the resume below would have nothing to do"
     res = run(["generate", str(cfg), "--out", str(out), "--no-progress"])
     assert res.exit_code == 0, res.output
     assert not list(out.glob(".shard-*"))
