@@ -182,7 +182,8 @@ def _execute_split(pts: tuple, strengths: np.ndarray, modes: tuple[int, ...], cf
     threads, each a single-threaded plan (finufft releases the GIL): deterministic, and ~2x faster on 2 cores than
     one plan's batch (multi-threaded finufft changes the rounding run to run)."""
     t = strengths.shape[0]
-    groups = [g for g in np.array_split(np.arange(t), min(NUFFT_SPLIT, t)) if len(g)]
+    split = NUFFT_SPLIT if cfg.deterministic else 1  # otherwise each plan already uses every core
+    groups = [g for g in np.array_split(np.arange(t), min(split, t)) if len(g)]
 
     def run(g: np.ndarray) -> np.ndarray:
         plan = _plan(modes, len(g), cfg, dtype)
