@@ -25,10 +25,16 @@ if ! ls /usr/lib/*/libLLVM.so.19* /usr/lib/*/libLLVM-19.so* >/dev/null 2>&1; the
   fi
 fi
 
-# Test tools for the farm engines: a single-node SLURM cluster from Debian packages (started by the tests).
-if [ "${1:-}" = "--dev" ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] && ! command -v slurmctld >/dev/null 2>&1; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null 2>&1 \
-    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends slurm-wlm munge; }
+# Test tools: a single-node SLURM cluster from Debian packages (started by the farm tests), and Debian 12's
+# default LLVM 15, which the tests load on purpose to check that a too-old LLVM is refused cleanly.
+if [ "${1:-}" = "--dev" ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+  need=""
+  command -v slurmctld >/dev/null 2>&1 || need="slurm-wlm munge"
+  ls /usr/lib/*/libLLVM-15.so.1 >/dev/null 2>&1 || ls /usr/lib/*/libLLVM-14.so.1 >/dev/null 2>&1 || need="$need libllvm15"
+  if [ -n "$need" ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null 2>&1 \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need; }
+  fi
 fi
 
 py="${PYTHON:-python3.11}"
