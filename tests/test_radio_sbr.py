@@ -257,7 +257,8 @@ def test_ground_clutter_statistics_and_shadowing():
     # mean power per patch follows sigma0 = gamma sin(psi) A over the radar equation
     r = p.range_m
     psi = np.arcsin(4.0 / r)
-    expected = (LAM / (4 * np.pi)) ** 2 * 10 ** (-25 / 10) * np.sin(psi) * 0.2 * 0.2 / r ** 4
+    sigma = 10 ** (-25 / 10) * np.sin(psi) * 0.2 * 0.2  # constant gamma times the patch area
+    expected = LAM ** 2 * sigma / ((4 * np.pi) ** 3 * r ** 4)  # the radar equation, written out independently
     ratio = np.abs(p.gain) ** 2 / expected
     assert np.mean(ratio) == pytest.approx(1.0, rel=0.1)  # Rayleigh amplitudes: exponential power, mean 1
     # a wall across the lot shadows the ground behind it

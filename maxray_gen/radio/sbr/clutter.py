@@ -89,7 +89,9 @@ def ground_clutter(es: EngineScene, tx: np.ndarray, rx: np.ndarray, rotation: np
     r_r = np.linalg.norm(rx - p, axis=1)
     k = 2 * np.pi / wavelength_m
     length = r_t + r_r
-    gain = (wavelength_m / (4 * np.pi)) * np.sqrt(sigma) * amp[hit] / (r_t * r_r) * np.exp(-1j * ((k * length) % (2 * np.pi)))
+    # the radar equation for a point scatterer of RCS sigma: |a|^2 = lambda^2 sigma / ((4 pi)^3 r_t^2 r_r^2)
+    gain = (wavelength_m / (4 * np.pi) ** 1.5) * np.sqrt(sigma) * amp[hit] / (r_t * r_r) * \
+        np.exp(-1j * ((k * length) % (2 * np.pi)))
     keep = (length / 2 >= r_min) & (length / 2 <= r_max)
     return dict(gain=gain[keep], delay_s=length[keep] / SPEED_OF_LIGHT, point=p[keep], objects=obj[hit][keep])
 
