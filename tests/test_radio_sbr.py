@@ -216,8 +216,9 @@ def test_cars_of_the_shipped_lot_stand_out_in_the_radar_map():
     rows = [r for i in range(3) for r in lot_car_echoes(cfg, 0, i, tracer)]
     s = echo_summary(rows)
     assert s["cars"] >= 20, s
-    # measured 0.78 / 0.84 / 0.97 (Sionna RT on the same lots: see docs/radio.md)
-    assert s["share_above_10_db"] >= 0.7 and s["share_peak_inside"] >= 0.8 and s["share_correct_side"] >= 0.95, s
+    # measured on these 3 lots 0.84 / 0.84 / 0.97 (over 10 lots 0.79 / 0.77 / 0.99: docs/radio.md); a guard
+    # against regressions, with the 80 % left to the car models
+    assert s["share_above_10_db"] >= 0.75 and s["share_peak_inside"] >= 0.75 and s["share_correct_side"] >= 0.95, s
 
 
 def test_determinism_across_processes_and_in_place_update():
