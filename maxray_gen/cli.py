@@ -140,15 +140,16 @@ def radar_rcs(shape, size, size2, body, mesh_file, range_m, far_field, aspects, 
         raise MaxrayError(f"--aspects: {aspects!r} is not start:stop:step or a comma-separated list of degrees") from None
     if len(deg) == 0:
         raise MaxrayError(f"--aspects: {aspects!r} gives no angles")
+    if shape == "mesh" and mesh_file is None:
+        raise MaxrayError("--mesh: --shape mesh needs a snapshot file (.npz)")
     cfg = load_config(config_path)
     tracer = rcs.rcs_tracer(cfg.radar, cfg.trace, range_m)
-    bar = tqdm(total=len(deg), desc="rcs", unit="aspect", leave=False)
     if shape == "mesh":
-        if mesh_file is None:
-            raise MaxrayError("--mesh: --shape mesh needs a snapshot file (.npz)")
         from maxray_gen.snapshot import SceneSnapshot
 
         snap = SceneSnapshot.load(mesh_file)
+    bar = tqdm(total=len(deg), desc="rcs", unit="aspect", leave=False)
+    if shape == "mesh":
         parts = [(o.material, (o.vertices, o.faces)) for o in snap.objects]
         centre = np.concatenate([o.vertices for o in snap.objects])
         mid = (centre.min(0) + centre.max(0)) / 2

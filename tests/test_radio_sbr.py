@@ -304,3 +304,23 @@ def test_the_cli_errors_name_the_setting(tmp_path):
                                   "--config", str(cfg), "--out", str(tmp_path / "o")])
     assert r.exit_code == 2 and "trace.ray_spacing_m" in r.output
     assert not (tmp_path / "o").exists()
+    for args, message in ((["--shape", "mesh"], "--mesh"), (["--shape", "plate", "--aspects", "a:b"], "--aspects"),
+                          (["--shape", "plate", "--range", "-1"], "--range")):
+        r = CliRunner().invoke(main, ["radar", "rcs", *args, "--out", str(tmp_path / "o")])
+        assert r.exit_code == 2 and message in r.output, r.output
+        assert not (tmp_path / "o").exists()
+
+
+def test_rcs_command_writes_the_sweep_and_the_closed_form(tmp_path):
+    from click.testing import CliRunner
+
+    from maxray_gen.cli import main
+
+    r = CliRunner().invoke(main, ["radar", "rcs", "--shape", "plate", "--size", "0.1", "--range", "15",
+                                  "--aspects", "0,1", "--out", str(tmp_path / "o")])
+    assert r.exit_code == 0, r.output
+    rows = [line.split(",") for line in (tmp_path / "o" / "rcs.csv").read_text().splitlines()]
+    assert rows[0] == ["aspect_deg", "rcs_dbsm", "closed_form_dbsm"] and len(rows) == 3
+    assert float(rows[1][1]) == pytest.approx(float(rows[1][2]), abs=1.0)  # 16.98 dBsm at normal incidence
+    assert float(rows[2][1]) < float(rows[1][1]) - 3  # 1 deg off normal: near the first null (1.43 deg)
+    assert (tmp_path / "o" / "rcs.png").stat().st_size > 20_000
