@@ -150,15 +150,8 @@ def radar_rcs(shape, size, size2, body, mesh_file, range_m, far_field, aspects, 
         snap = SceneSnapshot.load(mesh_file)
     bar = tqdm(total=len(deg), desc="rcs", unit="aspect", leave=False)
     if shape == "mesh":
-        parts = [(o.material, (o.vertices, o.faces)) for o in snap.objects]
-        centre = np.concatenate([o.vertices for o in snap.objects])
-        mid = (centre.min(0) + centre.max(0)) / 2
-        parts = [(m, (v - [mid[0], mid[1], 0.0], f)) for m, (v, f) in parts]
-        values = []
-        for a in np.radians(deg):
-            values.append(rcs.monostatic_rcs(tracer, rcs.target_snapshot(parts, range_m, float(a), 0.0, mid[2]), range_m))
-            bar.update()
-        sw = rcs.RcsSweep(np.radians(deg), np.array(values), None, range_m, mesh_file.name)
+        parts, centre_z = rcs.snapshot_parts(snap)
+        sw = rcs.sweep_parts(tracer, parts, centre_z, np.radians(deg), range_m, mesh_file.name, progress=bar.update)
     else:
         sw = rcs.sweep(tracer, shape, size, np.radians(deg), range_m, size2, body, far_field, progress=bar.update)
     bar.close()

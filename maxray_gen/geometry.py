@@ -80,3 +80,9 @@ class Pose:
     def vector_to_sensor(self, vectors: np.ndarray) -> np.ndarray:
         """Rotate world vectors (velocities, directions) into the sensor frame."""
         return np.asarray(vectors, dtype=np.float64) @ self.rotation
+
+
+def sensor_angles(directions_world: np.ndarray, pose: Pose) -> tuple[np.ndarray, np.ndarray]:
+    """(azimuth, elevation) in ``pose``'s sensor frame of world direction vectors (N, 3) (need not be unit)."""
+    u = pose.vector_to_sensor(directions_world)
+    return np.arctan2(u[:, 0], u[:, 2]), np.arctan2(-u[:, 1], np.hypot(u[:, 0], u[:, 2]))

@@ -68,7 +68,7 @@ def test_heatmap_peak_of_a_traced_target_matches_its_closed_form_point_target(sh
     cfg = make_config(noise={"model": "none"})
     tr = rcs.rcs_tracer(cfg, TraceConfig(), range_m)
     az = np.radians(azimuth_deg)
-    parts = rcs.shape_parts(shape, size, None, LAM)[0]
+    parts = rcs.shape_parts(shape, size, None)[0]
     # the target at azimuth az, its reference face turned to the radar: the boresight scene turned about the radar
     snap = rcs.target_snapshot(parts, range_m, 0.0, 0.0)
     c, s_ = np.cos(az), np.sin(az)
@@ -109,7 +109,7 @@ def test_dihedral_and_trihedral(tracer):
     got = measured(tracer, "trihedral", 0.1, 30.0)
     assert db(got) == pytest.approx(db(rcs.trihedral_rcs(0.1, LAM)), abs=1.5)
     # the dihedral's return is a double bounce, recorded as two interactions with the same object
-    snap = rcs.target_snapshot(rcs.shape_parts("dihedral", 0.1, None, LAM)[0], 30.0, 0.0)
+    snap = rcs.target_snapshot(rcs.shape_parts("dihedral", 0.1, None)[0], 30.0, 0.0)
     p = tracer.trace(snap, np.random.default_rng(0))
     strongest = np.argmax(np.abs(p.gain))
     assert (p.objects[strongest, :2] == 1).all() and p.interactions[strongest, 1] == 1
@@ -133,7 +133,7 @@ def test_single_bounce_delay_and_doppler(tracer):
 
 
 def test_double_bounce_doppler_of_a_moving_dihedral(tracer):
-    parts = rcs.shape_parts("dihedral", 0.15, None, LAM)[0]
+    parts = rcs.shape_parts("dihedral", 0.15, None)[0]
     snap = rcs.target_snapshot(parts, 20.0, 0.0)
     snap = snap.replace_objects([o.moved((0, 0, 0), velocity=(0.0, -2.0, 0.0)) for o in snap.objects])
     p = tracer.trace(snap, np.random.default_rng(0))
@@ -167,7 +167,7 @@ def test_two_ray_ground_multipath(tracer):
 
 
 def test_convergence_when_ray_spacing_is_halved_on_a_car():
-    parts, zc, _ = rcs.shape_parts("car", 0, None, LAM, "sedan")
+    parts, zc, _ = rcs.shape_parts("car", 0, None, "sedan")
     values = []
     for spacing in (0.01, 0.005):
         tr = RadarTracer(RADAR, TraceConfig(ray_spacing_m=spacing))
@@ -178,7 +178,7 @@ def test_convergence_when_ray_spacing_is_halved_on_a_car():
 
 def test_car_echo_in_the_heatmap_at_its_groundtruth_and_side():
     # a sedan parked with its rear to a 4 m high basestation, 3 m left or right of boresight, on asphalt
-    parts, zc, _ = rcs.shape_parts("car", 0, None, LAM, "sedan")
+    parts, zc, _ = rcs.shape_parts("car", 0, None, "sedan")
     pose = Pose.look_at([0.0, 0.0, 4.0], [0.0, 15.0, 0.0])
     cfg = make_config(elevation_mode="noncoherent")
     for x in (-3.0, 3.0):
@@ -222,7 +222,7 @@ def test_cars_of_the_shipped_lot_stand_out_in_the_radar_map():
 
 
 def test_determinism_across_processes_and_in_place_update():
-    snap = rcs.target_snapshot(rcs.shape_parts("car", 0, None, LAM, "hatchback")[0], 12.0, 0.4, 0.0, 0.7, "car")
+    snap = rcs.target_snapshot(rcs.shape_parts("car", 0, None, "hatchback")[0], 12.0, 0.4, 0.0, 0.7, "car")
     ground = obj("ground", 99, "ground", "asphalt", grid_plane(-10, 10, 0, 30, -0.74, 4, 4))
     snap = snap.replace_objects([*snap.objects, ground])
     tr = RadarTracer(RADAR, TraceConfig())
@@ -239,7 +239,7 @@ def test_determinism_across_processes_and_in_place_update():
     code = ("import numpy as np, sys; from maxray_gen.radio import rcs; from maxray_gen.meshes import grid_plane, obj;"
             "from maxray_gen.radio.config import TraceConfig; from maxray_gen.radio.tracer import RadarTracer;"
             "from tests.conftest import make_config; R = make_config(noise={'model': 'none'});"
-            "s = rcs.target_snapshot(rcs.shape_parts('car', 0, None, R.wavelength_m, 'hatchback')[0], 12.0, 0.4, 0.0,"
+            "s = rcs.target_snapshot(rcs.shape_parts('car', 0, None, 'hatchback')[0], 12.0, 0.4, 0.0,"
             " 0.7, 'car'); g = obj('ground', 99, 'ground', 'asphalt', grid_plane(-10, 10, 0, 30, -0.74, 4, 4));"
             "s = s.replace_objects([*s.objects, g]); p = RadarTracer(R, TraceConfig()).trace(s, np.random.default_rng(3));"
             "sys.stdout.write(p.gain.tobytes().hex())")

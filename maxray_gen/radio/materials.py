@@ -138,10 +138,14 @@ class WeatheredMaterial:
     def name(self) -> str:
         return weathered_name(self.base.name, self.wetness, self.snow_cover)
 
+    def _mix(self, base, water, snow):
+        """(1 - s) [(1 - w) base + w water] + s snow: every property of the cover mixes this way."""
+        w, s = self.wetness, self.snow_cover
+        return (1 - s) * ((1 - w) * base + w * water) + s * snow
+
     @property
     def scattering(self) -> float:
-        w, s = self.wetness, self.snow_cover
-        return (1 - s) * ((1 - w) * self.base.scattering + w * WATER_SCATTERING) + s * SNOW_SCATTERING
+        return self._mix(self.base.scattering, WATER_SCATTERING, SNOW_SCATTERING)
 
     @property
     def pattern(self) -> str:
@@ -153,21 +157,18 @@ class WeatheredMaterial:
 
     @property
     def roughness_m(self) -> float:
-        w, s = self.wetness, self.snow_cover
-        return (1 - s) * ((1 - w) * self.base.roughness_m + w * WATER_ROUGHNESS_M) + s * SNOW_ROUGHNESS_M
+        return self._mix(self.base.roughness_m, WATER_ROUGHNESS_M, SNOW_ROUGHNESS_M)
 
     @property
     def clutter_gamma_db(self) -> float:
-        """Mixed in linear power: (1 - s) [(1 - w) g_base + w g_water] + s g_snow."""
-        w, s = self.wetness, self.snow_cover
+        """Mixed in linear power."""
         base = self.base.clutter_gamma_db if self.base.clutter_gamma_db is not None else DEFAULT_GAMMA_DB
         lin = lambda db: 10 ** (db / 10)  # noqa: E731
-        return float(10 * np.log10((1 - s) * ((1 - w) * lin(base) + w * lin(WATER_GAMMA_DB)) + s * lin(SNOW_GAMMA_DB)))
+        return float(10 * np.log10(self._mix(lin(base), lin(WATER_GAMMA_DB), lin(SNOW_GAMMA_DB))))
 
     def complex_permittivity(self, frequency_hz: float) -> complex:
-        w, s = self.wetness, self.snow_cover
-        base = self.base.complex_permittivity(frequency_hz)
-        return (1 - s) * ((1 - w) * base + w * water_permittivity(frequency_hz)) + s * dry_snow_permittivity()
+        return self._mix(self.base.complex_permittivity(frequency_hz), water_permittivity(frequency_hz),
+                         dry_snow_permittivity())
 
     def properties(self, frequency_hz: float) -> tuple[float, float]:
         eps = self.complex_permittivity(frequency_hz)

@@ -193,7 +193,7 @@ def monostatic_rcs(tracer, snap: SceneSnapshot, range_m: float, rng: np.random.G
     return float((4 * np.pi) ** 3 * range_m ** 4 * abs(paths.gain.sum()) ** 2 / lam ** 2)
 
 
-def shape_parts(shape: str, size: float, size2: float | None, wavelength_m: float, car_body: str = "sedan"
+def shape_parts(shape: str, size: float, size2: float | None, car_body: str = "sedan"
                 ) -> tuple[list[tuple[str, Mesh]], float, str]:
     """(parts, centre height in the shape frame, label) of a canonical shape or a car body type."""
     if shape == "sphere":
@@ -243,16 +243,28 @@ def closed_form(shape: str, size: float, size2: float | None, range_m: float | N
     return None
 
 
+def snapshot_parts(snap: SceneSnapshot) -> tuple[list[tuple[str, Mesh]], float]:
+    """A snapshot's objects as parts centred horizontally on their bounding box, and that box's centre height."""
+    v = np.concatenate([o.vertices for o in snap.objects])
+    mid = (v.min(0) + v.max(0)) / 2
+    return [(o.material, (o.vertices - [mid[0], mid[1], 0.0], o.faces)) for o in snap.objects], float(mid[2])
+
+
+def sweep_parts(tracer, parts: list[tuple[str, Mesh]], centre_z: float, aspects_rad: np.ndarray, range_m: float,
+                label: str, role: str = "target", closed_form_m2: np.ndarray | None = None, progress=None) -> RcsSweep:
+    """RCS of ``parts`` (see :func:`target_snapshot`) versus aspect at ``range_m``."""
+    values = []
+    for a in aspects_rad:
+        values.append(monostatic_rcs(tracer, target_snapshot(parts, range_m, float(a), 0.0, centre_z, role), range_m))
+        if progress is not None:
+            progress()
+    return RcsSweep(np.asarray(aspects_rad, np.float64), np.array(values), closed_form_m2, range_m, label)
+
+
 def sweep(tracer, shape: str, size: float, aspects_rad: np.ndarray, range_m: float, size2: float | None = None,
           car_body: str = "sedan", far_field: bool = False, progress=None) -> RcsSweep:
     """RCS of ``shape`` versus aspect at ``range_m`` (``far_field``: the closed form's far-field limit is drawn)."""
-    lam = tracer.radar.wavelength_m
-    parts, zc, label = shape_parts(shape, size, size2, lam, car_body)
-    role = "car" if shape == "car" else "target"
-    values = []
-    for a in aspects_rad:
-        values.append(monostatic_rcs(tracer, target_snapshot(parts, range_m, float(a), 0.0, zc, role), range_m))
-        if progress is not None:
-            progress()
-    cf = closed_form(shape, size, size2, None if far_field else range_m, lam, aspects_rad)
-    return RcsSweep(np.asarray(aspects_rad, np.float64), np.array(values), cf, range_m, label)
+    parts, zc, label = shape_parts(shape, size, size2, car_body)
+    cf = closed_form(shape, size, size2, None if far_field else range_m, tracer.radar.wavelength_m, aspects_rad)
+    return sweep_parts(tracer, parts, zc, aspects_rad, range_m, label, "car" if shape == "car" else "target", cf,
+                       progress)

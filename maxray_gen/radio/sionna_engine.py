@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from maxray_gen.constants import SPEED_OF_LIGHT
-from maxray_gen.geometry import Pose
+from maxray_gen.geometry import Pose, sensor_angles
 from maxray_gen.radar.config import RadarConfig
 from maxray_gen.radar.paths import PathSet
 from maxray_gen.radio.config import TraceConfig
@@ -34,12 +34,6 @@ def world_direction(theta: np.ndarray, phi: np.ndarray) -> np.ndarray:
     """Unit vectors for Sionna's zenith/azimuth angles in the world frame."""
     st = np.sin(theta)
     return np.stack([st * np.cos(phi), st * np.sin(phi), np.cos(theta)], axis=-1)
-
-
-def sensor_angles(directions_world: np.ndarray, pose: Pose) -> tuple[np.ndarray, np.ndarray]:
-    """(azimuth, elevation) in the sensor frame of world unit vectors (see maxray_gen.geometry)."""
-    u = pose.vector_to_sensor(directions_world)
-    return np.arctan2(u[:, 0], u[:, 2]), np.arctan2(-u[:, 1], np.hypot(u[:, 0], u[:, 2]))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 
 from maxray_gen.constants import SPEED_OF_LIGHT
-from maxray_gen.radio.materials import DEFAULT_GAMMA_DB, material
 from maxray_gen.radio.sbr.launch import ground_level
 from maxray_gen.radio.sbr.scene import EngineScene
 
@@ -75,16 +74,13 @@ def ground_clutter(es: EngineScene, tx: np.ndarray, rx: np.ndarray, rotation: np
     valid = np.asarray(si.is_valid().numpy(), bool)
     tri = np.asarray(si.prim_index.numpy(), np.int64)
     t = np.asarray(si.t.numpy(), np.float64)
-    tri_obj = np.asarray(es.tri_obj.numpy(), np.int64)
-    obj = np.where(valid, tri_obj[np.where(valid, tri, 0)], -1)
+    obj = np.where(valid, es.tri_obj_np[np.where(valid, tri, 0)], -1)
     hit = valid & es.is_ground_np[np.maximum(obj, 0)] & (obj >= 0) & in_view
     if not hit.any():
         return empty
     p = tx + d[hit] * t[hit, None]
-    normals = _hit_normals(es, tri[hit])
-    sin_psi = np.abs(np.einsum("ij,ij->i", d[hit], normals))
-    gamma_db = np.array([_gamma_db(snap.objects[i].material) for i in range(len(snap.objects))])
-    sigma = 10 ** (gamma_db[obj[hit]] / 10) * sin_psi * d_rng[hit] * d_az[hit]
+    sin_psi = np.abs(np.einsum("ij,ij->i", d[hit], es.normals_np[tri[hit]]))
+    sigma = 10 ** (es.materials.gamma_db[obj[hit]] / 10) * sin_psi * d_rng[hit] * d_az[hit]
     r_t = t[hit]
     r_r = np.linalg.norm(rx - p, axis=1)
     k = 2 * np.pi / wavelength_m
@@ -95,13 +91,3 @@ def ground_clutter(es: EngineScene, tx: np.ndarray, rx: np.ndarray, rotation: np
     keep = (length / 2 >= r_min) & (length / 2 <= r_max)
     return dict(gain=gain[keep], delay_s=length[keep] / SPEED_OF_LIGHT, point=p[keep], objects=obj[hit][keep])
 
-
-def _hit_normals(es: EngineScene, tri: np.ndarray) -> np.ndarray:
-    n = es.normals
-    return np.stack([np.asarray(n.x.numpy())[tri], np.asarray(n.y.numpy())[tri], np.asarray(n.z.numpy())[tri]],
-                    axis=1).astype(np.float64)
-
-
-def _gamma_db(name: str) -> float:
-    g = material(name).clutter_gamma_db
-    return DEFAULT_GAMMA_DB if g is None else float(g)

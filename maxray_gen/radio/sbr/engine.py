@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from maxray_gen.constants import SPEED_OF_LIGHT
-from maxray_gen.geometry import Pose
+from maxray_gen.geometry import Pose, sensor_angles
 from maxray_gen.radar.config import RadarConfig
 from maxray_gen.radar.paths import PathSet
 from maxray_gen.radio.config import TraceConfig
@@ -19,12 +21,6 @@ from maxray_gen.snapshot import SceneSnapshot
 
 ENGINE_VERSION = "sbr-po 1.0"
 AZIMUTH_MARGIN_DEG = 6.0  # launch a little beyond the heatmap's field of view (sidelobes of objects just outside)
-
-
-def sensor_angles(directions_world: np.ndarray, pose: Pose) -> tuple[np.ndarray, np.ndarray]:
-    """(azimuth, elevation) in the sensor frame of world direction vectors."""
-    u = pose.vector_to_sensor(directions_world)
-    return np.arctan2(u[:, 0], u[:, 2]), np.arctan2(-u[:, 1], np.hypot(u[:, 0], u[:, 2]))
 
 
 class SbrTracer:
@@ -86,8 +82,6 @@ class SbrTracer:
 
     def trace(self, snap: SceneSnapshot, rng: np.random.Generator) -> PathSet:
         """Monostatic radar paths of a snapshot."""
-        import time
-
         t0 = time.perf_counter()
         self.prepare(snap)
         es = self.scene

@@ -18,9 +18,9 @@ import numpy as np
 
 from maxray_gen.errors import ConfigError
 from maxray_gen.geometry import Pose
+from maxray_gen.radio.sbr.scene import GROUND_ROLES
 from maxray_gen.snapshot import SceneSnapshot
 
-GROUND_ROLES = ("ground",)
 FINE_ROLES = ("car", "target")
 
 
@@ -28,8 +28,8 @@ FINE_ROLES = ("car", "target")
 class TubeGrid:
     """Tubes as launch azimuth/elevation in the sensor frame (T,) and angular step (T,) [rad], plus the sensor's
     rotation (world_from_sensor). A tube's direction is s = d(az, el), its unit edge directions u1 = dd/daz /
-    cos(el) and u2 = dd/del, its angular widths w1 = step cos(el) and w2 = step; world vectors via ``rotation``.
-    (The bounce kernel evaluates these in Dr.Jit; the numpy properties are for inspection and tests.)"""
+    cos(el) and u2 = dd/del, its angular widths w1 = step cos(el) and w2 = step; world vectors via ``rotation``
+    (evaluated in Dr.Jit by the bounce kernel)."""
 
     azimuth: np.ndarray
     elevation: np.ndarray
@@ -38,26 +38,6 @@ class TubeGrid:
 
     def __len__(self) -> int:
         return len(self.azimuth)
-
-    def _frame(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        ca, sa = np.cos(self.azimuth), np.sin(self.azimuth)
-        ce, se = np.cos(self.elevation), np.sin(self.elevation)
-        s = np.stack([ce * sa, -se, ce * ca], axis=1)
-        u1 = np.stack([ca, np.zeros_like(ca), -sa], axis=1)
-        u2 = np.stack([-se * sa, -ce, -se * ca], axis=1)
-        return s @ self.rotation.T, u1 @ self.rotation.T, u2 @ self.rotation.T
-
-    @property
-    def s(self) -> np.ndarray:
-        return self._frame()[0]
-
-    @property
-    def w1(self) -> np.ndarray:
-        return self.step * np.cos(self.elevation)
-
-    @property
-    def w2(self) -> np.ndarray:
-        return self.step
 
 
 def ground_level(snap: SceneSnapshot) -> float | None:

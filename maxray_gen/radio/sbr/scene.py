@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from maxray_gen.radio.materials import material
+from maxray_gen.radio.materials import DEFAULT_GAMMA_DB, material
 from maxray_gen.radio.sbr.meshcheck import check_object
 from maxray_gen.snapshot import SceneSnapshot
 
@@ -22,15 +22,16 @@ PEC_CONDUCTIVITY = 1e5  # S/m: above this a material is a perfect conductor for 
 
 @dataclass(frozen=True)
 class MaterialTable:
-    """Per object: complex permittivity, perfect-conductor flag, rms roughness (numpy, float64)."""
+    """Per object: complex permittivity, perfect-conductor flag, rms roughness, clutter gamma [dB] (numpy)."""
 
     eps: np.ndarray
     pec: np.ndarray
     roughness_m: np.ndarray
+    gamma_db: np.ndarray
 
 
 def material_table(snap: SceneSnapshot, carrier_hz: float) -> MaterialTable:
-    eps, pec, rough = [], [], []
+    eps, pec, rough, gamma = [], [], [], []
     for obj in snap.objects:
         spec = material(obj.material)
         e = spec.complex_permittivity(carrier_hz)  # ConfigError outside the material's frequency range
@@ -38,7 +39,9 @@ def material_table(snap: SceneSnapshot, carrier_hz: float) -> MaterialTable:
         eps.append(e)
         pec.append(sigma >= PEC_CONDUCTIVITY)
         rough.append(spec.roughness_m)
-    return MaterialTable(np.array(eps, np.complex128), np.array(pec, bool), np.array(rough, np.float64))
+        gamma.append(DEFAULT_GAMMA_DB if spec.clutter_gamma_db is None else float(spec.clutter_gamma_db))
+    return MaterialTable(np.array(eps, np.complex128), np.array(pec, bool), np.array(rough, np.float64),
+                         np.array(gamma, np.float64))
 
 
 def _layout(snap: SceneSnapshot) -> tuple:
@@ -78,9 +81,9 @@ class EngineScene:
     def _tables(self, snap: SceneSnapshot, vertices: np.ndarray, faces: np.ndarray) -> None:
         mi = self.mi
         n = self.facet_normals(vertices, faces).astype(np.float32)
+        self.normals_np = n
         self.normals = mi.Vector3f(*(mi.Float(np.ascontiguousarray(n[:, i])) for i in range(3)))
         vel = np.array([o.velocity for o in snap.objects], np.float32).reshape(-1, 3)
-        self.velocity_np = vel.astype(np.float64)
         self.velocity = mi.Vector3f(*(mi.Float(np.ascontiguousarray(vel[:, i])) for i in range(3)))
 
     # ---- engine side --------------------------------------------------------------------------------
@@ -119,6 +122,7 @@ class EngineScene:
         params["faces"] = mi.UInt32(np.ascontiguousarray(faces, np.uint32).ravel())
         params.update()
         self.scene = mi.load_dict({"type": "scene", "radar_scene": mesh})
+        self.tri_obj_np = tri_obj.astype(np.int64)
         self.tri_obj = mi.UInt32(tri_obj)
         m = self.materials
         self.eps_re = mi.Float(m.eps.real.astype(np.float32))
