@@ -168,11 +168,13 @@ def test_two_ray_ground_multipath(tracer):
 
 def test_convergence_when_ray_spacing_is_halved_on_a_car():
     parts, zc, _ = rcs.shape_parts("car", 0, None, "sedan")
+    # the dataset's default (4 wavelengths = 2 cm) against 5 mm tubes, aspect-averaged over 12 aspects (single
+    # aspects sit in interference nulls that move by a few dB with any change, as on a real car)
     values = []
-    for spacing in (0.01, 0.005):
+    for spacing in (0.02, 0.005):
         tr = RadarTracer(RADAR, TraceConfig(ray_spacing_m=spacing))
         values.append(np.mean([rcs.monostatic_rcs(tr, rcs.target_snapshot(parts, 15.0, a, 0.0, zc, "car"), 15.0)
-                               for a in np.radians([0.0, 30.0, 90.0, 150.0])]))
+                               for a in np.radians(np.arange(0.0, 360.0, 30.0))]))
     assert abs(db(values[0] / values[1])) < 0.5, db(np.array(values))
 
 

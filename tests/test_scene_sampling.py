@@ -6,7 +6,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from maxray_gen.scene.cars import BODY_TYPES, sample_body
 from maxray_gen.scene.config import CameraConfig, SceneConfig
 from maxray_gen.scene.lot import build_snapshot
 from maxray_gen.scene.spec import obb_overlap, sample_scene
@@ -58,20 +57,6 @@ def test_obb_overlap_closed_forms():
     assert not obb_overlap(sq, sq + [2.1, 0])
     rot = sq @ np.array([[np.cos(0.785), np.sin(0.785)], [-np.sin(0.785), np.cos(0.785)]])
     assert not obb_overlap(sq, rot + [2.5, 0]) and obb_overlap(sq, rot + [2.3, 0])
-
-
-def test_car_distribution_matches_its_documentation():
-    rng = np.random.default_rng(0)
-    draws = [sample_body(rng) for _ in range(4000)]
-    types = [d[0] for d in draws]
-    for bt in BODY_TYPES:
-        share = types.count(bt.name) / len(types)
-        assert share == pytest.approx(bt.probability, abs=0.03)
-        lengths = np.array([d[1] for d in draws if d[0] == bt.name])
-        assert lengths.mean() == pytest.approx(bt.length[0], abs=0.05)
-        assert np.all(np.abs(lengths - bt.length[0]) <= 2.5 * bt.length[1] + 1e-9)
-    lengths = np.array([d[1] for d in draws])
-    assert 3.5 < lengths.min() and lengths.max() < 5.6
 
 
 def test_generator_code_uses_no_global_rng():

@@ -16,10 +16,12 @@ import numpy as np
 
 from maxray_gen.blender import session
 from maxray_gen.blender.materials import material
+from maxray_gen.scene.car_mesh import PART_VISUAL
 from maxray_gen.scene.config import CameraConfig, RenderConfig
-from maxray_gen.scene.spec import COLUMNS, LAMP_POSTS, ROW_Y, SLOT_DEPTH, SLOT_WIDTH, SceneSpec
+from maxray_gen.scene.spec import COLUMNS, LAMP_POSTS, ROW_Y, SLOT_DEPTH, SLOT_WIDTH, SceneSpec, lamp_head
 from maxray_gen.snapshot import SceneSnapshot
 
+SMOOTH_VISUALS = ("paint", "glass", "underbody", "headlight", "taillight", "rim")
 CAMERA_FROM_SENSOR = np.diag([1.0, -1.0, -1.0])  # Blender cameras look down -z with +y up
 
 
@@ -45,6 +47,23 @@ def _mesh_object(name: str, vertices: np.ndarray, faces: np.ndarray) -> bpy.type
     ob = bpy.data.objects.new(name, mesh)
     bpy.context.scene.collection.objects.link(ob)
     return ob
+
+
+# Photometry (docs/scenarios.md "Night"): car-park LED luminaires of 12 klm at 6 m (EN 12464-2 asks 5-20 lx average
+# on outdoor car parks; these give ~10-30 lx on the rows), low beams of ~1 klm per lamp. Cycles spot lights are
+# specified by the power of an isotropic point light of the same intensity: P = (flux / 683 lm/W) * 4 pi / cone.
+LUMINAIRE_LM, LUMINAIRE_HALF_ANGLE_DEG = 12000.0, 65.0
+HEADLIGHT_LM, HEADLIGHT_HALF_ANGLE_DEG = 1000.0, 25.0
+LED_4000K = (1.0, 0.89, 0.79)
+# Exposure (EV) per lighting kind, like a camera's auto exposure: night ~5 EV brighter than day, so the lamp-lit
+# rows (~1/100 of the day's illuminance in these units) read as a night photo, darker than day.
+EXPOSURE_EV = {"day": -1.0, "dusk": 0.5, "night": 4.0}
+
+
+def spot_power_w(flux_lm: float, half_angle_deg: float) -> float:
+    """Cycles power of a spot light emitting ``flux_lm`` into a cone of ``half_angle_deg``."""
+    cone = 2 * math.pi * (1 - math.cos(math.radians(half_angle_deg)))
+    return flux_lm / 683.0 * 4 * math.pi / cone
 
 
 FALL_SPEED_MPS = {"rain": 6.5, "snow": 1.0}  # terminal velocities: ~2 mm raindrops, snowflakes
@@ -123,6 +142,7 @@ class BlenderScene:
 
     def _sync_objects(self, spec: SceneSpec, snap: SceneSnapshot) -> None:
         colours = {c.instance_id: c.colour for c in spec.cars}
+        lit = {c.instance_id for c in spec.cars if c.speed > 0}  # driving cars have their lights on
         w = spec.weather
         seen = set()
         for o in snap.objects:
@@ -142,18 +162,38 @@ class BlenderScene:
             outdoor = base in ("asphalt", "concrete", "car_paint", "metal")
             wet = w.wetness if outdoor else 0.0
             snow = w.snow_cover if base in ("asphalt", "concrete", "car_paint", "car_glass") else 0.0
-            if base == "car_paint":
-                mat = material("car_paint", colour=colours.get(o.instance_id, (0.5, 0.5, 0.5)), metallic=0.55,
-                               roughness=0.3, wetness=wet, snow=snow)
+            part = o.name.split("_", 1)[1] if o.role == "car" and "_" in o.name else ""
+            visual = PART_VISUAL.get(part, "paint" if base == "car_paint" else "")
+            if visual:
+                mat = self._car_material(visual, colours.get(o.instance_id, (0.5, 0.5, 0.5)),
+                                         o.instance_id in lit, wet, snow)
             else:
                 mat = material(base, wetness=wet, snow=snow)
             ob.data.materials.clear()
             ob.data.materials.append(mat)
-            for p in ob.data.polygons:
-                p.use_smooth = o.role == "car" and base != "rubber"
+            ob.data.polygons.foreach_set("use_smooth", [o.role == "car" and visual in SMOOTH_VISUALS] * len(o.faces))
         for name in list(self._objects):
             if name not in seen:
                 bpy.data.meshes.remove(self._objects.pop(name).data)
+
+    @staticmethod
+    def _car_material(visual: str, colour, lit: bool, wet: float, snow: float) -> bpy.types.Material:
+        """The camera's material of a car part (see car_mesh.PARTS); lamps glow when the car drives."""
+        if visual == "paint":
+            return material("car_paint", colour=colour, metallic=0.55, roughness=0.3, wetness=wet, snow=snow)
+        if visual == "glass":
+            return material("car_glass", wetness=wet, snow=snow)
+        if visual == "headlight":
+            return material("headlight", colour=(0.8, 0.8, 0.8), metallic=1.0, roughness=0.1,
+                            emission=(1.0, 0.95, 0.85) if lit else None)
+        if visual == "taillight":
+            return material("taillight", colour=(0.3, 0.005, 0.005), metallic=0.0, roughness=0.15,
+                            emission=(1.0, 0.02, 0.01) if lit else None)
+        table = {"underbody": ((0.02, 0.02, 0.02), 0.0, 0.8), "plate": ((0.75, 0.75, 0.72), 0.0, 0.45),
+                 "grille": ((0.012, 0.012, 0.013), 0.3, 0.4),
+                 "rim": ((0.6, 0.6, 0.62), 1.0, 0.25), "rubber": ((0.015, 0.015, 0.015), 0.0, 0.75)}
+        c, m, r = table[visual]
+        return material(visual, colour=c, metallic=m, roughness=r, wetness=wet)
 
     # ---- light and weather ----------------------------------------------------------------------------
     def _clear_extras(self) -> None:
@@ -211,10 +251,32 @@ class BlenderScene:
                               (0, 0, 50))
             sun.rotation_euler = _rotation_to(direction)
             sun.data.angle = math.radians(0.6)
+        bpy.context.scene.view_settings.exposure = EXPOSURE_EV[li.kind]
         if li.street_lights:
-            for x, y in LAMP_POSTS:
-                hx = x + (1.1 if x < 0 else -1.1)
-                self._light("street_light", "SPOT", 2500.0, (1.0, 0.78, 0.5), (hx, y, 5.85), (0.0, 0.0, 0.0)).data.spot_size = math.radians(120)
+            for post in LAMP_POSTS:
+                head = lamp_head(post)
+                lamp = self._light("street_light", "SPOT", spot_power_w(LUMINAIRE_LM, LUMINAIRE_HALF_ANGLE_DEG),
+                                   LED_4000K, head, (0.0, 0.0, 0.0))
+                lamp.data.spot_size = math.radians(2 * LUMINAIRE_HALF_ANGLE_DEG)
+                lamp.data.spot_blend = 0.4
+                lamp.data.shadow_soft_size = 0.2
+                panel = _mesh_object("luminaire", *_box(np.array(head) + [0, 0, 0.06], (0.5, 0.25, 0.06)))
+                panel.data.materials.append(material("luminaire", colour=(0.9, 0.9, 0.9), emission=LED_4000K))
+                self._extras += [panel, panel.data]
+        if li.kind != "day":  # driving cars have their low beams on
+            for car in spec.cars:
+                if car.speed <= 0:
+                    continue
+                heading = np.array([math.cos(car.yaw), math.sin(car.yaw), -0.03])
+                for y in (0.36 * car.width, -0.36 * car.width):
+                    local = np.array([car.length / 2 - 0.15, y])
+                    c, s_ = math.cos(car.yaw), math.sin(car.yaw)
+                    pos = (car.x + c * local[0] - s_ * local[1], car.y + s_ * local[0] + c * local[1], 0.65)
+                    beam = self._light("headlight", "SPOT", spot_power_w(HEADLIGHT_LM, HEADLIGHT_HALF_ANGLE_DEG),
+                                       (1.0, 0.97, 0.92), pos)
+                    beam.rotation_euler = _rotation_to(-heading)
+                    beam.data.spot_size = math.radians(2 * HEADLIGHT_HALF_ANGLE_DEG)
+                    beam.data.spot_blend = 0.5
 
     def _weather(self, spec: SceneSpec, rng: np.random.Generator) -> None:
         w = spec.weather

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from maxray_gen.meshes import box, grid_plane, obj, rotate_z
-from maxray_gen.scene.cars import PART_MATERIALS, car_parts
-from maxray_gen.scene.spec import COLUMNS, LAMP_POSTS, ROW_Y, SLOT_DEPTH, SLOT_WIDTH, WALL_Y, SceneSpec
+from maxray_gen.scene.car_mesh import PART_MATERIALS, car_parts
+from maxray_gen.scene.spec import COLUMNS, LAMP_ARM_M, LAMP_HEIGHT_M, LAMP_POSTS, ROW_Y, SLOT_DEPTH, SLOT_WIDTH, WALL_Y, SceneSpec
 from maxray_gen.snapshot import SceneSnapshot, SnapshotObject
 
 GROUND_ID, WALL_ID, KERB_ID, FIRST_POST_ID = 1, 2, 3, 10
@@ -24,9 +24,10 @@ def static_objects(ground_cells: int = 40) -> list[SnapshotObject]:
     objects.append(obj("kerbs", KERB_ID, "clutter", "concrete",
                        (np.concatenate([k[0] for k in kerbs]), np.concatenate([kerbs[0][1], kerbs[1][1] + 8]))))
     objects.append(obj("building", WALL_ID, "building", "concrete", box((0.0, WALL_Y + 2.0, 3.5), (44.0, 4.0, 7.0))))
-    for k, (x, y) in enumerate(LAMP_POSTS):
-        pole = box((x, y, 3.0), (0.16, 0.16, 6.0))
-        arm = box((x + (0.6 if x < 0 else -0.6), y, 6.0), (1.3, 0.12, 0.12))
+    for k, (x, y, dx, dy) in enumerate(LAMP_POSTS):
+        pole = box((x, y, LAMP_HEIGHT_M / 2), (0.16, 0.16, LAMP_HEIGHT_M))
+        arm = box((x + dx * LAMP_ARM_M / 2, y + dy * LAMP_ARM_M / 2, LAMP_HEIGHT_M),
+                  (LAMP_ARM_M + 0.05, 0.12, 0.12), yaw=float(np.arctan2(dy, dx)))
         mesh = (np.concatenate([pole[0], arm[0]]), np.concatenate([pole[1], arm[1] + 8]))
         objects.append(obj(f"lamp_post{k}", FIRST_POST_ID + k, "pole", "metal", mesh))
     return objects

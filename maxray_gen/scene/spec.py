@@ -28,7 +28,17 @@ SLOT_WIDTH, SLOT_DEPTH, COLUMNS = 2.5, 5.0, 10
 ROW_Y = (10.5, 21.5)  # slot centres of rows A and B
 LANE_Y = (13.0, 19.0)
 WALL_Y = 28.0
-LAMP_POSTS = ((-14.0, 10.5), (14.0, 10.5), (-14.0, 21.5), (14.0, 21.5))
+# Lamp posts (x, y, arm direction): 6 m poles with a 1.25 m arm; four at the row ends, four on the kerbs behind
+# the rows (between slots), so that every slot is within ~10 m of a luminaire (see docs/scenarios.md "Night").
+LAMP_POSTS = ((-14.0, 10.5, 1, 0), (14.0, 10.5, -1, 0), (-14.0, 21.5, 1, 0), (14.0, 21.5, -1, 0),
+              (-5.0, 7.5, 0, 1), (5.0, 7.5, 0, 1), (-5.0, 24.5, 0, -1), (5.0, 24.5, 0, -1))
+LAMP_HEIGHT_M, LAMP_ARM_M = 6.0, 1.25
+
+
+def lamp_head(post: tuple[float, float, int, int]) -> tuple[float, float, float]:
+    """Where a post's luminaire hangs: under the end of its arm."""
+    x, y, dx, dy = post
+    return x + dx * (LAMP_ARM_M - 0.15), y + dy * (LAMP_ARM_M - 0.15), LAMP_HEIGHT_M - 0.15
 FIRST_CAR_ID = 100
 
 

@@ -48,14 +48,21 @@ def ground_level(snap: SceneSnapshot) -> float | None:
 
 def object_windows(snap: SceneSnapshot, pose: Pose, range_max_m: float, az_limit: float, el_limit: float
                    ) -> list[tuple[float, float, float, float, float, float, str]]:
-    """(az_min, az_max, el_min, el_max, far_range, size, role) per object the radar can see (sensor frame,
-    radians; size: the median extent of its bounding box)."""
+    """(az_min, az_max, el_min, el_max, far_range, size, role) per instance the radar can see (sensor frame,
+    radians; size: the median extent of its bounding box). The parts of one instance (a car's body, plates,
+    lights...) share one window: a car's tube density is set by the car, not by its smallest part."""
     zg = ground_level(snap)
     out = []
+    boxes: dict[int, tuple[np.ndarray, np.ndarray, str]] = {}
     for o in snap.objects:
         if o.role in GROUND_ROLES:
             continue
         lo, hi = o.vertices.min(axis=0), o.vertices.max(axis=0)
+        if o.instance_id in boxes:
+            plo, phi, role = boxes[o.instance_id]
+            lo, hi = np.minimum(lo, plo), np.maximum(hi, phi)
+        boxes[o.instance_id] = (lo, hi, boxes.get(o.instance_id, (None, None, o.role))[2])
+    for lo, hi, role in boxes.values():
         corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
         local = pose.world_to_sensor(corners)
         dist = np.linalg.norm(local, axis=1)
@@ -71,14 +78,14 @@ def object_windows(snap: SceneSnapshot, pose: Pose, range_max_m: float, az_limit
         far = min(float(dist.max()), range_max_m)
         size = float(np.median(hi - lo))
         if (local[:, 2] <= 1e-3).any():  # the box reaches beside or behind the sensor: the whole view
-            out.append((-az_limit, az_limit, -el_limit, el_limit, far, size, o.role))
+            out.append((-az_limit, az_limit, -el_limit, el_limit, far, size, role))
             continue
         az = np.arctan2(local[:, 0], local[:, 2])
         el = np.arctan2(-local[:, 1], np.hypot(local[:, 0], local[:, 2]))
         a0, a1 = max(az.min(), -az_limit), min(az.max(), az_limit)
         e0, e1 = max(el.min(), -el_limit), min(el.max(), el_limit)
         if a0 < a1 and e0 < e1:
-            out.append((a0, a1, e0, e1, far, size, o.role))
+            out.append((a0, a1, e0, e1, far, size, role))
     return out
 
 
