@@ -290,7 +290,7 @@ def scene_preview(config_path: Path | None, seed: int, blend: Path | None, png: 
     renderer = SceneRenderer(cfg)
     png.parent.mkdir(parents=True, exist_ok=True)
     sample = renderer.sample(seed, 0, rgb_path=png.with_name(png.stem + "_rgb.png"))
-    plot_visual_sample(sample, png, _scene_title(sample))
+    plot_visual_sample(sample, png, _scene_title(sample), cfg.camera.min_visibility)
     timing = ", ".join(f"{k} {v:.2f} s" for k, v in sample.timings.items())
     click.echo(f"wrote {png} ({timing})")
 

@@ -72,6 +72,17 @@ def same(a: np.ndarray, b: np.ndarray) -> bool:
     return a.dtype == b.dtype and a.shape == b.shape and np.ascontiguousarray(a).tobytes() == np.ascontiguousarray(b).tobytes()
 
 
+def same_but_rendered(a: np.ndarray, b: np.ndarray) -> bool:
+    """Bit-identical except what is measured on the RGB render (Cycles' denoised pixels differ in their last bits
+    between processes): an object table's camera_visibility agrees within 1 %."""
+    if a.dtype.names is None or "camera_visibility" not in a.dtype.names:
+        return same(a, b)
+    rest = [n for n in a.dtype.names if n != "camera_visibility"]
+    va, vb = a["camera_visibility"].astype(float), b["camera_visibility"].astype(float)
+    close = np.allclose(va, vb, rtol=0.01, equal_nan=True)
+    return a.shape == b.shape and close and all(same(np.ascontiguousarray(a[n]), np.ascontiguousarray(b[n])) for n in rest)
+
+
 def dataset_arrays(out: Path) -> dict:
     arrays = {}
     for p in sorted(out.glob("shard-*.h5")):

@@ -16,7 +16,7 @@ pytest.importorskip("bpy")
 
 from maxray_gen.cli import main  # noqa: E402
 from maxray_gen.pipeline.executors import RAY_LOOPBACK_ENV  # noqa: E402
-from tests.conftest import dataset_arrays, same  # noqa: E402
+from tests.conftest import dataset_arrays, same_but_rendered  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 HAVE_SLURM = shutil.which("slurmctld") is not None and os.geteuid() == 0
@@ -36,7 +36,7 @@ def assert_same_dataset(a_dir: Path, b_dir: Path) -> None:
     assert a.keys() == b.keys()
     for k in a:
         if not k.endswith("/rgb") and a[k].dtype.kind != "O":
-            assert same(a[k], b[k]), k
+            assert same_but_rendered(a[k], b[k]), k
     assert len(list((a_dir / ".done").glob("*.json"))) == len(list(b_dir.glob("shard-*.h5")))
 
 

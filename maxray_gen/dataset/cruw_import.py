@@ -116,6 +116,7 @@ def import_cruw(src: str | Path, out: str | Path, samples_per_shard: int = 100) 
                 row["visible_box"] = row["amodal_box"] = np.nan
             table["instance_id"] = 100 + np.arange(len(table))
             table["track_id"] = -1  # CRUW labels carry no identities across frames
+            table["camera_visibility"] = np.nan  # real camera frames: unknown, counts as seen
             in_view = np.flatnonzero(table["in_radar_view"])
             samples.append(Sample(
                 rgb=_image(img, w, h), depth=np.full((h, w), np.nan, np.float32), instance=np.zeros((h, w), np.int32),

@@ -9,6 +9,7 @@ import numpy as np
 
 from maxray_gen.dataset.inspect import shard_paths
 from maxray_gen.dataset.reader import ShardReader
+from maxray_gen.sensors.visibility import seen
 
 CRUW_RANGE = np.linspace(0.639, 27.697, 128)
 CRUW_AZIMUTH = np.arcsin(np.linspace(-1, 1, 128))
@@ -38,20 +39,34 @@ def train_mask(root: Path) -> np.ndarray | None:
         return None
 
 
-def labelled(objects: np.ndarray, min_box_px: float = 0.0, min_visible_fraction: float = 0.0) -> np.ndarray:
-    """Which objects get a label: a finite visible box whose shorter side is >= ``min_box_px`` pixels and at
-    least ``min_visible_fraction`` of the car visible (the rest is too small or hidden to ask a detector for)."""
+def labelled(objects: np.ndarray, min_box_px: float = 0.0, min_visible_fraction: float = 0.0,
+             min_visibility: float = 0.0) -> np.ndarray:
+    """Which objects get a label: a finite visible box whose shorter side is >= ``min_box_px`` pixels, at least
+    ``min_visible_fraction`` of the car visible and a photometric visibility >= ``min_visibility`` (the rest is too
+    small, hidden or dark to ask a detector for)."""
     b = objects["visible_box"].astype(float).reshape(-1, 4)
     finite = np.all(np.isfinite(b), axis=1)
     side = np.where(finite, np.minimum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]), 0.0)
-    return finite & (side >= min_box_px) & (objects["visible_fraction"] >= min_visible_fraction)
+    lit = seen(objects["camera_visibility"], min_visibility)
+    return finite & (side >= min_box_px) & (objects["visible_fraction"] >= min_visible_fraction) & lit
+
+
+def dataset_min_visibility(root: str | Path) -> float:
+    """The ``camera.min_visibility`` a dataset was generated with (the default for datasets without a config)."""
+    from maxray_gen.config import load_config
+    from maxray_gen.scene.config import CameraConfig
+
+    try:
+        return load_config(Path(root) / "config.yaml").camera.min_visibility
+    except Exception:
+        return CameraConfig().min_visibility
 
 
 def yolo_lines(objects: np.ndarray, width: int, height: int, min_box_px: float = 0.0,
-               min_visible_fraction: float = 0.0) -> list[str]:
+               min_visible_fraction: float = 0.0, min_visibility: float = 0.0) -> list[str]:
     """``class cx cy w h`` (normalised) per object with a visible box (see :func:`labelled` for the limits)."""
     lines = []
-    for o in objects[labelled(objects, min_box_px, min_visible_fraction)]:
+    for o in objects[labelled(objects, min_box_px, min_visible_fraction, min_visibility)]:
         b = o["visible_box"]
         x0, y0, x1, y1 = (float(v) for v in b)
         lines.append(f"{int(o['class_id'])} {(x0 + x1) / 2 / width:.6f} {(y0 + y1) / 2 / height:.6f} "
@@ -65,11 +80,16 @@ def parse_yolo(line: str, width: int, height: int) -> tuple[int, np.ndarray]:
     return int(c), np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
 
 
-def export_yolo(root: str | Path, out: str | Path, min_box_px: float = 0.0, min_visible_fraction: float = 0.0) -> Path:
-    """images/{train,val}/NNNNN.png + labels/{train,val}/NNNNN.txt + data.yaml (split from the dataset seed)."""
+def export_yolo(root: str | Path, out: str | Path, min_box_px: float = 0.0, min_visible_fraction: float = 0.0,
+                min_visibility: float | None = None) -> Path:
+    """images/{train,val}/NNNNN.png + labels/{train,val}/NNNNN.txt + data.yaml (split from the dataset seed). Cars
+    the camera does not see (photometric visibility below ``min_visibility``, default: the dataset's
+    camera.min_visibility) get no label."""
     import matplotlib.image
 
     root, out = Path(root), Path(out)
+    if min_visibility is None:
+        min_visibility = dataset_min_visibility(root)
     split = train_mask(root)
     for sub in ("images/train", "images/val", "labels/train", "labels/val"):
         (out / sub).mkdir(parents=True, exist_ok=True)
@@ -79,16 +99,19 @@ def export_yolo(root: str | Path, out: str | Path, min_box_px: float = 0.0, min_
         img = out / "images" / part / f"{g:06d}.png"
         if not img.exists():
             matplotlib.image.imsave(img, s["rgb"])
-        lines = yolo_lines(s["objects"], w, h, min_box_px, min_visible_fraction)
+        lines = yolo_lines(s["objects"], w, h, min_box_px, min_visible_fraction, min_visibility)
         (out / "labels" / part / f"{g:06d}.txt").write_text("\n".join(lines) + "\n")
     (out / "data.yaml").write_text(f"path: {out.resolve()}\ntrain: images/train\nval: images/val\nnames:\n  0: car\n")
     return out
 
 
 def export_coco(root: str | Path, out: str | Path) -> Path:
-    """One COCO JSON: images, visible-box annotations (amodal box and visible fraction as extra fields)."""
+    """One COCO JSON: images, visible-box annotations (amodal box, visible fraction and camera visibility as extra
+    fields). Cars the camera does not see (below the dataset's camera.min_visibility) are marked ``iscrowd: 1`` and
+    ``ignore: 1``: COCO evaluation then neither asks for them nor counts a detection on them as false."""
     root, out = Path(root), Path(out)
     images, anns = [], []
+    threshold = dataset_min_visibility(root)
     for g, s in samples_by_index(root, ("rgb", "objects")):
         h, w = s["rgb"].shape[:2]
         images.append({"id": g, "file_name": f"{g:06d}.png", "width": w, "height": h})
@@ -97,10 +120,13 @@ def export_coco(root: str | Path, out: str | Path) -> Path:
             if not np.all(np.isfinite(b)):
                 continue
             x0, y0, x1, y1 = (float(v) for v in b)
+            vis = float(o["camera_visibility"])
+            dark = int(not seen(np.array([vis]), threshold)[0])
             anns.append({"id": len(anns) + 1, "image_id": g, "category_id": 1, "bbox": [x0, y0, x1 - x0, y1 - y0],
-                         "area": (x1 - x0) * (y1 - y0), "iscrowd": 0, "instance_id": int(o["instance_id"]),
-                         "amodal_bbox": [float(v) for v in o["amodal_box"]],
-                         "visible_fraction": float(o["visible_fraction"])})
+                         "area": (x1 - x0) * (y1 - y0), "iscrowd": dark, "ignore": dark,
+                         "instance_id": int(o["instance_id"]), "amodal_bbox": [float(v) for v in o["amodal_box"]],
+                         "visible_fraction": float(o["visible_fraction"]),
+                         "camera_visibility": None if np.isnan(vis) else vis})
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"images": images, "annotations": anns,
                                "categories": [{"id": 1, "name": "car", "supercategory": "vehicle"}]}))

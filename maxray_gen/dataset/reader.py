@@ -9,7 +9,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from maxray_gen.dataset.schema import SCHEMA_VERSION, upgrade_objects_v1
+from maxray_gen.dataset.schema import SCHEMA_VERSION, upgrade_objects, upgrade_objects_v1
 from maxray_gen.errors import DataError
 
 PER_SAMPLE = ("rgb", "depth", "instance")
@@ -117,6 +117,7 @@ class ShardReader:
                              "time_s": np.zeros(self.num_samples, np.float64)}
                 per_row = np.repeat(self._seq["sequence"], np.diff(self._obj_off))
                 self._objects = upgrade_objects_v1(self._objects, per_row)
+            self._objects = upgrade_objects(self._objects)
         self._ds: dict = {}
 
     def __getstate__(self):

@@ -1,7 +1,9 @@
-"""The shard schema (version 2). See docs/dataset_format.md for the full description.
+"""The shard schema (version 3). See docs/dataset_format.md for the full description.
 
-Version 2 adds per-sample ``sequence``, ``frame`` and ``time_s`` datasets and a per-object ``track_id``; version-1
-shards still read (they are upgraded on the fly: every sample is its own one-frame sequence).
+Version 2 adds per-sample ``sequence``, ``frame`` and ``time_s`` datasets and a per-object ``track_id``; version 3
+a per-object ``camera_visibility`` (photometric contrast in the rendered image, see sensors/visibility.py).
+Older shards still read, upgraded on the fly (version 1: every sample is its own one-frame sequence; versions 1-2:
+camera_visibility NaN = unknown, which counts as seen).
 
 One HDF5 file per shard. Per-sample arrays are stacked along axis 0 and chunked one sample per chunk, all with
 Fletcher-32 checksums (depth, ids and lidar LZF-compressed). Ragged per-sample data (objects, lidar points) are
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 TRACK_STRIDE = 100_000  # track_id = sequence * TRACK_STRIDE + instance_id: unique in a dataset
 SHARD_PATTERN = "shard-{:05d}.h5"
 
@@ -30,8 +32,15 @@ OBJECT_FIELDS = [
 ]
 OBJECT_FIELDS_V1 = list(OBJECT_FIELDS)
 OBJECT_FIELDS.append(("track_id", np.int64))
-OBJECT_DTYPE_V1 = np.dtype([(f[0], f[1], f[2]) if len(f) == 3 else (f[0], f[1]) for f in OBJECT_FIELDS_V1])
-OBJECT_DTYPE = np.dtype([(f[0], f[1], f[2]) if len(f) == 3 else (f[0], f[1]) for f in OBJECT_FIELDS])
+OBJECT_FIELDS_V2 = list(OBJECT_FIELDS)
+OBJECT_FIELDS.append(("camera_visibility", np.float32))
+
+
+def _dtype(fields) -> np.dtype:
+    return np.dtype([(f[0], f[1], f[2]) if len(f) == 3 else (f[0], f[1]) for f in fields])
+
+
+OBJECT_DTYPE_V1, OBJECT_DTYPE_V2, OBJECT_DTYPE = _dtype(OBJECT_FIELDS_V1), _dtype(OBJECT_FIELDS_V2), _dtype(OBJECT_FIELDS)
 CLASSES = ("car", "pedestrian", "cyclist")  # synthetic data has cars; CRUW imports all three
 LIDAR_DTYPE = np.dtype([("xyz", np.float32, 3), ("instance_id", np.int32), ("object_type", np.int8),
                         ("ring", np.int16)])
@@ -63,8 +72,18 @@ def track_ids(sequence: int | np.ndarray, instance_id: np.ndarray) -> np.ndarray
 
 def upgrade_objects_v1(objects: np.ndarray, sequence: np.ndarray) -> np.ndarray:
     """Version-1 object rows -> the current dtype (``sequence`` per row gives the track ids)."""
-    out = np.zeros(len(objects), OBJECT_DTYPE)
-    for name in OBJECT_DTYPE_V1.names:
-        out[name] = objects[name]
+    out = upgrade_objects(objects)
     out["track_id"] = track_ids(sequence, objects["instance_id"])
+    return out
+
+
+def upgrade_objects(objects: np.ndarray) -> np.ndarray:
+    """Object rows of an older schema -> the current dtype (fields it lacks: zero, camera_visibility NaN)."""
+    if objects.dtype == OBJECT_DTYPE:
+        return objects
+    out = np.zeros(len(objects), OBJECT_DTYPE)
+    for name in objects.dtype.names:
+        if name in OBJECT_DTYPE.names:
+            out[name] = objects[name]
+    out["camera_visibility"] = np.nan
     return out

@@ -23,6 +23,13 @@ class LabelLimits(StrictModel):
 
     min_box_px: float = Field(6.0, ge=0, description="shorter side of the visible box, pixels")
     min_visible_fraction: float = Field(0.25, ge=0, le=1, description="visible fraction of the car")
+    min_visibility: float | None = Field(None, ge=0, description="photometric visibility of the car in the image "
+                                         "(None: the dataset's camera.min_visibility)")
+
+    def visibility_for(self, root: Path) -> float:
+        from maxray_gen.dataset.exports import dataset_min_visibility
+
+        return dataset_min_visibility(root) if self.min_visibility is None else self.min_visibility
 
 
 @dataclass
@@ -66,7 +73,7 @@ def prepare_yolo_data(root: str | Path, limits: LabelLimits | None = None, cache
         return out / "data.yaml"
     tmp = out.with_name(out.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
-    export_yolo(root, tmp, limits.min_box_px, limits.min_visible_fraction)
+    export_yolo(root, tmp, limits.min_box_px, limits.min_visible_fraction, limits.visibility_for(root))
     (tmp / "limits.json").write_text(json.dumps(limits.model_dump(), indent=1))
     (tmp / "data.yaml").write_text((tmp / "data.yaml").read_text().replace(str(tmp.resolve()), str(out.resolve())))
     tmp.rename(out)
@@ -81,6 +88,7 @@ def iter_samples(root: str | Path, split: str = "val", limits: LabelLimits | Non
     _check(root)
     train = train_mask(root)
     fields = ("objects", "params", "rgb") if with_rgb else ("objects", "params")
+    threshold = limits.visibility_for(root)
 
     def part_of(g: int) -> str:
         return "train" if train is None or g >= len(train) or train[g] else "val"
@@ -89,7 +97,7 @@ def iter_samples(root: str | Path, split: str = "val", limits: LabelLimits | Non
         part = part_of(g)
         o, prm = s["objects"], s["params"]
         finite = np.all(np.isfinite(o["visible_box"].reshape(-1, 4)), axis=1)
-        keep = labelled(o, limits.min_box_px, limits.min_visible_fraction)
+        keep = labelled(o, limits.min_box_px, limits.min_visible_fraction, threshold)
         gt = Groundtruth(g, part, o["visible_box"][finite].astype(float).reshape(-1, 4), ~keep[finite],
                          str(prm.get("lighting", {}).get("kind", "unknown")),
                          str(prm.get("weather", {}).get("kind", "unknown")))

@@ -122,6 +122,7 @@ def make_sample(cfg: Config, index: int, distractor: bool = True) -> Sample:
     o["nearest_range_m"] = float(np.linalg.norm(corners, axis=1).min())
     o["visible_box"] = o["amodal_box"] = box
     o["visible_fraction"] = 1.0
+    o["camera_visibility"] = np.nan  # not measured on the stand-in's flat renders: counts as seen
     o["track_id"] = index * TRACK_STRIDE + 100
     depth = np.full((intr.height, intr.width), np.inf, np.float32)
     instance = np.zeros((intr.height, intr.width), np.int32)

@@ -15,6 +15,7 @@ from maxray_gen.radio.atmosphere import attenuate, for_weather
 from maxray_gen.radio.tracer import RadarTracer
 from maxray_gen.scene.sample import SceneRenderer, VisualSample
 from maxray_gen.seeding import rng_for
+from maxray_gen.sensors.visibility import seen
 
 
 def objects_table(vs: VisualSample) -> np.ndarray:
@@ -39,15 +40,18 @@ def objects_table(vs: VisualSample) -> np.ndarray:
         r["amodal_box"] = b.amodal if b is not None and b.amodal is not None else nan4
         r["visible_fraction"] = b.visible_fraction if b is not None else 0.0
         r["truncated"] = b.truncated if b is not None else False
+        r["camera_visibility"] = vs.visibility.get(t.instance_id, np.nan)
     return rows
 
 
-def designated_target(objects: np.ndarray, visible_pixels: dict[int, int]) -> int:
-    """The object the SSL methods localise: the most visible car inside the radar's view (-1 if none)."""
+def designated_target(objects: np.ndarray, visible_pixels: dict[int, int], min_visibility: float = 0.0) -> int:
+    """The object the SSL methods localise: the most visible car inside the radar's view that the camera sees
+    (photometric visibility >= ``min_visibility``), -1 if none."""
     best, score = -1, 0
+    ok = seen(objects["camera_visibility"], min_visibility)
     for k, o in enumerate(objects):
         px = visible_pixels.get(int(o["instance_id"]), 0)
-        if o["in_radar_view"] and px > score:
+        if o["in_radar_view"] and ok[k] and px > score:
             best, score = k, px
     return best
 
@@ -88,7 +92,8 @@ class SampleMaker:
         if vs.lidar is not None:
             lidar["xyz"], lidar["instance_id"] = vs.lidar.points, vs.lidar.instance_id
             lidar["object_type"], lidar["ring"] = vs.lidar.object_type, vs.lidar.ring
-        target = designated_target(objects, {b.instance_id: b.visible_pixels for b in vs.boxes})
+        target = designated_target(objects, {b.instance_id: b.visible_pixels for b in vs.boxes},
+                                   self.cfg.camera.min_visibility)
         params = vs.spec.to_dict() if vs.spec else {}
         params.update(n_paths=len(paths), global_index=index,
                       radio_weather=radio_weather.to_dict() if radio_weather else None, sequence=sequence,

@@ -61,6 +61,9 @@ class CameraConfig(StrictModel):
     width: int = Field(640, ge=8, le=8192)
     height: int = Field(480, ge=8, le=8192)
     horizontal_fov_deg: float = Field(90.0, gt=10, lt=170)
+    min_visibility: float = Field(0.15, ge=0, le=100, description="photometric visibility (RMS contrast against "
+                                  "the surroundings in the rendered image) below which a car counts as not seen by "
+                                  "the camera: exports skip it, detector evaluation ignores it, SSL targets avoid it")
 
 
 class RenderConfig(StrictModel):

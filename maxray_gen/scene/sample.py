@@ -21,6 +21,7 @@ from maxray_gen.sensors.camera import CameraPasses, Intrinsics, render_passes
 from maxray_gen.sensors.groundtruth import InstanceTruth, instance_truth
 from maxray_gen.sensors.lidar import LidarScan, scan
 from maxray_gen.sensors.raycast import RayCaster
+from maxray_gen.sensors.visibility import photometric_visibility
 from maxray_gen.sensors.weather_effects import apply_fog
 from maxray_gen.snapshot import SceneSnapshot
 
@@ -35,6 +36,7 @@ class VisualSample:
     lidar: LidarScan | None
     truth: list[InstanceTruth]
     timings: dict[str, float] = field(default_factory=dict)
+    visibility: dict[int, float] = field(default_factory=dict)  # photometric, per instance (NaN: no image)
 
 
 class SceneRenderer:
@@ -115,6 +117,8 @@ class SceneRenderer:
         if image is not None and spec is not None:
             image = apply_fog(image, passes.depth, intr, spec.weather, spec.lighting)
         boxes = instance_boxes(snap, passes, intr, caster=caster)
+        visibility = photometric_visibility(image, passes.instance, [b.instance_id for b in boxes]) \
+            if image is not None else {}
         t["passes_boxes"] = time.perf_counter() - t0
         lidar = None
         if self.cfg.lidar.enabled:
@@ -122,4 +126,4 @@ class SceneRenderer:
             lidar = scan(snap, self.cfg.lidar, rng_for(seed, index, "lidar"), spec.weather if spec else None, caster)
             t["lidar"] = time.perf_counter() - t0
         truth = instance_truth(snap, self.cfg.radar)
-        return VisualSample(spec, snap, image, passes, boxes, lidar, truth, t)
+        return VisualSample(spec, snap, image, passes, boxes, lidar, truth, t, visibility)

@@ -16,16 +16,18 @@ from maxray_gen.snapshot import ROLES  # noqa: E402
 from maxray_gen.viz.radar_plots import _save  # noqa: E402
 
 
-def plot_sample(s: dict, axes: dict, path: str | Path, title: str = "") -> Path:
+def plot_sample(s: dict, axes: dict, path: str | Path, title: str = "", min_visibility: float = 0.15) -> Path:
     fig, ax = plt.subplots(1, 4, figsize=(22, 4.8), gridspec_kw={"width_ratios": [1.33, 1.33, 1, 1]})
     objs, target = s["objects"], s["target"]
     ax[0].imshow(s["rgb"])
     for k, o in enumerate(objs):
         if np.all(np.isfinite(o["visible_box"])):
             x0, y0, x1, y1 = o["visible_box"]
-            colour = "red" if k == target else "lime"
-            ax[0].add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec=colour, lw=1.5 if k == target else 1))
-    ax[0].set_title("camera, visible boxes (target in red)")
+            dark = float(o["camera_visibility"]) < min_visibility
+            colour = "red" if k == target else ("grey" if dark else "lime")
+            ax[0].add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec=colour, lw=1.5 if k == target else 1,
+                                      ls=":" if dark else "-"))
+    ax[0].set_title("camera, visible boxes (target red; too dark to see: grey dotted)")
     d = s["depth"]
     im = ax[1].imshow(np.where(np.isfinite(d), d, np.nan), cmap="magma_r")
     fig.colorbar(im, ax=ax[1], fraction=0.035, label="depth [m]")

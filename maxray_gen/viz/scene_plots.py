@@ -15,26 +15,33 @@ from maxray_gen.snapshot import ROLES  # noqa: E402
 from maxray_gen.viz.radar_plots import _save  # noqa: E402
 
 
-def draw_boxes(ax, boxes, amodal: bool = True) -> None:
+def draw_boxes(ax, boxes, amodal: bool = True, visibility: dict | None = None, min_visibility: float = 0.0) -> None:
+    """Visible boxes (green; red dotted with "dark" when the camera does not see the car: photometric visibility
+    below ``min_visibility``), amodal boxes of partly hidden cars (orange dashed)."""
+    visibility = visibility or {}
     for b in boxes:
         if b.visible is not None:
             x0, y0, x1, y1 = b.visible
-            ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec="lime", lw=1.2))
-            ax.text(x0, y0 - 2, f"{b.instance_id} {b.visible_fraction:.0%}", color="lime", fontsize=6)
+            v = visibility.get(b.instance_id, float("nan"))
+            dark = v < min_visibility
+            colour = "red" if dark else "lime"
+            ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec=colour, lw=1.2, ls=":" if dark else "-"))
+            note = "" if np.isnan(v) else f" c{v:.2f}" + (" dark" if dark else "")
+            ax.text(x0, y0 - 2, f"{b.instance_id} {b.visible_fraction:.0%}{note}", color=colour, fontsize=6)
         if amodal and b.amodal is not None and b.visible_fraction < 0.98:
             x0, y0, x1, y1 = b.amodal
             ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec="orange", lw=0.8, ls="--"))
 
 
-def plot_visual_sample(sample, path: str | Path, title: str = "") -> Path:
+def plot_visual_sample(sample, path: str | Path, title: str = "", min_visibility: float = 0.15) -> Path:
     fig, axes = plt.subplots(2, 2, figsize=(12, 9))
     ax = axes[0, 0]
     if sample.rgb is not None:
         ax.imshow(sample.rgb)
     else:
         ax.imshow(np.zeros((*sample.passes.depth.shape, 3)))
-    draw_boxes(ax, sample.boxes)
-    ax.set_title("RGB, visible (green) and amodal (orange) boxes")
+    draw_boxes(ax, sample.boxes, visibility=getattr(sample, "visibility", None), min_visibility=min_visibility)
+    ax.set_title("RGB: visible boxes (green; red dotted: too dark to see) and amodal (orange)")
     ax.axis("off")
     d = sample.passes.depth
     ax = axes[0, 1]
