@@ -300,9 +300,17 @@ def scene_preview(config_path: Path | None, seed: int, blend: Path | None, png: 
 @click.option("--seed", type=click.IntRange(min=0), default=7, show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
 def scene_gallery(config_path: Path | None, seed: int, out_dir: Path) -> None:
-    """Render the same lot in day, dusk, night, rain, fog and snow (one PNG each) into OUT."""
+    """Render the same lot in day, dusk, night, rain, fog and snow (one PNG each), one close-up per car body type
+    (cars-<type>.png) and the night with its boxes marked by photometric visibility (night-boxes.png) into OUT."""
+    import matplotlib.image
+
     from maxray_gen.config import load_config
+    from maxray_gen.scene.gallery import body_type_scene
+    from maxray_gen.scene.lot import build_snapshot
     from maxray_gen.scene.sample import SceneRenderer
+    from maxray_gen.scene.spec import sample_scene
+    from maxray_gen.seeding import rng_for
+    from maxray_gen.viz.scene_plots import plot_boxes_picture
 
     base = load_config(config_path)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -317,10 +325,24 @@ def scene_gallery(config_path: Path | None, seed: int, out_dir: Path) -> None:
         renderer.cfg = cfg
         name = lighting if weather == "clear" else weather
         sample = renderer.sample(seed, 0, rgb_path=out_dir / f"{name}.png")
-        import matplotlib.image
-
         matplotlib.image.imsave(out_dir / f"{name}.png", sample.rgb)
         click.echo(f"{name}: {out_dir / f'{name}.png'} ({sample.timings.get('render', 0):.1f} s render)")
+        if name == "night":
+            path = plot_boxes_picture(sample, out_dir / "night-boxes.png", base.camera.min_visibility,
+                                      f"seed {seed}, night: boxes by photometric visibility (threshold "
+                                      f"{base.camera.min_visibility:g}); red dotted = labelled but too dark to see")
+            click.echo(f"night boxes: {path}")
+    day = renderer.cfg = base.model_copy(update={"scene": base.scene.model_copy(update={"lighting": {"day": 1.0},
+                                                                                      "weather": {"clear": 1.0}})})
+    spec0 = sample_scene(day.scene, day.camera, seed, 0)
+    from maxray_gen.scene.cars import BODY_TYPES
+
+    for bt in BODY_TYPES:
+        spec = body_type_scene(spec0, bt.name)
+        renderer.blender.realise(spec, build_snapshot(spec), rng_for(seed, 0, "render"))
+        path = out_dir / f"cars-{bt.name}.png"
+        matplotlib.image.imsave(path, renderer.blender.render_rgb(path))
+        click.echo(f"{bt.name}: {path}")
 
 
 @scene.command("save-blend")

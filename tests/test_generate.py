@@ -15,6 +15,7 @@ import pytest
 
 pytest.importorskip("bpy")
 
+from maxray_gen.config import load_config  # noqa: E402
 from maxray_gen.dataset.reader import ShardReader, content_hash  # noqa: E402
 from maxray_gen.radar import groundtruth as rgt  # noqa: E402
 from maxray_gen.radar.config import RadarConfig  # noqa: E402
@@ -177,13 +178,31 @@ def test_exports_round_trip(tiny, tmp_path):
     r = ShardReader(out / "shard-00000.h5")
     s = r.sample(0)
     label = next((tmp_path / "yolo" / "labels").rglob("000000.txt")).read_text().split("\n")
-    vis = [o for o in s["objects"] if np.all(np.isfinite(o["visible_box"]))]
+    from maxray_gen.sensors.visibility import seen
+
+    threshold = load_config(out / "config.yaml").camera.min_visibility
+    vis = [o for o in s["objects"] if np.all(np.isfinite(o["visible_box"])) and seen(o["camera_visibility"], threshold)]
     assert len([x for x in label if x]) == len(vis)
     for line, o in zip(label, vis):
         c, box = parse_yolo(line, 64, 48)
         assert c == 0 and np.allclose(box, o["visible_box"], atol=1e-3)
     coco = json.loads((tmp_path / "coco.json").read_text())
     assert len(coco["images"]) == 4 and all(a["category_id"] == 1 for a in coco["annotations"])
+    by_id = {(a["image_id"], a["instance_id"]): a for a in coco["annotations"]}
+    for o in s["objects"]:
+        if np.all(np.isfinite(o["visible_box"])):
+            a = by_id[(0, int(o["instance_id"]))]
+            dark = not seen(o["camera_visibility"], threshold)
+            assert a["iscrowd"] == a["ignore"] == int(dark)
+            assert a["camera_visibility"] == pytest.approx(float(o["camera_visibility"]), rel=1e-6)
+    # with a stricter threshold the darker cars become ignore regions, the rest stay
+    from maxray_gen.dataset.exports import export_coco
+
+    vis = [float(o["camera_visibility"]) for o in s["objects"] if np.all(np.isfinite(o["visible_box"]))]
+    strict = float(np.median(vis))
+    coco = json.loads(export_coco(out, tmp_path / "strict.json", min_visibility=strict).read_text())
+    marks = [a["iscrowd"] for a in coco["annotations"] if a["image_id"] == 0]
+    assert marks == [int(v < strict) for v in vis] and 0 < sum(marks) < len(marks) or len(set(vis)) == 1
     frame = np.load(tmp_path / "cruw" / "maxray_0000" / "RADAR_RA_H" / "000000_0000.npy")
     assert frame.shape == (128, 128, 2) and frame.dtype == np.float32 and frame[..., 0].max() > 0
 

@@ -253,7 +253,9 @@ class BlenderScene:
             sun.data.angle = math.radians(0.6)
         bpy.context.scene.view_settings.exposure = EXPOSURE_EV[li.kind]
         if li.street_lights:
-            for post in LAMP_POSTS:
+            for k, post in enumerate(LAMP_POSTS):
+                if not li.lamp_on(k):
+                    continue
                 head = lamp_head(post)
                 lamp = self._light("street_light", "SPOT", spot_power_w(LUMINAIRE_LM, LUMINAIRE_HALF_ANGLE_DEG),
                                    LED_4000K, head, (0.0, 0.0, 0.0))

@@ -105,13 +105,14 @@ def export_yolo(root: str | Path, out: str | Path, min_box_px: float = 0.0, min_
     return out
 
 
-def export_coco(root: str | Path, out: str | Path) -> Path:
+def export_coco(root: str | Path, out: str | Path, min_visibility: float | None = None) -> Path:
     """One COCO JSON: images, visible-box annotations (amodal box, visible fraction and camera visibility as extra
-    fields). Cars the camera does not see (below the dataset's camera.min_visibility) are marked ``iscrowd: 1`` and
+    fields). Cars the camera does not see (below ``min_visibility``, default the dataset's camera.min_visibility) are
+    marked ``iscrowd: 1`` and
     ``ignore: 1``: COCO evaluation then neither asks for them nor counts a detection on them as false."""
     root, out = Path(root), Path(out)
     images, anns = [], []
-    threshold = dataset_min_visibility(root)
+    threshold = dataset_min_visibility(root) if min_visibility is None else min_visibility
     for g, s in samples_by_index(root, ("rgb", "objects")):
         h, w = s["rgb"].shape[:2]
         images.append({"id": g, "file_name": f"{g:06d}.png", "width": w, "height": h})

@@ -31,6 +31,8 @@ class SceneConfig(StrictModel):
                                                 "authored, lighting and weather randomised per sample")
     slot_jitter_m: float = Field(0.15, ge=0, le=0.5)
     yaw_noise_deg: float = Field(3.0, ge=0, le=20)
+    lamp_failure: float = Field(0.15, ge=0, le=1, description="probability that a lot lamp is out at dusk/night "
+                                "(each lamp on its own): dark corners where cars are labelled but not seen")
 
     @model_validator(mode="after")
     def _check(self) -> "SceneConfig":

@@ -77,6 +77,10 @@ class LightingSpec:
     sun_strength: float
     sky_strength: float
     street_lights: bool
+    lamps: tuple[bool, ...] = ()  # which of LAMP_POSTS shine (empty: all, when street_lights)
+
+    def lamp_on(self, k: int) -> bool:
+        return self.street_lights and (not self.lamps or self.lamps[k])
 
 
 @dataclass(frozen=True)
@@ -142,8 +146,13 @@ def sample_lighting(rng: np.random.Generator, cfg: SceneConfig) -> LightingSpec:
     if kind == "day":
         return LightingSpec(kind, float(rng.uniform(25, 65)), az, float(rng.uniform(2.0, 3.0)), 1.0, False)
     if kind == "dusk":
-        return LightingSpec(kind, float(rng.uniform(1, 7)), az, float(rng.uniform(0.8, 1.6)), 0.8, True)
-    return LightingSpec(kind, -20.0, az, 0.0, float(rng.uniform(0.01, 0.03)), True)
+        return LightingSpec(kind, float(rng.uniform(1, 7)), az, float(rng.uniform(0.8, 1.6)), 0.8, True,
+                            _lamps(rng, cfg))
+    return LightingSpec(kind, -20.0, az, 0.0, float(rng.uniform(0.01, 0.03)), True, _lamps(rng, cfg))
+
+
+def _lamps(rng: np.random.Generator, cfg: SceneConfig) -> tuple[bool, ...]:
+    return tuple(bool(x) for x in rng.random(len(LAMP_POSTS)) >= cfg.lamp_failure)
 
 
 def sample_weather(rng: np.random.Generator, cfg: SceneConfig) -> WeatherSpec:

@@ -7,9 +7,10 @@ luminance of a ring of surrounding pixels:
 
 Y is relative linear luminance (Rec. 709 weights on the sRGB-decoded image, 0..1). The RMS form counts both a car
 darker or brighter than its surroundings and the structure inside it (windows, lamps, highlights), so a black car
-on asphalt in daylight is visible and an unlit car in the dark is not. ``Y_FLOOR`` (1 % of white, sRGB code ~25)
-stands for the camera's noise and the display's black level: below it, differences are not seen. The ring is the
-car's mask dilated by ``ring_px`` pixels (at least 3, a quarter of the mask's equivalent radius), without the car.
+on asphalt in daylight is visible and an unlit car in the dark is not. ``Y_FLOOR`` (2 % of white, sRGB code ~39)
+stands for the sensor noise of a night exposure and a display's black level: below it, differences are not seen.
+The ring is the car's mask dilated by at least 3 pixels (a quarter of the mask's equivalent radius), without the
+car.
 A car counts as seen when C >= ``camera.min_visibility`` (0.15 by default; docs/scenarios.md "Labels").
 """
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-Y_FLOOR = 0.01
+Y_FLOOR = 0.02
 
 
 def relative_luminance(rgb: np.ndarray) -> np.ndarray:

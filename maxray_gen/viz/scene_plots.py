@@ -33,6 +33,17 @@ def draw_boxes(ax, boxes, amodal: bool = True, visibility: dict | None = None, m
             ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec="orange", lw=0.8, ls="--"))
 
 
+def plot_boxes_picture(sample, path: str | Path, min_visibility: float, title: str = "") -> Path:
+    """The RGB image alone with its visible boxes marked by photometric visibility."""
+    h, w = sample.rgb.shape[:2]
+    fig, ax = plt.subplots(figsize=(w / 80, h / 80 + 0.4))
+    ax.imshow(sample.rgb)
+    draw_boxes(ax, sample.boxes, amodal=False, visibility=sample.visibility, min_visibility=min_visibility)
+    ax.set_title(title, fontsize=8)
+    ax.axis("off")
+    return _save(fig, path)
+
+
 def plot_visual_sample(sample, path: str | Path, title: str = "", min_visibility: float = 0.15) -> Path:
     fig, axes = plt.subplots(2, 2, figsize=(12, 9))
     ax = axes[0, 0]
