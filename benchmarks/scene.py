@@ -5,6 +5,10 @@ layout (same objects, new car positions), the 640x480 render at the default qual
 depth/instance passes with boxes, the lidar scan; and resident memory after N samples in one process (tiny renders,
 so the loop exercises scene rebuilding, materials, lights and particles), which must not grow by more than 10%.
 
+Renders use a full lot (18 parked + 2 driving cars). Baseline in the same run: the same lots with every car
+replaced by the low-poly two-superellipsoid stand-in of maxray_gen.meshes.car (~4k triangles, no parts), so the
+ratio is the cost of the detailed car models (~49k triangles, 16 parts).
+
     python benchmarks/scene.py [--samples 200] [--skip-renders]
 """
 
@@ -27,7 +31,9 @@ from maxray_gen.scene.config import CameraConfig, RenderConfig, SceneConfig  # n
 from maxray_gen.scene.lot import build_snapshot  # noqa: E402
 from maxray_gen.scene.sample import SceneRenderer  # noqa: E402
 from maxray_gen.scene.spec import sample_scene  # noqa: E402
+from maxray_gen.meshes import car, placed  # noqa: E402
 from maxray_gen.seeding import rng_for  # noqa: E402
+from maxray_gen.snapshot import SnapshotObject  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -46,6 +52,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     print(f"{os.cpu_count()} CPU cores")
     cfg = Config()
+    cfg = cfg.model_copy(update={"scene": cfg.scene.model_copy(update={"min_cars": 18, "max_cars": 20,
+                                                                     "min_moving_cars": 2})})
     renderer = SceneRenderer(cfg)
     bl = renderer.blender
     print(f"Cycles device: {bl.device}; {cfg.camera.width}x{cfg.camera.height}, {cfg.render.samples} samples, "
@@ -67,13 +75,30 @@ def main() -> None:
           f"{np.median(rp):.3f} s median")
 
     if not args.skip_renders:
+        detailed, stand_in = [], []
         for lighting, weather in [("day", "clear"), ("dusk", "clear"), ("night", "clear"), ("day", "rain"),
                                   ("day", "fog"), ("day", "snow")]:
             sc = cfg.scene.model_copy(update={"lighting": {lighting: 1.0}, "weather": {weather: 1.0}})
             renderer.cfg = cfg.model_copy(update={"scene": sc})
             s = renderer.sample(7, 0, rgb_path=tmp / "r.png")
-            print(f"  render {lighting:5s} {weather:5s}: {s.timings['render']:.2f} s (realise {s.timings['realise']:.2f} s, "
-                  f"passes + boxes {s.timings['passes_boxes']:.2f} s, lidar {s.timings['lidar']:.2f} s)")
+            detailed.append(s.timings["render"])
+            spec = s.spec
+            base = build_snapshot(spec)
+            simple = [o for o in base.objects if o.role != "car"]
+            for c in spec.cars:
+                v, f = placed(car(c.length, c.width, c.height), (c.x, c.y, 0.0), c.yaw)
+                simple.append(SnapshotObject(f"car{c.instance_id}_body", c.instance_id, "car", "car_paint", v, f,
+                                             c.velocity))
+            bl.realise(spec, base.replace_objects(simple), rng_for(7, 0, "render"))
+            t0 = time.perf_counter()
+            bl.render_rgb(tmp / "b.png")
+            stand_in.append(time.perf_counter() - t0)
+            tris = sum(len(o.faces) for o in base.objects if o.role == "car")
+            print(f"  render {lighting:5s} {weather:5s} {len(spec.cars)} cars ({tris:,} car triangles): "
+                  f"{detailed[-1]:.2f} s, stand-in cars {stand_in[-1]:.2f} s (x{detailed[-1] / stand_in[-1]:.2f}); "
+                  f"realise {s.timings['realise']:.2f} s, passes + boxes {s.timings['passes_boxes']:.2f} s, "
+                  f"lidar {s.timings['lidar']:.2f} s")
+        print(f"render median: {np.median(detailed):.2f} s detailed cars, {np.median(stand_in):.2f} s stand-ins")
 
     # Memory over many samples in one process (tiny renders).
     tiny = cfg.model_copy(update={"camera": CameraConfig(width=64, height=48),

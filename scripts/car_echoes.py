@@ -35,6 +35,11 @@ def main() -> None:
         rows += r
         print(f"lot {i}: " + ", ".join(f"{x['contrast_db']:.0f} dB{'' if x['peak_inside'] else ' (peak outside)'}"
                                        for x in r if x["visible_fraction"] >= 0.5))
+        for x in r:
+            if x["visible_fraction"] >= 0.5 and not x["peak_inside"] and "peak_range_m" in x:
+                lo, hi = x["footprint_range_m"]
+                print(f"    car {x['instance_id']}: peak at {x['peak_range_m']:.2f} m (footprint {lo:.2f}-{hi:.2f} m), "
+                      f"{x['peak_azimuth_cells']:+.1f} azimuth cells from its centre")
     print(f"engine {cfg.trace.engine}: {echo_summary(rows)}")
 
 

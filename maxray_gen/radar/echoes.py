@@ -50,6 +50,8 @@ def car_echoes(range_azimuth: np.ndarray, range_m: np.ndarray, azimuth_rad: np.n
         out.append(dict(instance_id=int(o["instance_id"]), visible_fraction=float(o["visible_fraction"]),
                         contrast_db=10 * np.log10(max(peak, 1e-300) / max(background, 1e-300)),
                         peak_inside=bool(foot[i, j]), attributed=own is not None,
+                        peak_range_m=float(range_m[i]), footprint_range_m=(r0, r1),
+                        peak_azimuth_cells=float((azimuth_rad[j] - o["heatmap_azimuth_rad"]) / res_a),
                         side_ok=bool(np.sign(azimuth_rad[j]) == np.sign(o["heatmap_azimuth_rad"])
                                      or abs(o["heatmap_azimuth_rad"]) < res_a)))
     return out

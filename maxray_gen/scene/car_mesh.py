@@ -158,14 +158,14 @@ def car_parts(body: str, length: float, width: float, height: float) -> dict[str
     end = np.minimum(u, 1 - u) * length
     # body top (bonnet -> belt -> boot / tail), bottom (clearance, raised at the overhangs and the arches)
     c0, r0, r1, c1 = sh.cabin
-    top = np.interp(u, [0, 0.04, c0, c1, 0.97, 1], [sh.nose * height - 0.08, sh.nose * height, belt, belt,
-                                                    sh.tail * height, sh.tail * height - 0.08])
+    top = np.interp(u, [0, 0.04, c0, c1, 0.97, 1], [sh.nose * height - 0.04, sh.nose * height, belt, belt,
+                                                    sh.tail * height, sh.tail * height - 0.04])
     bot = sh.clearance + 0.1 * np.clip(1 - end / 0.35, 0, 1) ** 2
     for xc in arches:
         dx = xs - xc
         inside = np.abs(dx) < arch_r
         bot[inside] = np.maximum(bot[inside], r + np.sqrt(arch_r ** 2 - dx[inside] ** 2))
-    shrink = 0.55 + 0.45 * np.sqrt(np.clip(end / 0.25, 0, 1))  # ends rounded in elevation
+    shrink = 0.72 + 0.28 * np.sqrt(np.clip(end / 0.2, 0, 1))  # ends rounded in elevation
     mid, half = (top + bot) / 2, (top - bot) / 2
     ring = _superellipse_ring(BODY_STEP_DEG, 0.5, (width / 2, float(np.median(half))), BODY_FACET_M)
     nr = len(ring)

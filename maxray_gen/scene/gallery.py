@@ -19,7 +19,9 @@ def body_type_scene(base: SceneSpec, body: str) -> SceneSpec:
     three-quarter view at eye height."""
     bt = next(b for b in BODY_TYPES if b.name == body)
     name, rgb = GALLERY_COLOURS.get(body, ("grey", (0.2, 0.21, 0.22)))
-    car = CarSpec(FIRST_CAR_ID, body, bt.length[0], bt.width[0], bt.height[0], name, rgb, -1.25, 10.5,
-                  math.radians(-60.0), 0.0, 4)
-    camera = Pose.look_at([2.2, 4.6, 1.5], [-1.25, 10.3, 0.7])
+    yaw = math.radians(-60.0)
+    car = CarSpec(FIRST_CAR_ID, body, bt.length[0], bt.width[0], bt.height[0], name, rgb, -1.25, 10.5, yaw, 0.0, 4)
+    view = yaw + math.radians(38.0)  # from 38 deg off the car's nose
+    eye = [car.x + 4.6 * math.cos(view), car.y + 4.6 * math.sin(view), 1.55]
+    camera = Pose.look_at(eye, [car.x, car.y, 0.65])
     return dataclasses.replace(base, cars=(car,), basestation=camera)
