@@ -26,7 +26,23 @@ def per_condition(rows, conf: float = 0.25) -> dict[str, dict]:
         groups.setdefault(f"weather={gt.weather}", []).append(im)
     order = ["all"] + [f"lighting={k}" for k in LIGHTING_ORDER] + [f"weather={k}" for k in WEATHER_ORDER]
     keys = [k for k in order if k in groups] + sorted(set(groups) - set(order))
-    return {k: summarise(groups[k], conf) for k in keys}
+    return {k: with_reference_ap(summarise(groups[k], conf), groups[k]) for k in keys}
+
+
+def with_reference_ap(metrics: dict, images: list[ImageDetections]) -> dict:
+    """mAP50 / mAP50-95 from pycocotools' COCOeval (the reference implementation); our own AP stays beside it
+    as ``mAP50_own`` / ``mAP50_95_own`` (they agree to ~0.01: tests/test_detect.py). Without pycocotools (it comes
+    with the ``detect`` extra) our own AP is reported, ``ap_source`` says which."""
+    out = dict(metrics, mAP50_own=metrics["mAP50"], mAP50_95_own=metrics["mAP50_95"], ap_source="own")
+    try:
+        from maxray_gen.detect.coco_eval import coco_average_precision
+    except ImportError:
+        return out
+    try:
+        ref = coco_average_precision(images)
+    except ImportError:
+        return out
+    return dict(out, **ref, ap_source="pycocotools")
 
 
 def markdown_table(metrics: dict[str, dict]) -> str:
