@@ -112,8 +112,9 @@ def test_car_meshes_are_deterministic():
 @pytest.mark.parametrize("body", list(DOC_TYPES))
 def test_car_rcs_over_aspect_is_a_cars(body):
     """SBR+PO over 360 deg at 15 m (radar at mid-height, 2.5 deg steps): the median within 3 dB of the 3GPP TR 38.901
-    vehicle mean 11.25 dBsm, and the aspect-to-aspect spread of a car (broadside/end-on flashes over 20 dBsm,
-    no aspect silent). The smooth 'soap bar' bodies these replaced had medians of 0.7-3.7 dBsm."""
+    vehicle mean 11.25 dBsm, and the spread of a car: broadside flashes over 20 dBsm, the sides' +-5 deg sectors
+    >= 5 dB over the median, hardly any aspect silent (single aspects may sit in an interference null). The smooth
+    'soap bar' bodies these replaced had medians of 0.7-3.7 dBsm."""
     from maxray_gen.config import load_config
     from maxray_gen.radio import rcs
 
@@ -122,9 +123,10 @@ def test_car_rcs_over_aspect_is_a_cars(body):
     sweep = rcs.sweep(tracer, "car", 0, np.radians(np.arange(0, 360, 2.5)), 15.0, car_body=body)
     d = sweep.rcs_dbsm
     assert abs(np.median(d) - 11.25) < 3.0, np.round(d, 1)
-    assert d.max() > 20.0 and d.min() > -25.0
-    broadside = d[[36, 108]]  # 90 and 270 deg: the car's sides
-    assert broadside.min() > np.median(d) + 5
+    assert d.max() > 20.0 and np.mean(d < -15.0) < 0.03
+    for side in (90.0, 270.0):  # the car's sides
+        sector = d[np.abs(np.arange(0, 360, 2.5) - side) <= 5.0]
+        assert np.median(sector) > np.median(d) + 5, np.round(sector, 1)
 
 
 def test_footprint_matches_mesh():
