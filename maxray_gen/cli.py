@@ -305,6 +305,7 @@ def scene_gallery(config_path: Path | None, seed: int, out_dir: Path) -> None:
     import matplotlib.image
 
     from maxray_gen.config import load_config
+    from maxray_gen.scene.cars import BODY_TYPES
     from maxray_gen.scene.gallery import body_type_scene
     from maxray_gen.scene.lot import build_snapshot
     from maxray_gen.scene.sample import SceneRenderer
@@ -332,11 +333,8 @@ def scene_gallery(config_path: Path | None, seed: int, out_dir: Path) -> None:
                                       f"seed {seed}, night: boxes by photometric visibility (threshold "
                                       f"{base.camera.min_visibility:g}); red dotted = labelled but too dark to see")
             click.echo(f"night boxes: {path}")
-    day = renderer.cfg = base.model_copy(update={"scene": base.scene.model_copy(update={"lighting": {"day": 1.0},
-                                                                                      "weather": {"clear": 1.0}})})
-    spec0 = sample_scene(day.scene, day.camera, seed, 0)
-    from maxray_gen.scene.cars import BODY_TYPES
-
+    day = base.scene.model_copy(update={"lighting": {"day": 1.0}, "weather": {"clear": 1.0}})
+    spec0 = sample_scene(day, base.camera, seed, 0)
     for bt in BODY_TYPES:
         spec = body_type_scene(spec0, bt.name)
         renderer.blender.realise(spec, build_snapshot(spec), rng_for(seed, 0, "render"))

@@ -14,6 +14,12 @@ from maxray_gen.snapshot import SceneSnapshot, SnapshotObject
 Mesh = tuple[np.ndarray, np.ndarray]
 
 
+def signed_volume(vertices: np.ndarray, faces: np.ndarray) -> float:
+    """Enclosed volume by the divergence theorem (positive for outward-facing closed meshes)."""
+    t = np.asarray(vertices, dtype=np.float64)[np.asarray(faces)]
+    return float(np.einsum("ij,ij->i", t[:, 0], np.cross(t[:, 1], t[:, 2])).sum() / 6.0)
+
+
 def quad(corners) -> Mesh:
     """Two triangles for four corners given counter-clockwise seen from the side the normal points to."""
     return np.asarray(corners, dtype=np.float64), np.array([[0, 1, 2], [0, 2, 3]])

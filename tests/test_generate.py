@@ -20,7 +20,7 @@ from maxray_gen.dataset.reader import ShardReader, content_hash  # noqa: E402
 from maxray_gen.radar import groundtruth as rgt  # noqa: E402
 from maxray_gen.radar.config import RadarConfig  # noqa: E402
 from maxray_gen.radar.echoes import car_echoes  # noqa: E402
-from tests.conftest import TINY, dataset_arrays, run, same, same_but_rendered  # noqa: E402
+from tests.conftest import TINY, dataset_arrays, run, same_but_rendered  # noqa: E402
 
 def test_schema_shapes_and_groundtruth_consistency(tiny):
     cfg, out = tiny

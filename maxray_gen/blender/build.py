@@ -16,6 +16,7 @@ import numpy as np
 
 from maxray_gen.blender import session
 from maxray_gen.blender.materials import material
+from maxray_gen.meshes import rotate_z
 from maxray_gen.scene.car_mesh import PART_VISUAL
 from maxray_gen.scene.config import CameraConfig, RenderConfig
 from maxray_gen.scene.spec import COLUMNS, LAMP_POSTS, ROW_Y, SLOT_DEPTH, SLOT_WIDTH, SceneSpec, lamp_head
@@ -270,12 +271,11 @@ class BlenderScene:
                 if car.speed <= 0:
                     continue
                 heading = np.array([math.cos(car.yaw), math.sin(car.yaw), -0.03])
-                for y in (0.36 * car.width, -0.36 * car.width):
-                    local = np.array([car.length / 2 - 0.15, y])
-                    c, s_ = math.cos(car.yaw), math.sin(car.yaw)
-                    pos = (car.x + c * local[0] - s_ * local[1], car.y + s_ * local[0] + c * local[1], 0.65)
+                lamps = rotate_z(np.array([[car.length / 2 - 0.15, s * 0.36 * car.width, 0.65] for s in (1, -1)]),
+                                 car.yaw) + [car.x, car.y, 0.0]
+                for pos in lamps:
                     beam = self._light("headlight", "SPOT", spot_power_w(HEADLIGHT_LM, HEADLIGHT_HALF_ANGLE_DEG),
-                                       (1.0, 0.97, 0.92), pos)
+                                       (1.0, 0.97, 0.92), tuple(pos))
                     beam.rotation_euler = _rotation_to(-heading)
                     beam.data.spot_size = math.radians(2 * HEADLIGHT_HALF_ANGLE_DEG)
                     beam.data.spot_blend = 0.5

@@ -10,8 +10,6 @@ from __future__ import annotations
 import contextlib
 import io
 
-import numpy as np
-
 from maxray_gen.detect.metrics import ImageDetections
 
 

@@ -33,14 +33,12 @@ def with_reference_ap(metrics: dict, images: list[ImageDetections]) -> dict:
     """mAP50 / mAP50-95 from pycocotools' COCOeval (the reference implementation); our own AP stays beside it
     as ``mAP50_own`` / ``mAP50_95_own`` (they agree to ~0.01: tests/test_detect.py). Without pycocotools (it comes
     with the ``detect`` extra) our own AP is reported, ``ap_source`` says which."""
+    from maxray_gen.detect.coco_eval import coco_average_precision
+
     out = dict(metrics, mAP50_own=metrics["mAP50"], mAP50_95_own=metrics["mAP50_95"], ap_source="own")
     try:
-        from maxray_gen.detect.coco_eval import coco_average_precision
-    except ImportError:
-        return out
-    try:
         ref = coco_average_precision(images)
-    except ImportError:
+    except ImportError:  # pycocotools not installed
         return out
     return dict(out, **ref, ap_source="pycocotools")
 

@@ -208,7 +208,8 @@ def shape_parts(shape: str, size: float, size2: float | None, car_body: str = "s
     if shape == "trihedral":
         return [("metal", trihedral_mesh(size))], 0.0, f"triangular trihedral a = {size:g} m"
     if shape == "car":
-        from maxray_gen.scene.cars import BODY_TYPES, PART_MATERIALS, car_parts
+        from maxray_gen.scene.car_mesh import PART_MATERIALS, car_parts
+        from maxray_gen.scene.cars import BODY_TYPES
 
         bt = next((b for b in BODY_TYPES if b.name == car_body), None)
         if bt is None:

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from maxray_gen.scene.car_mesh import PART_MATERIALS, PART_VISUAL, car_parts  # noqa: F401  (re-exported)
-
 
 @dataclass(frozen=True)
 class BodyType:

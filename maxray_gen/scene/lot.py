@@ -10,7 +10,8 @@ import numpy as np
 
 from maxray_gen.meshes import box, grid_plane, obj, rotate_z
 from maxray_gen.scene.car_mesh import PART_MATERIALS, car_parts
-from maxray_gen.scene.spec import COLUMNS, LAMP_ARM_M, LAMP_HEIGHT_M, LAMP_POSTS, ROW_Y, SLOT_DEPTH, SLOT_WIDTH, WALL_Y, SceneSpec
+from maxray_gen.scene.spec import (COLUMNS, LAMP_ARM_M, LAMP_HEIGHT_M, LAMP_POSTS, ROW_Y, SLOT_DEPTH, SLOT_WIDTH,
+                                   WALL_Y, SceneSpec)
 from maxray_gen.snapshot import SceneSnapshot, SnapshotObject
 
 GROUND_ID, WALL_ID, KERB_ID, FIRST_POST_ID = 1, 2, 3, 10

@@ -8,12 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-Mesh = tuple[np.ndarray, np.ndarray]
-
-
-def signed_volume(v: np.ndarray, f: np.ndarray) -> float:
-    a, b, c = v[f[:, 0]], v[f[:, 1]], v[f[:, 2]]
-    return float(np.einsum("ij,ij->i", a, np.cross(b, c)).sum() / 6.0)
+from maxray_gen.meshes import Mesh, box, signed_volume, superellipsoid
 
 
 def outward(mesh: Mesh) -> Mesh:
@@ -147,33 +142,11 @@ def rounded_rect(half_w: float, half_h: float, radius: float, per_corner: int = 
 
 
 def ellipsoid(centre, half, nu: int = 8, nv: int = 12, exponent: float = 1.0) -> Mesh:
-    """A closed (super)ellipsoid around ``centre`` with half axes ``half`` (exponent < 1: boxier)."""
-    def spow(x, p):
-        return np.sign(x) * np.abs(x) ** p
-
-    u = np.linspace(-np.pi / 2, np.pi / 2, nu + 1)[1:-1]
-    w = np.linspace(-np.pi, np.pi, nv, endpoint=False)
-    uu, ww = np.meshgrid(u, w, indexing="ij")
-    e = exponent
-    x = half[0] * spow(np.cos(uu), e) * spow(np.cos(ww), e)
-    y = half[1] * spow(np.cos(uu), e) * spow(np.sin(ww), e)
-    z = half[2] * spow(np.sin(uu), e)
-    rings = np.stack([x, y, z], -1)  # (nu-1, nv, 3), south to north
-    v = rings.reshape(-1, 3)
-    f = [grid_faces(nu - 1, nv, wrap_j=True)]
-    s, n = len(v), len(v) + 1
-    v = np.concatenate([v, [[0, 0, -half[2]], [0, 0, half[2]]]])
-    j = np.arange(nv)
-    f.append(np.stack([np.full(nv, s), (j + 1) % nv, j], 1))
-    top = (nu - 2) * nv
-    f.append(np.stack([np.full(nv, n), top + j, top + (j + 1) % nv], 1))
-    return outward((v + np.asarray(centre, dtype=np.float64), np.concatenate(f)))
+    """A closed, outward (super)ellipsoid around ``centre`` with half axes ``half`` (exponent < 1: boxier)."""
+    v, f = outward(superellipsoid(tuple(half), exponent, exponent, nu, nv))
+    return v + np.asarray(centre, dtype=np.float64), f
 
 
 def cuboid(centre, size) -> Mesh:
-    """An axis-aligned box."""
-    h = np.asarray(size, dtype=np.float64) / 2
-    v = np.array([[sx * h[0], sy * h[1], sz * h[2]] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)])
-    f = np.array([[0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5], [0, 4, 5], [0, 5, 1],
-                  [2, 3, 7], [2, 7, 6], [0, 2, 6], [0, 6, 4], [1, 5, 7], [1, 7, 3]])
-    return outward((v + np.asarray(centre, dtype=np.float64), f))
+    """An axis-aligned, outward box."""
+    return outward(box(centre, size))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from maxray_gen.errors import DataError
+from maxray_gen.meshes import signed_volume
 from maxray_gen.snapshot import SnapshotObject
 
 CLOSED_ROLES = ("car",)
@@ -34,12 +35,6 @@ def edge_report(faces: np.ndarray) -> tuple[int, int]:
     open_edges = int((count == 1).sum())
     bad = int(((count == 2) & (fwd_sum != 1)).sum() + (count > 2).sum())
     return open_edges, bad
-
-
-def signed_volume(vertices: np.ndarray, faces: np.ndarray) -> float:
-    """Enclosed volume by the divergence theorem (positive for outward-facing closed meshes)."""
-    t = np.asarray(vertices, dtype=np.float64)[np.asarray(faces)]
-    return float(np.einsum("ij,ij->i", t[:, 0], np.cross(t[:, 1], t[:, 2])).sum() / 6.0)
 
 
 def check_object(obj: SnapshotObject) -> None:
