@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import bpy
-from bpy.props import BoolProperty, StringProperty
+from bpy.props import BoolProperty, EnumProperty, FloatProperty, StringProperty
 
 _JOBS: list = []  # running background generations (cancelled on unregister)
 
@@ -113,6 +113,48 @@ class MAXRAY_OT_randomise(bpy.types.Operator):
             return _fail(self, e)
         s.status = (f"seed {res['seed']}: " + (f"{res['cars']} cars, " if res["cars"] is not None else "")
                     + f"{res['lighting']}, {res['weather']}")
+        self.report({"INFO"}, s.status)
+        return {"FINISHED"}
+
+
+class MAXRAY_OT_add_slot(bpy.types.Operator):
+    """Add a parking slot (or lane) at the 3D cursor: generate fills slots with random cars and drives cars along
+    lanes; the x arrow is the heading of a parked car's nose (the lane's direction)"""
+
+    bl_idname = "maxray.add_slot"
+    bl_label = "Add slot"
+    bl_options = {"REGISTER", "UNDO"}
+
+    kind: EnumProperty(name="Kind", items=[("slot", "Slot", "a parking slot"), ("lane", "Lane", "a two-way lane")],
+                       default="slot")
+    heading: FloatProperty(name="Heading (deg)", default=90.0, min=-360.0, max=360.0)
+    length: FloatProperty(name="Lane length (m)", default=20.0, min=2.0, max=500.0)
+
+    def execute(self, context):
+        from maxray_gen.blender.authoring import add_layout_mark
+
+        ob = add_layout_mark(self.kind, tuple(context.scene.cursor.location), self.heading, self.length)
+        self.report({"INFO"}, f"{ob.name}: {self.kind} at {tuple(round(x, 2) for x in ob.location)}")
+        return {"FINISHED"}
+
+
+class MAXRAY_OT_fill_slots(bpy.types.Operator):
+    """Preview generation: fill the scene's slots and lanes with this seed's random cars (replaced on the next run)"""
+
+    bl_idname = "maxray.fill_slots"
+    bl_label = "Fill slots"
+    bl_options = {"REGISTER", "UNDO"}
+
+    def execute(self, context):
+        from maxray_gen.blender.authoring import fill_slots
+
+        s = context.scene.maxray
+        try:
+            res = fill_slots(_cfg(context), s.seed)
+        except _errors() as e:
+            return _fail(self, e)
+        s.status = (f"seed {s.seed}: {res['parked']} cars in {res['slots']} slots, {res['driving']} driving on "
+                    f"{res['lanes']} lanes")
         self.report({"INFO"}, s.status)
         return {"FINISHED"}
 
@@ -259,4 +301,4 @@ def cancel_jobs() -> None:
 
 
 CLASSES = (MAXRAY_OT_tag_selected, MAXRAY_OT_clear_tags, MAXRAY_OT_add_basestation, MAXRAY_OT_randomise,
-           MAXRAY_OT_validate, MAXRAY_OT_trace, MAXRAY_OT_export_config, MAXRAY_OT_generate)
+           MAXRAY_OT_add_slot, MAXRAY_OT_fill_slots, MAXRAY_OT_validate, MAXRAY_OT_trace, MAXRAY_OT_export_config, MAXRAY_OT_generate)

@@ -100,6 +100,10 @@ class MAXRAY_PT_generate(_Base, bpy.types.Panel):
         row = layout.row(align=True)
         row.prop(s, "seed")
         row.operator("maxray.randomise", icon="FILE_REFRESH")
+        row = layout.row(align=True)  # user lots: slots and lanes that generate fills with random cars
+        row.operator("maxray.add_slot", text="Add slot", icon="EMPTY_ARROWS").kind = "slot"
+        row.operator("maxray.add_slot", text="Add lane", icon="EMPTY_ARROWS").kind = "lane"
+        row.operator("maxray.fill_slots", icon="AUTO")
         col = layout.column(align=True)
         col.prop(s, "width")
         col.prop(s, "height")

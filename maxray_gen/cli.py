@@ -264,11 +264,15 @@ def scene() -> None:
     """Randomised parking-lot scenes and user .blend scenarios: preview, gallery, validate, export."""
 
 
-def _scene_title(sample) -> str:
+def _scene_title(sample, blend: Path | None = None) -> str:
+    """What the picture shows: cars counted from the exported scene (authored and slot-filled alike)."""
     sp = sample.spec
+    n_cars = len({t.instance_id for t in sample.truth if t.role == "car"})
     if sp is None:
-        return f"{len(sample.truth)} tagged objects"
-    return (f"seed {sp.seed}: {len(sp.cars)} cars, {sp.lighting.kind}, {sp.weather.kind}"
+        return f"{len(sample.truth)} tagged objects, {n_cars} cars"
+    where = f"{blend.name}, seed {sp.seed}" if blend is not None else f"seed {sp.seed}"
+    placed = f" ({len(sp.cars)} placed in slots/lanes)" if blend is not None and sp.cars else ""
+    return (f"{where}: {n_cars} cars{placed}, {sp.lighting.kind}, {sp.weather.kind}"
             f"{f' ({sp.weather.intensity:.2f})' if sp.weather.kind != 'clear' else ''}")
 
 
@@ -285,14 +289,27 @@ def scene_preview(config_path: Path | None, seed: int, blend: Path | None, png: 
     from maxray_gen.viz.scene_plots import plot_visual_sample
 
     cfg = load_config(config_path)
+    png = png.resolve()  # CLI paths are relative to the current directory (Blender's own are not)
     if blend is not None:  # lighting and weather randomised as in `generate`; geometry as authored
+        blend = blend.resolve()
         cfg = cfg.model_copy(update={"scene": cfg.scene.model_copy(update={"blend": str(blend)})})
-    renderer = SceneRenderer(cfg)
     png.parent.mkdir(parents=True, exist_ok=True)
-    sample = renderer.sample(seed, 0, rgb_path=png.with_name(png.stem + "_rgb.png"))
-    plot_visual_sample(sample, png, _scene_title(sample), cfg.camera.min_visibility)
+    with _engine_log(png.parent, "preview") as log:
+        renderer = SceneRenderer(cfg)
+        sample = renderer.sample(seed, 0, rgb_path=png.with_name(png.stem + "_rgb.png"))
+        plot_visual_sample(sample, png, _scene_title(sample, blend), cfg.camera.min_visibility)
     timing = ", ".join(f"{k} {v:.2f} s" for k, v in sample.timings.items())
     click.echo(f"wrote {png} ({timing})")
+    _report_engine_log(log)
+
+
+def _engine_log(folder: Path, command: str):
+    """Blender's/Cycles' own output of this command into FOLDER/logs/<command>-<time>.log (not the terminal)."""
+    import time
+
+    from maxray_gen.native_log import native_output_to
+
+    return native_output_to(folder / "logs" / f"{command}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.log")
 
 
 @scene.command("gallery")
@@ -302,9 +319,18 @@ def scene_preview(config_path: Path | None, seed: int, blend: Path | None, png: 
 def scene_gallery(config_path: Path | None, seed: int, out_dir: Path) -> None:
     """Render the same lot in day, dusk, night, rain, fog and snow (one PNG each), one close-up per car body type
     (cars-<type>.png) and the night with its boxes marked by photometric visibility (night-boxes.png) into OUT."""
+    from maxray_gen.config import load_config
+
+    base = load_config(config_path)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with _engine_log(out_dir, "gallery") as log:
+        _gallery(base, seed, out_dir)
+    _report_engine_log(log)
+
+
+def _gallery(base, seed: int, out_dir: Path) -> None:
     import matplotlib.image
 
-    from maxray_gen.config import load_config
     from maxray_gen.scene.cars import BODY_TYPES
     from maxray_gen.scene.gallery import body_type_scene
     from maxray_gen.scene.lot import build_snapshot
@@ -313,8 +339,6 @@ def scene_gallery(config_path: Path | None, seed: int, out_dir: Path) -> None:
     from maxray_gen.seeding import rng_for
     from maxray_gen.viz.scene_plots import plot_boxes_picture
 
-    base = load_config(config_path)
-    out_dir.mkdir(parents=True, exist_ok=True)
     conditions = [("day", "clear"), ("dusk", "clear"), ("night", "clear"), ("day", "rain"), ("day", "fog"),
                   ("day", "snow")]
     renderer = None
@@ -368,14 +392,25 @@ def scene_save_blend(config_path: Path | None, seed: int, out: Path) -> None:
 @click.argument("blend", type=click.Path(dir_okay=False, path_type=Path))
 def scene_validate(blend: Path) -> None:
     """List what a .blend scenario is missing (tags, basestation, materials); exit 2 when it cannot be used."""
-    from maxray_gen.blender import scenario
+    import tempfile
 
-    scenario.load_blend(blend)
-    issues = scenario.problems()
-    if issues:
-        raise MaxrayError(f"{blend}: " + "; ".join(issues))
-    snap = scenario.export_snapshot(str(blend))
-    click.echo(f"{blend}: ok, {len(snap.objects)} tagged objects, {snap.n_triangles:,} triangles")
+    from maxray_gen.native_log import native_output_to
+
+    with native_output_to(Path(tempfile.gettempdir()) / "maxray-validate.log"):
+        from maxray_gen.blender import scenario
+
+        scenario.load_blend(blend)
+        issues = scenario.problems()
+        if issues:
+            raise MaxrayError(f"{blend}: " + "; ".join(issues))
+        found = scenario.findings()
+        sc = scenario.export_scenario(str(blend))
+    snap = sc.snapshot
+    cars = len({o.instance_id for o in snap.objects if o.role == "car"})
+    click.echo(f"{blend}: ok, {len(snap.objects)} tagged objects ({cars} cars), {snap.n_triangles:,} triangles, "
+               f"{len(sc.slots)} parking slots, {len(sc.lanes)} lanes")
+    for line in found:
+        click.echo(f"  note: {line}")
 
 
 @scene.command("export")
@@ -470,9 +505,12 @@ def generate_cmd(config_path, preset, out, shards, samples_per_shard, seed, shar
                  no_previews, render_threads, executor, partition, account, time_limit, cpus_per_task,
                  gpus_per_task, array_parallelism, ray_address, retries, shards_per_task, dry_run, no_wait) -> None:
     """Generate a dataset: scenes, renders, lidar, radar heatmaps and groundtruth into HDF5 shards (resumable)."""
+    import time
+
     from maxray_gen.dataset.datasheet import write_datasheet
     from maxray_gen.errors import ConfigError
-    from maxray_gen.pipeline.generate import generate
+    from maxray_gen.native_log import native_output_to
+    from maxray_gen.pipeline.generate import generate, prepare_output
 
     overrides = {k: v for k, v in dict(shards=shards, samples_per_shard=samples_per_shard, seed=seed,
                                         workers=workers).items() if v is not None}
@@ -493,7 +531,12 @@ def generate_cmd(config_path, preset, out, shards, samples_per_shard, seed, shar
                        ray_address=ray_address, wait=not no_wait, dry_run=dry_run)
     if (dry_run or no_wait) and executor != "slurm":
         raise ConfigError("--dry-run and --no-wait apply to --executor slurm only")
-    res = generate(cfg, out, ids, progress=not no_progress, executor=executor, farm=farm)
+    prepare_output(cfg, out)  # refuses a foreign OUT before anything (the log included) is written there
+    with native_output_to(out / "logs" / f"engines-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.log") as log:
+        res = generate(cfg, out, ids, progress=not no_progress, executor=executor, farm=farm)
+        if not (dry_run or no_wait) and res["manifest"]["samples_done"] and not no_previews:
+            previews = _write_previews(cfg, out, cfg.generate.previews)
+            write_datasheet(cfg, out)
     fr = res.get("farm") or {}
     if dry_run:
         click.echo(fr.get("text", ""), nl=False)
@@ -510,10 +553,19 @@ def generate_cmd(config_path, preset, out, shards, samples_per_shard, seed, shar
         click.echo("time per stage: " + ", ".join(f"{k} {v:.1f} s ({100 * v / total:.0f}%)" for k, v in st.items()))
     done = res["manifest"]["samples_done"]
     if done and not no_previews:
-        previews = _write_previews(cfg, out, cfg.generate.previews)
-        write_datasheet(cfg, out)
         click.echo(f"{done} samples in {out}; previews: {len(previews)} PNGs in {out / 'previews'}; "
                    f"datasheet: {out / 'DATASHEET.md'}")
+    _report_engine_log(log)
+
+
+def _report_engine_log(log) -> None:
+    """One line naming the engines' log file, and the warnings in it that matter (each once)."""
+    if log.warnings:
+        click.echo(f"Blender/Cycles/Dr.Jit warnings (full output in {log.path}):", err=True)
+        for line in log.warnings:
+            click.echo(f"  {line}", err=True)
+    elif log.path.exists() and log.path.stat().st_size:
+        click.echo(f"engine output (Blender, Cycles, Dr.Jit): {log.path}")
 
 
 @main.command("status")

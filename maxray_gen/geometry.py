@@ -86,3 +86,16 @@ def sensor_angles(directions_world: np.ndarray, pose: Pose) -> tuple[np.ndarray,
     """(azimuth, elevation) in ``pose``'s sensor frame of world direction vectors (N, 3) (need not be unit)."""
     u = pose.vector_to_sensor(directions_world)
     return np.arctan2(u[:, 0], u[:, 2]), np.arctan2(-u[:, 1], np.hypot(u[:, 0], u[:, 2]))
+
+
+def oriented_extent(vertices: np.ndarray, yaw: float) -> tuple[np.ndarray, tuple[float, float, float]]:
+    """Centre (3,) and (length, width, height) of the box around ``vertices`` aligned with heading ``yaw``
+    (radians from +x towards +y about the vertical): length along the heading, width across it, height along z."""
+    v = np.asarray(vertices, dtype=np.float64).reshape(-1, 3)
+    c, s = np.cos(yaw), np.sin(yaw)
+    local = np.stack([v[:, 0] * c + v[:, 1] * s, -v[:, 0] * s + v[:, 1] * c, v[:, 2]], axis=1)
+    lo, hi = local.min(axis=0), local.max(axis=0)
+    mid = (lo + hi) / 2
+    centre = np.array([mid[0] * c - mid[1] * s, mid[0] * s + mid[1] * c, mid[2]])
+    size = hi - lo
+    return centre, (float(size[0]), float(size[1]), float(size[2]))

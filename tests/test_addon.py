@@ -76,8 +76,8 @@ def _small_base(tmp_path) -> str:
 
 def test_register_unregister_and_properties(addon):
     assert hasattr(bpy.types.Scene, "maxray") and hasattr(bpy.ops.maxray, "trace_radar")
-    for op in ("tag_selected", "clear_tags", "add_basestation", "randomise", "validate_scene", "trace_radar",
-               "export_config", "generate_dataset"):
+    for op in ("tag_selected", "clear_tags", "add_basestation", "randomise", "add_slot", "fill_slots",
+               "validate_scene", "trace_radar", "export_config", "generate_dataset"):
         assert hasattr(bpy.ops.maxray, op)
     s = bpy.context.scene.maxray
     # the panel's defaults are maxray_gen's defaults
@@ -252,6 +252,39 @@ def test_randomise_builds_the_lot_and_replaces_it(addon, tmp_path):
     assert abs(len(bpy.data.objects) - n_first) < 60  # replaced, not accumulated
     bpy.ops.maxray.validate_scene()
     assert bpy.context.scene.maxray.problems == ""
+
+
+def test_slots_and_lanes_are_placed_and_filled(addon, tmp_path):
+    import math
+
+    from maxray_gen.blender import scenario
+
+    _settings(base_config=_small_base(tmp_path), seed=5)
+    with pytest.raises(RuntimeError, match="no parking slots or lanes"):  # nothing to fill: one clear message
+        bpy.ops.maxray.fill_slots()
+    for k in range(4):
+        bpy.context.scene.cursor.location = (3.0 * k, 10.0, 0.0)
+        assert bpy.ops.maxray.add_slot(kind="slot", heading=90.0) == {"FINISHED"}
+    bpy.context.scene.cursor.location = (4.5, 15.0, 0.0)
+    bpy.ops.maxray.add_slot(kind="lane", heading=0.0, length=12.0)
+    slots, lanes = scenario.layout_marks()
+    assert [(s.x, s.y) for s in slots] == [(3.0 * k, 10.0) for k in range(4)]
+    assert all(math.isclose(s.yaw, math.pi / 2, abs_tol=1e-6) for s in slots) and lanes[0].length == 12.0
+    assert bpy.ops.maxray.fill_slots() == {"FINISHED"}
+    made = [o for o in bpy.data.objects if o.get("maxray_generated")]
+    ids = {o["maxray_instance_id"] for o in made}
+    assert 1 <= len(ids) <= 5 and all(o.get("maxray_role") == "car" for o in made)
+    bodies = [o for o in made if o.name.endswith("_body")]
+    assert len(bodies) == len(ids)
+    for o in bodies:  # each car's body centred in a slot (within jitter) or driving on the lane's right half
+        v = np.array([tuple(p.co) for p in o.data.vertices])
+        c = (v.min(axis=0) + v.max(axis=0)) / 2
+        in_slot = min(math.hypot(c[0] - s.x, c[1] - s.y) for s in slots) < 0.45
+        on_lane = abs(abs(c[1] - 15.0) - 1.4) < 0.3 and abs(c[0] - 4.5) <= 6.0
+        assert in_slot or on_lane, (o.name, c)
+    n = len(bpy.data.objects)
+    bpy.ops.maxray.fill_slots()  # replaced, not accumulated
+    assert abs(len(bpy.data.objects) - n) <= 16 * 5
 
 
 def test_build_installable_zip(tmp_path):

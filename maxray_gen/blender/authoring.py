@@ -218,6 +218,57 @@ def remove_generated() -> int:
     return len(obs)
 
 
+# ---------------------------------------------------------------- parking slots and lanes
+
+
+def add_layout_mark(kind: str, location=(0.0, 0.0, 0.0), heading_deg: float = 90.0, length_m: float = 20.0):
+    """An empty tagged ``maxray_role = kind`` ("slot" or "lane") at ``location``: its local +x (the arrow) is the
+    heading a parked car's nose points along / the lane's direction; lanes carry their length."""
+    if kind not in ("slot", "lane"):
+        raise DataError(f"unknown layout mark {kind!r}; use 'slot' or 'lane'")
+    ob = bpy.data.objects.new(f"maxray_{kind}", None)
+    ob.empty_display_type = "ARROWS"  # the x arrow shows the heading
+    ob.empty_display_size = 2.5 if kind == "slot" else length_m / 2
+    ob.location = location
+    ob.rotation_euler = (0.0, 0.0, math.radians(heading_deg))
+    ob["maxray_role"] = kind
+    if kind == "lane":
+        ob["maxray_length_m"] = float(length_m)
+    bpy.context.scene.collection.objects.link(ob)
+    select_only(ob)
+    return ob
+
+
+def fill_slots(cfg: Config, seed: int) -> dict:
+    """Preview what ``generate`` does with the open scene's slots and lanes: this seed's random cars (sample 0),
+    placed as Blender objects marked as generated (the next fill or randomise replaces them)."""
+    import dataclasses
+
+    from maxray_gen.blender.build import sync_objects
+    from maxray_gen.blender.scenario import layout_marks
+    from maxray_gen.scene.lot import car_objects
+    from maxray_gen.scene.slots import fill
+    from maxray_gen.scene.spec import FIRST_CAR_ID, sample_scene
+    from maxray_gen.seeding import rng_for
+    from maxray_gen.snapshot import SceneSnapshot
+
+    remove_generated()
+    slots, lanes = layout_marks()
+    if not slots and not lanes:
+        raise DataError("no parking slots or lanes: add some (Add slot / Add lane) or tag empties with "
+                        "maxray_role = 'slot' / 'lane'")
+    ids = [int(o.get("maxray_instance_id", 0)) for o in bpy.data.objects]
+    cars = fill(rng_for(seed, 0, "layout"), rng_for(seed, 0, "cars"), cfg.scene, slots, lanes,
+                max(FIRST_CAR_ID, 1 + max(ids + [0])))
+    spec = dataclasses.replace(sample_scene(cfg.scene, cfg.camera, seed), cars=cars)
+    before = set(bpy.data.objects)
+    sync_objects({}, spec, SceneSnapshot(tuple(car_objects(spec)), spec.basestation))
+    for ob in set(bpy.data.objects) - before:
+        ob[GENERATED] = True
+    return {"slots": len(slots), "lanes": len(lanes), "parked": sum(c.slot >= 0 for c in cars),
+            "driving": sum(c.slot < 0 for c in cars)}
+
+
 # ---------------------------------------------------------------- trace radar
 
 

@@ -115,6 +115,7 @@ class BlenderScene:
         scene.world = world
         self._objects: dict[str, bpy.types.Object] = {}
         self._extras: list[bpy.types.ID] = []
+        self.lot_lamps = not attach  # a user scenario keeps its own lights: no lot luminaires in mid-air
         if attach:
             self.camera["maxray_role"] = "camera"
             self.markings = self.surroundings = None
@@ -147,59 +148,7 @@ class BlenderScene:
         self.surroundings = outer
 
     def _sync_objects(self, spec: SceneSpec, snap: SceneSnapshot) -> None:
-        colours = {c.instance_id: c.colour for c in spec.cars}
-        lit = {c.instance_id for c in spec.cars if c.speed > 0}  # driving cars have their lights on
-        w = spec.weather
-        seen = set()
-        for o in snap.objects:
-            seen.add(o.name)
-            ob = self._objects.get(o.name)
-            if ob is not None and len(ob.data.vertices) == len(o.vertices) and len(ob.data.polygons) == len(o.faces):
-                ob.data.vertices.foreach_set("co", np.ascontiguousarray(o.vertices, np.float32).ravel())
-                ob.data.update()
-            else:
-                if ob is not None:
-                    bpy.data.meshes.remove(ob.data)
-                ob = self._objects[o.name] = _mesh_object(o.name, o.vertices, o.faces)
-            ob["maxray_role"], ob["maxray_material"] = o.role, o.material
-            ob["maxray_instance_id"], ob["maxray_velocity"] = o.instance_id, list(map(float, o.velocity))
-            ob.pass_index = o.instance_id
-            base = o.material.split("~")[0]  # radio weathering (base~wetW~snowS) is drawn from the weather below
-            outdoor = base in ("asphalt", "concrete", "car_paint", "metal")
-            wet = w.wetness if outdoor else 0.0
-            snow = w.snow_cover if base in ("asphalt", "concrete", "car_paint", "car_glass") else 0.0
-            part = o.name.split("_", 1)[1] if o.role == "car" and "_" in o.name else ""
-            visual = PART_VISUAL.get(part, "paint" if base == "car_paint" else "")
-            if visual:
-                mat = self._car_material(visual, colours.get(o.instance_id, (0.5, 0.5, 0.5)),
-                                         o.instance_id in lit, wet, snow)
-            else:
-                mat = material(base, wetness=wet, snow=snow)
-            ob.data.materials.clear()
-            ob.data.materials.append(mat)
-            ob.data.polygons.foreach_set("use_smooth", [o.role == "car" and visual in SMOOTH_VISUALS] * len(o.faces))
-        for name in list(self._objects):
-            if name not in seen:
-                bpy.data.meshes.remove(self._objects.pop(name).data)
-
-    @staticmethod
-    def _car_material(visual: str, colour, lit: bool, wet: float, snow: float) -> bpy.types.Material:
-        """The camera's material of a car part (see car_mesh.PARTS); lamps glow when the car drives."""
-        if visual == "paint":
-            return material("car_paint", colour=colour, metallic=0.55, roughness=0.3, wetness=wet, snow=snow)
-        if visual == "glass":
-            return material("car_glass", wetness=wet, snow=snow)
-        if visual == "headlight":
-            return material("headlight", colour=(0.8, 0.8, 0.8), metallic=1.0, roughness=0.1,
-                            emission=(1.0, 0.95, 0.85) if lit else None)
-        if visual == "taillight":
-            return material("taillight", colour=(0.3, 0.005, 0.005), metallic=0.0, roughness=0.15,
-                            emission=(1.0, 0.02, 0.01) if lit else None)
-        table = {"underbody": ((0.02, 0.02, 0.02), 0.0, 0.8), "plate": ((0.75, 0.75, 0.72), 0.0, 0.45),
-                 "grille": ((0.012, 0.012, 0.013), 0.3, 0.4),
-                 "rim": ((0.6, 0.6, 0.62), 1.0, 0.25), "rubber": ((0.015, 0.015, 0.015), 0.0, 0.75)}
-        c, m, r = table[visual]
-        return material(visual, colour=c, metallic=m, roughness=r, wetness=wet)
+        sync_objects(self._objects, spec, snap)
 
     # ---- light and weather ----------------------------------------------------------------------------
     def _clear_extras(self) -> None:
@@ -258,7 +207,7 @@ class BlenderScene:
             sun.rotation_euler = _rotation_to(direction)
             sun.data.angle = math.radians(0.6)
         bpy.context.scene.view_settings.exposure = EXPOSURE_EV[li.kind]
-        if li.street_lights:
+        if li.street_lights and self.lot_lamps:
             for k, post in enumerate(LAMP_POSTS):
                 if not li.lamp_on(k):
                     continue
@@ -277,7 +226,7 @@ class BlenderScene:
                     continue
                 heading = np.array([math.cos(car.yaw), math.sin(car.yaw), -0.03])
                 lamps = rotate_z(np.array([[car.length / 2 - 0.15, s * 0.36 * car.width, 0.65] for s in (1, -1)]),
-                                 car.yaw) + [car.x, car.y, 0.0]
+                                 car.yaw) + [car.x, car.y, car.z]
                 for pos in lamps:
                     beam = self._light("headlight", "SPOT", spot_power_w(HEADLIGHT_LM, HEADLIGHT_HALF_ANGLE_DEG),
                                        (1.0, 0.97, 0.92), tuple(pos))
@@ -362,11 +311,68 @@ class BlenderScene:
         """Render with Cycles to ``path`` (PNG) and return it as (H, W, 3) uint8."""
         import matplotlib.image
 
-        path = Path(path)
+        path = Path(path).resolve()  # Blender resolves relative paths against the open .blend, not the cwd
         bpy.context.scene.render.filepath = str(path)
         bpy.ops.render.render(write_still=True)
         img = matplotlib.image.imread(path)
         return (np.clip(img[..., :3], 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def sync_objects(objects: dict[str, bpy.types.Object], spec: SceneSpec, snap: SceneSnapshot) -> None:
+    """Make the Blender objects in ``objects`` (name -> object, updated) show ``snap``'s objects with the
+    camera's materials (cars from ``spec``); vertex positions are rewritten in place when the mesh is unchanged."""
+    colours = {c.instance_id: c.colour for c in spec.cars}
+    lit = {c.instance_id for c in spec.cars if c.speed > 0}  # driving cars have their lights on
+    w = spec.weather
+    seen = set()
+    for o in snap.objects:
+        seen.add(o.name)
+        ob = objects.get(o.name)
+        if ob is not None and len(ob.data.vertices) == len(o.vertices) and len(ob.data.polygons) == len(o.faces):
+            ob.data.vertices.foreach_set("co", np.ascontiguousarray(o.vertices, np.float32).ravel())
+            ob.data.update()
+        else:
+            if ob is not None:
+                bpy.data.meshes.remove(ob.data)
+            ob = objects[o.name] = _mesh_object(o.name, o.vertices, o.faces)
+        ob["maxray_role"], ob["maxray_material"] = o.role, o.material
+        ob["maxray_instance_id"], ob["maxray_velocity"] = o.instance_id, list(map(float, o.velocity))
+        ob.pass_index = o.instance_id
+        base = o.material.split("~")[0]  # radio weathering (base~wetW~snowS) is drawn from the weather below
+        outdoor = base in ("asphalt", "concrete", "car_paint", "metal")
+        wet = w.wetness if outdoor else 0.0
+        snow = w.snow_cover if base in ("asphalt", "concrete", "car_paint", "car_glass") else 0.0
+        part = o.name.split("_", 1)[1] if o.role == "car" and "_" in o.name else ""
+        visual = PART_VISUAL.get(part, "paint" if base == "car_paint" else "")
+        if visual:
+            mat = car_material(visual, colours.get(o.instance_id, (0.5, 0.5, 0.5)), o.instance_id in lit, wet, snow)
+        else:
+            mat = material(base, wetness=wet, snow=snow)
+        ob.data.materials.clear()
+        ob.data.materials.append(mat)
+        ob.data.polygons.foreach_set("use_smooth", [o.role == "car" and visual in SMOOTH_VISUALS] * len(o.faces))
+    for name in list(objects):
+        if name not in seen:
+            bpy.data.meshes.remove(objects.pop(name).data)
+
+
+def car_material(visual: str, colour, lit: bool, wet: float, snow: float) -> bpy.types.Material:
+    """The camera's material of a car part (see car_mesh.PARTS); lamps glow when the car drives."""
+    if visual == "paint":
+        return material("car_paint", colour=colour, metallic=0.55, roughness=0.3, wetness=wet, snow=snow)
+    if visual == "glass":
+        return material("car_glass", wetness=wet, snow=snow)
+    if visual == "headlight":
+        return material("headlight", colour=(0.8, 0.8, 0.8), metallic=1.0, roughness=0.1,
+                        emission=(1.0, 0.95, 0.85) if lit else None)
+    if visual == "taillight":
+        return material("taillight", colour=(0.3, 0.005, 0.005), metallic=0.0, roughness=0.15,
+                        emission=(1.0, 0.02, 0.01) if lit else None)
+    table = {"underbody": ((0.02, 0.02, 0.02), 0.0, 0.8), "plate": ((0.75, 0.75, 0.72), 0.0, 0.45),
+             "grille": ((0.012, 0.012, 0.013), 0.3, 0.4),
+             "rim": ((0.6, 0.6, 0.62), 1.0, 0.25), "rubber": ((0.015, 0.015, 0.015), 0.0, 0.75)}
+    c, m, r = table[visual]
+    return material(visual, colour=c, metallic=m, roughness=r, wetness=wet)
 
 
 def _rotation_to(direction: np.ndarray):

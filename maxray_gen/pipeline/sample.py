@@ -10,6 +10,7 @@ import numpy as np
 
 from maxray_gen.config import Config
 from maxray_gen.dataset.schema import LIDAR_DTYPE, OBJECT_DTYPE, Sample, track_ids
+from maxray_gen.geometry import oriented_extent
 from maxray_gen.radar.processing import heatmaps
 from maxray_gen.radio.atmosphere import attenuate, for_weather
 from maxray_gen.radio.tracer import RadarTracer
@@ -27,11 +28,15 @@ def objects_table(vs: VisualSample) -> np.ndarray:
     for r, t in zip(rows, vs.truth):
         verts = vs.snapshot.instance_vertices(t.instance_id)
         car = cars.get(t.instance_id)
-        dims = (car.length, car.width, car.height) if car else tuple(verts.max(0) - verts.min(0))
+        yaw = car.yaw if car else vs.headings.get(t.instance_id, 0.0)
+        if car:
+            dims = (car.length, car.width, car.height)
+        else:  # extents along the heading (scenario cars: their forward axis; other objects: the world axes)
+            dims = oriented_extent(verts, yaw)[1]
         b = boxes.get(t.instance_id)
         nan4 = np.full(4, np.nan)
         r["instance_id"], r["class_id"], r["in_radar_view"] = t.instance_id, 0, t.in_radar_view
-        r["centre"], r["dimensions"], r["yaw"] = t.centre, dims, car.yaw if car else 0.0
+        r["centre"], r["dimensions"], r["yaw"] = t.centre, dims, yaw
         r["velocity"], r["range_m"], r["azimuth_rad"] = t.velocity, t.range_m, t.azimuth_rad
         r["elevation_rad"], r["heatmap_azimuth_rad"] = t.elevation_rad, t.heatmap_azimuth_rad
         r["range_bin"], r["azimuth_bin"], r["radial_velocity_mps"] = t.range_bin, t.azimuth_bin, t.radial_velocity_mps

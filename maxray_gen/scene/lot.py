@@ -38,7 +38,7 @@ def car_objects(spec: SceneSpec) -> list[SnapshotObject]:
     out = []
     for car in spec.cars:
         for part, (v, f) in car_parts(car.body, car.length, car.width, car.height).items():
-            world = rotate_z(v, car.yaw) + [car.x, car.y, 0.0]
+            world = rotate_z(v, car.yaw) + [car.x, car.y, car.z]
             out.append(SnapshotObject(f"car{car.instance_id}_{part}", car.instance_id, "car", PART_MATERIALS[part],
                                       world, f, car.velocity))
     return out

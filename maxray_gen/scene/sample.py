@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from maxray_gen.config import Config
-from maxray_gen.scene.lot import build_snapshot
-from maxray_gen.scene.spec import SceneSpec, advance, sample_scene
+from maxray_gen.scene.lot import build_snapshot, car_objects
+from maxray_gen.scene.slots import fill
+from maxray_gen.scene.spec import FIRST_CAR_ID, SceneSpec, advance, sample_scene
 from maxray_gen.seeding import rng_for
 from maxray_gen.sensors.boxes import InstanceBox, instance_boxes
 from maxray_gen.sensors.camera import CameraPasses, Intrinsics, render_passes
@@ -37,6 +38,7 @@ class VisualSample:
     truth: list[InstanceTruth]
     timings: dict[str, float] = field(default_factory=dict)
     visibility: dict[int, float] = field(default_factory=dict)  # photometric, per instance (NaN: no image)
+    headings: dict[int, float] = field(default_factory=dict)  # yaw of scenario cars not in spec.cars (radians)
 
 
 class SceneRenderer:
@@ -55,23 +57,25 @@ class SceneRenderer:
             self._blender = BlenderScene(self.cfg.camera, self.cfg.render)
         return self._blender
 
-    def scenario(self) -> SceneSnapshot:
-        """The .blend scenario of ``scene.blend``, loaded (scripts off) and exported once per process."""
+    def scenario(self):
+        """The .blend scenario of ``scene.blend`` (a :class:`maxray_gen.blender.scenario.Scenario`), loaded with
+        scripts off and exported once per process."""
         if self._scenario is None:
             from maxray_gen.blender import scenario
             from maxray_gen.blender.build import BlenderScene
 
             path = str(self.cfg.scene.blend)
             scenario.load_blend(path)
-            snap = scenario.export_snapshot(path)
+            exported = scenario.export_scenario(path)
             self._blender = BlenderScene(self.cfg.camera, self.cfg.render, attach=True)
-            self._scenario = snap
+            self._scenario = exported
         return self._scenario
 
     def sample(self, seed: int, index: int = 0, rgb_path: str | Path | None = None, rgb: bool = True,
                stream_seeds: dict[str, int] | None = None, time_s: float = 0.0) -> VisualSample:
         """Scene number ``index`` (a layout), ``time_s`` seconds into its sequence. With ``scene.blend`` the
-        scenario's geometry stays as authored and only lighting and weather are sampled."""
+        scenario's geometry stays as authored, its slots and lanes get random cars, lighting and weather are
+        sampled."""
         if self.cfg.scene.blend is not None:
             return self._scenario_sample(seed, index, rgb_path, rgb, stream_seeds)
         t: dict[str, float] = {}
@@ -93,19 +97,30 @@ class SceneRenderer:
     def _scenario_sample(self, seed, index, rgb_path, rgb, stream_seeds) -> VisualSample:
         t: dict[str, float] = {}
         t0 = time.perf_counter()
-        snap = self.scenario()
+        sc = self.scenario()
+        over = dict(stream_seeds or {})
+        first_id = max(FIRST_CAR_ID, 1 + max(o.instance_id for o in sc.snapshot.objects))
+        cars = fill(rng_for(over.get("layout", seed), index, "layout"), rng_for(over.get("cars", seed), index, "cars"),
+                    self.cfg.scene, sc.slots, sc.lanes, first_id)
         spec = dataclasses.replace(sample_scene(self.cfg.scene, self.cfg.camera, seed, index, stream_seeds),
-                                   cars=(), basestation=snap.camera)
+                                   cars=cars, basestation=sc.snapshot.camera)
+        added = SceneSnapshot(tuple(car_objects(spec)), sc.snapshot.basestation, sc.snapshot.camera)
+        snap = sc.snapshot.replace_objects(sc.snapshot.objects + added.objects).validate()
         t["layout"] = time.perf_counter() - t0
         image = None
         if rgb:
             t0 = time.perf_counter()
-            self.blender.apply_conditions(spec, rng_for(seed, index, "render"))
+            if sc.slots or sc.lanes:  # random cars into the user's scene (the previous sample's are replaced)
+                self.blender.realise(spec, added, rng_for(seed, index, "render"))
+            else:
+                self.blender.apply_conditions(spec, rng_for(seed, index, "render"))
             t["realise"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             image = self.blender.render_rgb(Path(rgb_path) if rgb_path else Path(f"/tmp/maxray_rgb_{seed}_{index}.png"))
             t["render"] = time.perf_counter() - t0
-        return self.sensors(snap, spec, image, seed, index, t)
+        out = self.sensors(snap, spec, image, seed, index, t)
+        out.headings = dict(sc.headings)
+        return out
 
     def sensors(self, snap: SceneSnapshot, spec: SceneSpec | None, image, seed: int, index: int,
                 t: dict[str, float] | None = None) -> VisualSample:

@@ -20,8 +20,8 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 
 from maxray_gen.geometry import Pose
-from maxray_gen.scene.cars import sample_body
 from maxray_gen.scene.config import LIGHTINGS, WEATHERS, CameraConfig, SceneConfig
+from maxray_gen.scene.slots import Lane, Slot, fill
 from maxray_gen.seeding import rng_for
 
 SLOT_WIDTH, SLOT_DEPTH, COLUMNS = 2.5, 5.0, 10
@@ -55,7 +55,8 @@ class CarSpec:
     y: float
     yaw: float  # heading, radians from +x towards +y
     speed: float = 0.0  # along the heading, m/s (0: parked)
-    slot: int = -1  # 0..19 when parked, -1 when driving
+    slot: int = -1  # index of its slot when parked (0..19 in the built-in lot), -1 when driving
+    z: float = 0.0  # ground height under the car (user scenarios' slots and lanes)
 
     @property
     def velocity(self) -> np.ndarray:
@@ -169,33 +170,21 @@ def sample_weather(rng: np.random.Generator, cfg: SceneConfig) -> WeatherSpec:
     return WeatherSpec("clear", 0.0, 0.0, inf, 0.0, 0.0)
 
 
+def lot_slots() -> tuple[Slot, ...]:
+    """The built-in lot's 20 slots (row A then row B, west to east), facing the lane."""
+    out = []
+    for slot in range(2 * COLUMNS):
+        x, y = slot_centre(slot)
+        out.append(Slot(x, y, 0.0, math.pi / 2 if y < LANE_Y[0] else -math.pi / 2, f"slot{slot}"))
+    return tuple(out)
+
+
+LOT_LANE = Lane(0.0, (LANE_Y[0] + LANE_Y[1]) / 2, 0.0, 0.0, 22.0, "lane")
+
+
 def sample_cars(rng_layout: np.random.Generator, rng_cars: np.random.Generator, cfg: SceneConfig) -> tuple[CarSpec, ...]:
-    n = int(rng_layout.integers(cfg.min_cars, cfg.max_cars - cfg.min_moving_cars + 1))  # room for min_moving
-    slots = np.sort(rng_layout.choice(2 * COLUMNS, size=n, replace=False))
-    cars: list[CarSpec] = []
-    for k, slot in enumerate(slots):
-        body, length, width, height, cname, rgb = sample_body(rng_cars)
-        x, y = slot_centre(int(slot))
-        jitter = rng_cars.normal(0.0, cfg.slot_jitter_m / 2, 2).clip(-cfg.slot_jitter_m, cfg.slot_jitter_m)
-        nose_to_lane = rng_cars.random() < 0.7
-        toward_lane = math.pi / 2 if y < LANE_Y[0] else -math.pi / 2
-        yaw = toward_lane + (0.0 if nose_to_lane else math.pi) + math.radians(rng_cars.normal(0, cfg.yaw_noise_deg))
-        cars.append(CarSpec(FIRST_CAR_ID + k, body, length, width, height, cname, rgb,
-                            x + float(jitter[0]), y + float(jitter[1]), float(yaw), 0.0, int(slot)))
-    n_moving = min(int(rng_cars.integers(cfg.min_moving_cars, cfg.max_moving_cars + 1)), cfg.max_cars - len(cars))  # at most 20 in all
-    for m in range(n_moving):
-        body, length, width, height, cname, rgb = sample_body(rng_cars)
-        direction = 1 if rng_cars.random() < 0.5 else -1
-        lane_y = (LANE_Y[0] + LANE_Y[1]) / 2 + (-1.4 if direction > 0 else 1.4)
-        speed = float(rng_cars.uniform(*cfg.moving_speed_mps))
-        for _ in range(30):  # rejection sampling against every car placed so far
-            x = float(rng_cars.uniform(-11.0, 11.0))
-            cand = CarSpec(FIRST_CAR_ID + len(cars), body, length, width, height, cname, rgb, x, lane_y,
-                           0.0 if direction > 0 else math.pi, speed, -1)
-            if not any(obb_overlap(cand.footprint(), c.footprint(), 0.5) for c in cars):
-                cars.append(cand)
-                break
-    return tuple(cars)
+    """The built-in lot's cars: its slots and its lane filled by :func:`maxray_gen.scene.slots.fill`."""
+    return fill(rng_layout, rng_cars, cfg, lot_slots(), (LOT_LANE,), FIRST_CAR_ID)
 
 
 def basestation_pose(height: float, look_at_distance: float) -> Pose:

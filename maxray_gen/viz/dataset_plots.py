@@ -12,8 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from maxray_gen.snapshot import ROLES  # noqa: E402
 from maxray_gen.viz.radar_plots import _save  # noqa: E402
+from maxray_gen.viz.scene_plots import scatter_lidar  # noqa: E402
 
 
 def plot_sample(s: dict, axes: dict, path: str | Path, title: str = "", min_visibility: float = 0.15) -> Path:
@@ -35,10 +35,7 @@ def plot_sample(s: dict, axes: dict, path: str | Path, title: str = "", min_visi
     for a in ax[:2]:
         a.axis("off")
     lid = s["lidar"]
-    for code in np.unique(lid["object_type"]):
-        m = lid["object_type"] == code
-        ax[2].scatter(lid["xyz"][m, 0], lid["xyz"][m, 1], s=1, label=ROLES[code] if code >= 0 else "weather")
-    ax[2].legend(markerscale=6, fontsize=7)
+    scatter_lidar(ax[2], lid["xyz"], lid["object_type"], size=1.0)
     ax[2].set_aspect("equal")
     ax[2].set_title("lidar by object type (x east, y north)")
     ra = s["range_azimuth"]

@@ -15,6 +15,21 @@ from maxray_gen.snapshot import ROLES  # noqa: E402
 from maxray_gen.viz.radar_plots import _save  # noqa: E402
 
 
+# One colour per lidar class in every picture (tab10 entries by role; weather returns light blue).
+ROLE_COLOURS = dict(zip(ROLES, ("tab:orange", "tab:grey", "tab:brown", "tab:olive", "tab:purple", "tab:red",
+                                "tab:green")))
+WEATHER_COLOUR = "tab:cyan"
+
+
+def scatter_lidar(ax, xyz: np.ndarray, types: np.ndarray, size: float = 1.5) -> None:
+    """Bird's-eye lidar points coloured by object class, the same colour for a class in every picture."""
+    for code in np.unique(types):
+        m = types == code
+        label = ROLES[code] if code >= 0 else "weather"
+        ax.scatter(xyz[m, 0], xyz[m, 1], s=size, label=label, color=ROLE_COLOURS.get(label, WEATHER_COLOUR))
+    ax.legend(markerscale=6, fontsize=7, loc="upper right")
+
+
 def draw_boxes(ax, boxes, amodal: bool = True, visibility: dict | None = None, min_visibility: float = 0.0) -> None:
     """Visible boxes (green; red dotted with "dark" when the camera does not see the car: photometric visibility
     below ``min_visibility``), amodal boxes of partly hidden cars (orange dashed)."""
@@ -67,12 +82,7 @@ def plot_visual_sample(sample, path: str | Path, title: str = "", min_visibility
     ax.axis("off")
     ax = axes[1, 1]
     if sample.lidar is not None and len(sample.lidar.points):
-        pts, types = sample.lidar.points, sample.lidar.object_type
-        for code in np.unique(types):
-            m = types == code
-            label = ROLES[code] if code >= 0 else "weather"
-            ax.scatter(pts[m, 0], pts[m, 1], s=1.5, label=label)
-        ax.legend(markerscale=6, fontsize=7, loc="upper right")
+        scatter_lidar(ax, sample.lidar.points, sample.lidar.object_type)
     bs = sample.snapshot.basestation.position
     ax.plot(bs[0], bs[1], "k^", ms=8)
     ax.set_aspect("equal")
