@@ -97,6 +97,20 @@ def build_user_blend(path, slots: int = 0, lane: bool = False):
     ghost = _object("GhostBox", _mesh("gb", *box((0, 0, 0.5), (1.0, 1.0, 1.0))), root, "clutter", "concrete")
     ghost.location, ghost.hide_render = (14.0, 10.0, 0.0), True
     _object("Truck", _mesh("truck", *box((0, 0, 1.5), (8.0, 2.5, 3.0))), root).location = (0.0, 36.0, 0.0)
+    # Particle instances: an unrendered hedge emitter scattering 3 tagged shrubs (the shrub lives in the asset
+    # collection, excluded from the view layer).
+    plants = bpy.data.collections.new("Plants")
+    scene.collection.children.link(plants)
+    _object("Shrub", _mesh("shrub", *box((0, 0, 0), (0.6, 0.6, 0.6))), plants, "vegetation", "wood")
+    hedge = _object("Hedge", _mesh("hedge", [(-3, 0, 0), (3, 0, 0), (3, 1, 0), (-3, 1, 0)], [(0, 1, 2, 3)]), root)
+    hedge.location = (-8.0, 27.0, 0.0)
+    hedge.show_instancer_for_render = False
+    psys = hedge.modifiers.new("shrubs", "PARTICLE_SYSTEM").particle_system
+    st = psys.settings
+    st.count, st.frame_start, st.frame_end, st.lifetime = 3, 1, 1, 1000
+    st.emit_from, st.physics_type, st.render_type = "FACE", "NO", "OBJECT"
+    st.instance_object, st.particle_size, st.display_percentage = bpy.data.objects["Shrub"], 1.0, 34
+    psys.seed = 11
     for k in range(slots):
         s = _object(f"Slot.{k}", None, root, "slot")
         s.location, s.rotation_euler = (-10.0 + 2.6 * k, 24.0, 0.0), (0.0, 0.0, math.radians(-90))
@@ -107,6 +121,7 @@ def build_user_blend(path, slots: int = 0, lane: bool = False):
     bs.location, bs.rotation_euler = (0.0, 0.0, 5.0), (math.radians(75.0), 0.0, 0.0)
     layer = bpy.context.view_layer
     layer.layer_collection.children["CarAsset"].exclude = True
+    layer.layer_collection.children["Plants"].exclude = True
     hidden.hide_set(True)
     bpy.ops.wm.save_as_mainfile(filepath=str(path))
     session.reset()
@@ -136,7 +151,13 @@ def test_export_is_what_cycles_renders(user_blend):
     by_name = {o.name: o for o in snap.objects}
     expected_names = {"Ground", "Sign", "Fence", "Bollard.0", "Bollard.1", "Pillar", "SoloCar", "HiddenBox",
                       *(f"ParkedCar.{c}/{p}" for c in "AB" for p in ("body", "wheel0", "wheel1", "wheel2", "wheel3"))}
+    expected_names |= {"Hedge/Shrub", "Hedge/Shrub#1", "Hedge/Shrub#2"}  # all 3 (the viewport shows 34 %)
     assert set(by_name) == expected_names  # no GhostBox (render-hidden), no CarAsset originals, no untagged Truck
+    dg = bpy.context.evaluated_depsgraph_get()  # the particles' own positions, from Blender's particle system
+    where = np.array([tuple(p.location) for p in bpy.data.objects["Hedge"].evaluated_get(dg).particle_systems[0].particles])
+    shrubs = np.array([by_name[n].vertices.mean(axis=0) for n in sorted(expected_names) if n.startswith("Hedge/")])
+    assert len(where) == 3 and all(np.abs(where - c).sum(axis=1).min() < 1e-4 for c in shrubs)
+    assert len({by_name[n].instance_id for n in expected_names if n.startswith("Hedge/")}) == 3
     bpy.data.objects["HiddenBox"].hide_set(False)  # Blender's own evaluation of it, for the reference
     for name in ("Ground", "Sign", "Fence", "Bollard.0", "Bollard.1", "Pillar", "SoloCar", "HiddenBox"):
         want = _expected_world(bpy.data.objects[name])

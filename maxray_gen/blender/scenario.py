@@ -86,6 +86,7 @@ def render_evaluation():
     try:
         for ob in bpy.data.objects:
             put(ob, "hide_viewport", ob.hide_render)
+            put(ob, "show_instancer_for_viewport", ob.show_instancer_for_render)
             for md in ob.modifiers:
                 put(md, "show_viewport", md.show_render)
                 if md.type in ("SUBSURF", "MULTIRES"):
@@ -171,8 +172,8 @@ def rendered_objects(depsgraph) -> list[Rendered]:
     out: list[Rendered] = []
     for inst in depsgraph.object_instances:
         ob = inst.object
-        if ob.type not in GEOMETRY_TYPES:
-            continue
+        if ob.type not in GEOMETRY_TYPES or (not inst.is_instance and not inst.show_self):
+            continue  # not geometry, or an emitter/instancer that is not rendered itself
         orig = ob.original
         parent = inst.parent.original if inst.is_instance and inst.parent is not None else None
         tags = _tags(orig)

@@ -21,6 +21,23 @@ def _engine_text(cfg: Config) -> str:
             f"{' + diffuse' if t.diffuse_reflection else ''})")
 
 
+def _scene_text(cfg: Config) -> str:
+    sc = cfg.scene
+    if sc.blend is not None:
+        return (f"the user scenario `{Path(sc.blend).name}`: its geometry, radio materials and basestation as "
+                f"authored; its tagged parking slots and lanes (if any) filled with {sc.min_cars}-{sc.max_cars} "
+                f"parked and {sc.min_moving_cars}-{sc.max_moving_cars} driving random cars per sample; lighting and "
+                "weather sampled per sample (its own lights at night).")
+    return (f"the built-in parking lot (2 rows x 10 slots, lane, kerbs, wall, lamp posts) with {sc.min_cars}-"
+            f"{sc.max_cars} parked and {sc.min_moving_cars}-{sc.max_moving_cars} driving cars per sample.")
+
+
+def _radar_limits(cfg: Config) -> str:
+    if cfg.trace.engine == "sbr":
+        return "ray-optics radar (SBR + physical optics: no edge diffraction, no transmission through glass)"
+    return "ray-optics radar (image-method point paths, diffuse scattering model)"
+
+
 def write_datasheet(cfg: Config, root: Path) -> Path:
     s = summary(root)
     m = json.loads((root / "manifest.json").read_text())
@@ -53,6 +70,7 @@ def write_datasheet(cfg: Config, root: Path) -> Path:
         f"{s['samples'] - n_train} samples), reproducible from seed {g.seed}.",
         "",
         "## Collection process",
+        f"- Scene: {_scene_text(cfg)}",
         f"- Scenes sampled from seed {g.seed} with named random streams per randomiser (layout, cars, lighting, "
         "weather, render, lidar, trace, radar noise); rendered with Blender Cycles "
         f"({cfg.camera.width}x{cfg.camera.height}, {cfg.render.samples} samples, {'denoised' if cfg.render.denoise else 'not denoised'}); depth, instance ids and "
@@ -71,8 +89,8 @@ def write_datasheet(cfg: Config, root: Path) -> Path:
         "",
         "## Uses",
         "- Intended: training and evaluating radio-visual self-supervised models, radio localisers, detectors.",
-        "- Caution: synthetic appearance and ray-optics radar (image-method point paths, diffuse scattering model) "
-        "differ from real sensors; validate on real data (e.g. CRUW) before deployment conclusions.",
+        f"- Caution: synthetic appearance and {_radar_limits(cfg)} differ from real sensors; validate on real data "
+        "(e.g. CRUW) before deployment conclusions.",
         "",
         "## Distribution and maintenance",
         "- Format: schema-versioned HDF5 shards readable with plain h5py (docs/dataset_format.md), manifest with "
