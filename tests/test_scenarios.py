@@ -111,6 +111,21 @@ def build_user_blend(path, slots: int = 0, lane: bool = False):
     st.emit_from, st.physics_type, st.render_type = "FACE", "NO", "OBJECT"
     st.instance_object, st.particle_size, st.display_percentage = bpy.data.objects["Shrub"], 1.0, 34
     psys.seed = 11
+    # Geometry-nodes instances: a tagged planter whose node tree puts 4 shrubs on a line (2 m apart along x).
+    planter = _object("Planter", _mesh("planter", [(0, 0, 0), (1, 0, 0), (0, 1, 0)], [(0, 1, 2)]), root,
+                      "vegetation", "wood")
+    planter.location = (5.0, 32.0, 0.0)
+    ng = bpy.data.node_groups.new("scatter", "GeometryNodeTree")
+    ng.interface.new_socket("Geometry", in_out="OUTPUT", socket_type="NodeSocketGeometry")
+    line, points = ng.nodes.new("GeometryNodeMeshLine"), ng.nodes.new("GeometryNodeMeshToPoints")
+    line.inputs["Count"].default_value, line.inputs["Offset"].default_value = 4, (2.0, 0.0, 0.0)
+    on_points, info = ng.nodes.new("GeometryNodeInstanceOnPoints"), ng.nodes.new("GeometryNodeObjectInfo")
+    info.inputs["Object"].default_value = bpy.data.objects["Shrub"]
+    ng.links.new(line.outputs["Mesh"], points.inputs["Mesh"])
+    ng.links.new(points.outputs["Points"], on_points.inputs["Points"])
+    ng.links.new(info.outputs["Geometry"], on_points.inputs["Instance"])
+    ng.links.new(on_points.outputs["Instances"], ng.nodes.new("NodeGroupOutput").inputs["Geometry"])
+    planter.modifiers.new("scatter", "NODES").node_group = ng
     for k in range(slots):
         s = _object(f"Slot.{k}", None, root, "slot")
         s.location, s.rotation_euler = (-10.0 + 2.6 * k, 24.0, 0.0), (0.0, 0.0, math.radians(-90))
@@ -152,12 +167,17 @@ def test_export_is_what_cycles_renders(user_blend):
     expected_names = {"Ground", "Sign", "Fence", "Bollard.0", "Bollard.1", "Pillar", "SoloCar", "HiddenBox",
                       *(f"ParkedCar.{c}/{p}" for c in "AB" for p in ("body", "wheel0", "wheel1", "wheel2", "wheel3"))}
     expected_names |= {"Hedge/Shrub", "Hedge/Shrub#1", "Hedge/Shrub#2"}  # all 3 (the viewport shows 34 %)
+    expected_names |= {"Planter/instance", *(f"Planter/instance#{k}" for k in (1, 2, 3))}
     assert set(by_name) == expected_names  # no GhostBox (render-hidden), no CarAsset originals, no untagged Truck
     dg = bpy.context.evaluated_depsgraph_get()  # the particles' own positions, from Blender's particle system
     where = np.array([tuple(p.location) for p in bpy.data.objects["Hedge"].evaluated_get(dg).particle_systems[0].particles])
     shrubs = np.array([by_name[n].vertices.mean(axis=0) for n in sorted(expected_names) if n.startswith("Hedge/")])
     assert len(where) == 3 and all(np.abs(where - c).sum(axis=1).min() < 1e-4 for c in shrubs)
     assert len({by_name[n].instance_id for n in expected_names if n.startswith("Hedge/")}) == 3
+    planted = sorted(tuple(np.round(by_name[n].vertices.mean(axis=0), 6)) for n in expected_names
+                     if n.startswith("Planter/"))
+    assert np.allclose(planted, [(5.0 + 2.0 * k, 32.0, 0.0) for k in range(4)], atol=1e-5)
+    assert len({by_name[n].instance_id for n in expected_names if n.startswith("Planter/")}) == 4
     bpy.data.objects["HiddenBox"].hide_set(False)  # Blender's own evaluation of it, for the reference
     for name in ("Ground", "Sign", "Fence", "Bollard.0", "Bollard.1", "Pillar", "SoloCar", "HiddenBox"):
         want = _expected_world(bpy.data.objects[name])

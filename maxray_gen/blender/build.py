@@ -102,7 +102,10 @@ class BlenderScene:
         scene.render.image_settings.color_mode = "RGB"
         scene.view_settings.view_transform = "AgX"
         scene.view_settings.exposure = -1.0
-        scene.render.use_persistent_data = True  # keep BVH/shaders between renders of one session
+        # Keep BVH/shaders between renders of one session, for the built-in lot. Not for user scenarios: with
+        # persistent data, an object instanced by both a particle system and a geometry-nodes tree rendered
+        # differently as a process's 2nd frame than as its 1st (tests/test_scenarios.py, resume determinism).
+        scene.render.use_persistent_data = not attach
         cam = bpy.data.cameras.new("camera")
         cam.sensor_fit = "HORIZONTAL"
         cam.angle = math.radians(camera.horizontal_fov_deg)

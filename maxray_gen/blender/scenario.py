@@ -188,7 +188,8 @@ def rendered_objects(depsgraph) -> list[Rendered]:
         else:
             pid = tuple(inst.persistent_id)
             per_instance = pid[1:] if parent.instance_type == "COLLECTION" else pid
-            name = f"{parent.name}/{orig.name}"
+            # geometry-nodes instances come as evaluated copies whose original is the host object itself
+            name = f"{parent.name}/{orig.name}" if orig != parent else f"{parent.name}/instance"
             group = ("instance", parent.name, per_instance, int(tags.get("maxray_instance_id", 0)))
             frame = np.array(parent.matrix_world, dtype=np.float64) if parent.instance_type == "COLLECTION" else m
         out.append(Rendered(name, orig.name, parent.name if parent else None, group, tags, m, frame, verts, tri))
