@@ -373,7 +373,6 @@ def _gallery(base, seed: int, out_dir: Path) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output .blend file.")
 def scene_save_blend(config_path: Path | None, seed: int, out: Path) -> None:
     """Build a randomised lot and save it as a tagged .blend scenario to edit in Blender."""
-    from maxray_gen.blender.build import BlenderScene
     from maxray_gen.config import load_config
     from maxray_gen.scene.lot import build_snapshot
     from maxray_gen.scene.spec import sample_scene
@@ -381,11 +380,17 @@ def scene_save_blend(config_path: Path | None, seed: int, out: Path) -> None:
 
     cfg = load_config(config_path)
     spec = sample_scene(cfg.scene, cfg.camera, seed)
-    bl = BlenderScene(cfg.camera, cfg.render)
-    bl.realise(spec, build_snapshot(spec), rng_for(seed, 0, "render"))
+    out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    bl.save_blend(out)
+    with _engine_log(out.parent, "save-blend") as log:
+        from maxray_gen.blender.build import BlenderScene
+
+        bl = BlenderScene(cfg.camera, cfg.render)
+        # dry radio materials: a scenario's weather is drawn per sample, not baked into the file
+        bl.realise(spec, build_snapshot(spec, weather_materials=False), rng_for(seed, 0, "render"))
+        bl.save_blend(out)
     click.echo(f"wrote {out}")
+    _report_engine_log(log)
 
 
 @scene.command("validate")
@@ -418,11 +423,14 @@ def scene_validate(blend: Path) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Snapshot (.npz).")
 def scene_export(blend: Path, out: Path) -> None:
     """Export a tagged .blend scenario as a scene snapshot that `maxray trace` can use."""
-    from maxray_gen.blender import scenario
+    out = out.resolve()
+    with _engine_log(out.parent, "export") as log:
+        from maxray_gen.blender import scenario
 
-    scenario.load_blend(blend)
-    scenario.export_snapshot(str(blend)).save(out)
+        scenario.load_blend(blend)
+        scenario.export_snapshot(str(blend)).save(out)
     click.echo(f"wrote {out}")
+    _report_engine_log(log)
 
 
 PIPELINES = Path(__file__).resolve().parent.parent / "pipelines"

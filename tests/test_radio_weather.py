@@ -19,10 +19,12 @@ from maxray_gen.radio.materials import (dry_snow_permittivity, fresnel_normal, m
 # ITU-R Study Group 3 validation examples (CG-3M3J-13-ValEx), P.838-3 sheet: el, f, R, tau -> k, alpha, gamma_R
 P838_VALEX = [(31.07699124, 14.25, 26.48052, 0.0, 0.03975488, 1.12418043, 1.58130839),
               (31.07699124, 29.0, 26.48052, 0.0, 0.22106804, 0.95320005, 5.02180189)]
-# P.676-13 sheet at p = 1013.25 hPa, T = 288.15 K, rho = 7.5 g/m^3: f -> gamma_o, gamma_w (dB/km)
-P676_VALEX = [(1.0, 0.00538865816790655, 5.09046173249644e-05), (28.0, 0.0186963749523936, 0.0830595852543436),
-              (57.0, 10.0652376721386, 0.140613831253581), (60.0, 14.6234747964861, 0.154841840636247),
-              (63.0, 10.8310875114297, 0.170254841544846), (77.0, 0.0975258356252428, 0.25051767864174)]
+# The published P.676-13 points of the same validation examples (sheet "P.676-13", specific attenuation at
+# p = 1013.25 hPa, T = 288.15 K, rho = 7.5 g/m^3; ITU-R SG3 CG-3M3J-13-ValEx): f -> gamma_o, gamma_w (dB/km). These
+# five frequencies are all the sheet gives; the water values are published to 9 significant digits.
+P676_VALEX = [(12.0, 0.00869826406877357, 0.00953538822024593), (20.0, 0.0118835504778076, 0.0970473048151117),
+              (60.0, 14.6234747964861, 0.154841841), (90.0, 0.0388697110724235, 0.341973394),
+              (130.0, 0.0415090835995228, 0.751844704)]
 
 
 @pytest.mark.parametrize("el,f,rate,tau,k,alpha,gamma", P838_VALEX)
@@ -35,7 +37,7 @@ def test_p838_matches_the_itu_validation_examples(el, f, rate, tau, k, alpha, ga
 @pytest.mark.parametrize("f,gamma_o,gamma_w", P676_VALEX)
 def test_p676_matches_the_itu_validation_examples(f, gamma_o, gamma_w):
     o, w = gaseous_specific_attenuation_db_km(f, 1013.25, 288.15, 7.5)
-    assert o == pytest.approx(gamma_o, rel=1e-9) and w == pytest.approx(gamma_w, rel=1e-9)
+    assert o == pytest.approx(gamma_o, rel=1e-9) and w == pytest.approx(gamma_w, rel=1e-8)
 
 
 def test_60ghz_oxygen_and_rain_figures_and_bad_input():

@@ -322,3 +322,18 @@ def test_preview_with_relative_paths(tmp_path, monkeypatch):
                                     "--png", "out/p.png"])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "out" / "p.png").stat().st_size > 10_000 and (tmp_path / "out" / "p_rgb.png").exists()
+
+
+def test_a_saved_rainy_lot_is_a_usable_scenario(tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("camera: {width: 48, height: 32}\nrender: {samples: 1, denoise: false, device: cpu}\n"
+                   "scene: {max_cars: 3, weather: {rain: 1.0}}\n")
+    blend = tmp_path / "wet.blend"
+    assert CliRunner().invoke(main, ["scene", "save-blend", "--config", str(cfg), "--out", str(blend)]).exit_code == 0
+    scenario.load_blend(blend)
+    snap = scenario.export_snapshot(str(blend))  # the rain is drawn per sample, not baked into the file
+    assert {o.material for o in snap.objects if o.role in ("ground", "clutter")} == {"asphalt", "concrete"}
+    bpy.data.objects["ground"]["maxray_material"] = "asphalt~wet0.50~snow0.00"  # a permanently wet ground is valid
+    assert scenario.problems() == []
+    bpy.data.objects["ground"]["maxray_material"] = "asphalt~damp"
+    assert scenario.problems() == ["ground: unknown maxray_material 'asphalt~damp'"]

@@ -32,9 +32,9 @@ import bpy
 import numpy as np
 
 from maxray_gen.blender.build import CAMERA_FROM_SENSOR
-from maxray_gen.errors import DataError
+from maxray_gen.errors import DataError, MaxrayError
 from maxray_gen.geometry import Pose
-from maxray_gen.radio.materials import MATERIALS
+from maxray_gen.radio.materials import material as radio_material
 from maxray_gen.scene.slots import Lane, Slot
 from maxray_gen.snapshot import ROLES, SceneSnapshot, SnapshotObject
 
@@ -229,7 +229,7 @@ def problems() -> list[str]:
         mat = o.get("maxray_material")
         if mat is None:
             out.append(f"{o.name}: missing maxray_material")
-        elif mat not in MATERIALS:
+        elif not _known_material(str(mat)):
             out.append(f"{o.name}: unknown maxray_material {mat!r}")
         vel = o.get("maxray_velocity")
         if vel is not None and len(list(vel)) != 3:
@@ -238,6 +238,15 @@ def problems() -> list[str]:
         if fwd is not None and str(fwd) not in FORWARD_AXES:
             out.append(f"{o.name}: maxray_forward must be one of {', '.join(FORWARD_AXES)}, got {fwd!r}")
     return out
+
+
+def _known_material(name: str) -> bool:
+    """A material of the table, or a weathered one (``base~wetW~snowS``, as a saved lot's wet ground)."""
+    try:
+        radio_material(name)
+    except MaxrayError:
+        return False
+    return True
 
 
 def findings() -> list[str]:
