@@ -7,7 +7,8 @@ so the loop exercises scene rebuilding, materials, lights and particles), which 
 
 Renders use a full lot (18 parked + 2 driving cars). Baseline in the same run: the same lots with every car
 replaced by the low-poly two-superellipsoid stand-in of maxray_gen.meshes.car (~4k triangles, no parts), so the
-ratio is the cost of the detailed car models (~49k triangles, 16 parts).
+ratio is the cost of the detailed car models (~49k triangles, 16 parts); and the detailed lot rendered again at the
+denoiser settings before 2026-12-01's change (OIDN prefilter ACCURATE, light tree on), the ratio being that change.
 
     python benchmarks/scene.py [--samples 200] [--skip-renders]
 """
@@ -75,13 +76,22 @@ def main() -> None:
           f"{np.median(rp):.3f} s median")
 
     if not args.skip_renders:
-        detailed, stand_in = [], []
+        import bpy
+
+        detailed, stand_in, accurate = [], [], []
         for lighting, weather in [("day", "clear"), ("dusk", "clear"), ("night", "clear"), ("day", "rain"),
                                   ("day", "fog"), ("day", "snow")]:
             sc = cfg.scene.model_copy(update={"lighting": {lighting: 1.0}, "weather": {weather: 1.0}})
             renderer.cfg = cfg.model_copy(update={"scene": sc})
             s = renderer.sample(7, 0, rgb_path=tmp / "r.png")
             detailed.append(s.timings["render"])
+            # Same scene at the settings before the denoiser change (ACCURATE prefilter, light tree on).
+            scene = bpy.context.scene
+            scene.cycles.denoising_prefilter, scene.cycles.use_light_tree = "ACCURATE", True
+            t0 = time.perf_counter()
+            bl.render_rgb(tmp / "a.png")
+            accurate.append(time.perf_counter() - t0)
+            scene.cycles.denoising_prefilter, scene.cycles.use_light_tree = "FAST", False
             spec = s.spec
             base = build_snapshot(spec)
             simple = [o for o in base.objects if o.role != "car"]
@@ -95,10 +105,12 @@ def main() -> None:
             stand_in.append(time.perf_counter() - t0)
             tris = sum(len(o.faces) for o in base.objects if o.role == "car")
             print(f"  render {lighting:5s} {weather:5s} {len(spec.cars)} cars ({tris:,} car triangles): "
-                  f"{detailed[-1]:.2f} s, stand-in cars {stand_in[-1]:.2f} s (x{detailed[-1] / stand_in[-1]:.2f}); "
+                  f"{detailed[-1]:.2f} s, stand-in cars {stand_in[-1]:.2f} s (x{detailed[-1] / stand_in[-1]:.2f}), "
+                  f"previous denoiser settings {accurate[-1]:.2f} s (x{detailed[-1] / accurate[-1]:.2f}); "
                   f"realise {s.timings['realise']:.2f} s, passes + boxes {s.timings['passes_boxes']:.2f} s, "
                   f"lidar {s.timings['lidar']:.2f} s")
-        print(f"render median: {np.median(detailed):.2f} s detailed cars, {np.median(stand_in):.2f} s stand-ins")
+        print(f"render median: {np.median(detailed):.2f} s detailed cars, {np.median(stand_in):.2f} s stand-ins, "
+              f"{np.median(accurate):.2f} s detailed cars at the previous denoiser settings")
 
     # Memory over many samples in one process (tiny renders).
     tiny = cfg.model_copy(update={"camera": CameraConfig(width=64, height=48),
