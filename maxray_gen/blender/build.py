@@ -102,10 +102,11 @@ class BlenderScene:
         scene.render.image_settings.color_mode = "RGB"
         scene.view_settings.view_transform = "AgX"
         scene.view_settings.exposure = -1.0
-        # Keep BVH/shaders between renders of one session, for the built-in lot. Not for user scenarios: with
-        # persistent data, an object instanced by both a particle system and a geometry-nodes tree rendered
-        # differently as a process's 2nd frame than as its 1st (tests/test_scenarios.py, resume determinism).
-        scene.render.use_persistent_data = not attach
+        # No persistent data: with it a frame's pixels depended on what the session rendered before (light
+        # sampling without the light tree kept a stale emitter distribution across scenes; instances shared by a
+        # particle system and a geometry-nodes tree too), which broke resume determinism (tests/test_generate.py,
+        # tests/test_scenarios.py). Every sample is a new layout anyway, so it saved little (measured).
+        scene.render.use_persistent_data = False
         cam = bpy.data.cameras.new("camera")
         cam.sensor_fit = "HORIZONTAL"
         cam.angle = math.radians(camera.horizontal_fov_deg)
