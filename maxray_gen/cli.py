@@ -513,11 +513,8 @@ def generate_cmd(config_path, preset, out, shards, samples_per_shard, seed, shar
                  no_previews, render_threads, executor, partition, account, time_limit, cpus_per_task,
                  gpus_per_task, array_parallelism, ray_address, retries, shards_per_task, dry_run, no_wait) -> None:
     """Generate a dataset: scenes, renders, lidar, radar heatmaps and groundtruth into HDF5 shards (resumable)."""
-    import time
-
     from maxray_gen.dataset.datasheet import write_datasheet
     from maxray_gen.errors import ConfigError
-    from maxray_gen.native_log import native_output_to
     from maxray_gen.pipeline.generate import generate, prepare_output
 
     overrides = {k: v for k, v in dict(shards=shards, samples_per_shard=samples_per_shard, seed=seed,
@@ -540,7 +537,7 @@ def generate_cmd(config_path, preset, out, shards, samples_per_shard, seed, shar
     if (dry_run or no_wait) and executor != "slurm":
         raise ConfigError("--dry-run and --no-wait apply to --executor slurm only")
     prepare_output(cfg, out)  # refuses a foreign OUT before anything (the log included) is written there
-    with native_output_to(out / "logs" / f"engines-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.log") as log:
+    with _engine_log(out, "engines") as log:
         res = generate(cfg, out, ids, progress=not no_progress, executor=executor, farm=farm)
         if not (dry_run or no_wait) and res["manifest"]["samples_done"] and not no_previews:
             previews = _write_previews(cfg, out, cfg.generate.previews)

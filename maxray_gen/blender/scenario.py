@@ -258,13 +258,15 @@ def findings() -> list[str]:
     with render_evaluation() as dg:
         rendered = rendered_objects(dg)
     untagged = [r for r in rendered if "maxray_role" not in r.tags]
+    small = []
     for r in untagged:
         size = (r.vertices.max(0) - r.vertices.min(0)).max() if len(r.vertices) else 0.0
         what = "looks like a vehicle" if VEHICLE_NAME.search(r.source) or (r.instancer and VEHICLE_NAME.search(r.instancer)) \
             else (f"{size:.1f} m across" if size >= LARGE_OBJECT_M else "")
         if what:
             out.append(f"{r.name}: rendered but untagged ({what}): the radar, the lidar and the labels will not see it")
-    small = [r for r in untagged if r.name not in {line.split(':')[0] for line in out}]
+        else:
+            small.append(r)
     if small:
         out.append(f"{len(small)} more untagged rendered object(s) the radar will not see: "
                    + ", ".join(r.name for r in small[:8]) + (" ..." if len(small) > 8 else ""))
