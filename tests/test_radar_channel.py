@@ -193,3 +193,72 @@ def test_noncoherent_rows_split_over_threads_are_bit_identical(monkeypatch):
     single = beam_channel(paths, cfg, None, noise=False)
     assert split.shape == (cfg.n_subcarriers, cfg.array.rows, cfg.array.columns, cfg.n_symbols)
     assert np.array_equal(split, single)
+
+
+def _lot_like_paths(rng, n_static, n_moving, spread_hz):
+    """Static clutter plus a few moving scatterers whose Dopplers share a narrow band (one car)."""
+    static = PathSet(gain=rng.standard_normal(n_static) + 1j * rng.standard_normal(n_static),
+                     delay_s=rng.uniform(2e-8, 1.2e-7, n_static), doppler_hz=np.zeros(n_static),
+                     aoa_azimuth=rng.uniform(-1, 1, n_static), aoa_elevation=rng.uniform(-0.5, 0.1, n_static))
+    moving = PathSet(gain=rng.standard_normal(n_moving) + 1j * rng.standard_normal(n_moving),
+                     delay_s=rng.uniform(4e-8, 6e-8, n_moving),
+                     doppler_hz=1500.0 + rng.uniform(-spread_hz, spread_hz, n_moving),
+                     aoa_azimuth=rng.uniform(0.2, 0.3, n_moving), aoa_elevation=rng.uniform(-0.3, -0.2, n_moving))
+    return PathSet.concatenate([static, moving])
+
+
+@pytest.mark.parametrize("mode", ["beam", "noncoherent"])
+def test_fitted_slow_time_basis_equals_the_literal_model(small_cfg, mode):
+    # static paths: one basis vector; one car's moving paths: a low-rank basis; the products must still equal
+    # the literal per-element model (double precision, tolerance 1e-10)
+    from maxray_gen.radar.profiles import channel_coefficients
+
+    cfg = make_config(**{**small_cfg.model_dump(), "elevation_mode": mode, "elevation_steer_deg": -10.0})
+    paths = _lot_like_paths(np.random.default_rng(3), 80, 20, 100.0)
+    coef, basis = channel_coefficients(paths, cfg)
+    assert 2 <= basis.shape[1] < cfg.n_symbols  # static + a few moving vectors, fewer than the symbols
+    assert np.allclose(basis[:, 0], 1 / np.sqrt(cfg.n_symbols))
+    a = heatmaps(paths, cfg, products=PRODUCTS, noise=False)
+    b = heatmaps_reference(paths, cfg, np.random.default_rng(0), products=PRODUCTS, noise=False)
+    for key in PRODUCTS:
+        assert np.allclose(getattr(a, key), getattr(b, key), rtol=1e-6, atol=1e-9 * getattr(b, key).max()), key
+
+
+def test_fitted_basis_rank_follows_the_doppler_spread():
+    from maxray_gen.radar.profiles import doppler_basis
+
+    rng = np.random.default_rng(5)
+    power = rng.uniform(0.1, 1.0, 400)
+    ranks = [doppler_basis(rng.uniform(-w, w, 400), power, 64, 1e-5)[0].shape[1] for w in (0.0, 0.05, 0.3, np.pi)]
+    assert ranks[0] == 1 and ranks[0] < ranks[1] < ranks[2] < ranks[3] == 64
+    # the kept vectors reproduce e^{j m w} to the tolerance (power-weighted)
+    w = rng.uniform(-0.3, 0.3, 400)
+    u, c = doppler_basis(w, power, 64, 1e-5)
+    e = np.exp(1j * np.outer(np.arange(64), w))
+    err = np.sum(np.abs(u @ c - e) ** 2 * power) / np.sum(np.abs(e) ** 2 * power)
+    assert err <= 1e-10
+
+
+def test_single_precision_lot_profiles_within_tolerance_of_the_3d_nufft():
+    # the presets' radar (noncoherent, single precision, 1e-4): fitted basis vs the full 3-D synthesis
+    from maxray_gen.radar.processing import range_profiles
+    from maxray_gen.radar.profiles import channel_coefficients, expand_symbols
+
+    cfg = make_config(noise={"model": "none"}, elevation_mode="noncoherent")
+    paths = _lot_like_paths(np.random.default_rng(8), 3000, 300, 300.0)
+    ref = range_profiles(beam_channel(paths, cfg, None, noise=False), cfg)
+    coef, basis = channel_coefficients(paths, cfg)
+    prof = expand_symbols(range_profiles(coef, cfg), basis)
+    assert prof.dtype == np.complex64 and basis.shape[1] < cfg.n_symbols // 2
+    assert np.linalg.norm(prof - ref) / np.linalg.norm(ref) < 3e-4
+
+
+def test_tapered_range_window_noise_floor_through_the_fitted_basis(small_cfg):
+    # a Hann range window takes the noise-on-the-full-channel branch: noise-only cells still average the floor
+    cfg = make_config(**{**small_cfg.model_dump(), "range_window": "hann",
+                         "noise": {"model": "fixed", "channel_noise_db": -30.0}})
+    empty = PathSet.empty()
+    fast = [heatmaps(empty, cfg, np.random.default_rng(s)).range_azimuth.mean() for s in range(20)]
+    ref = [heatmaps_reference(empty, cfg, np.random.default_rng(s)).range_azimuth.mean() for s in range(20)]
+    assert np.mean(fast) == pytest.approx(np.mean(ref), rel=0.05)
+    assert np.mean(fast) == pytest.approx(cfg.n_symbols * 1e-3, rel=0.05)
