@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from maxray_gen.geometry import Pose
+from maxray_gen.geometry import Pose, cross3
 from maxray_gen.snapshot import SceneSnapshot, SnapshotObject
 
 Mesh = tuple[np.ndarray, np.ndarray]
@@ -16,8 +16,8 @@ Mesh = tuple[np.ndarray, np.ndarray]
 
 def signed_volume(vertices: np.ndarray, faces: np.ndarray) -> float:
     """Enclosed volume by the divergence theorem (positive for outward-facing closed meshes)."""
-    t = np.asarray(vertices, dtype=np.float64)[np.asarray(faces)]
-    return float(np.einsum("ij,ij->i", t[:, 0], np.cross(t[:, 1], t[:, 2])).sum() / 6.0)
+    v, f = np.asarray(vertices, dtype=np.float64), np.asarray(faces)
+    return float(np.einsum("ij,ij->i", v[f[:, 0]], cross3(v[f[:, 1]], v[f[:, 2]])).sum() / 6.0)
 
 
 def quad(corners) -> Mesh:

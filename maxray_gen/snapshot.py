@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from maxray_gen.errors import DataError
-from maxray_gen.geometry import Pose
+from maxray_gen.geometry import Pose, face_cross
 from maxray_gen.npzfile import load_npz, save_npz
 
 ROLES = ("car", "ground", "building", "clutter", "pole", "target", "vegetation")
@@ -42,8 +42,8 @@ class SnapshotObject:
         object.__setattr__(self, "instance_id", int(self.instance_id))
 
     def triangle_areas(self) -> np.ndarray:
-        t = self.vertices[self.faces]
-        return 0.5 * np.linalg.norm(np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0]), axis=1)
+        c = face_cross(self.vertices, self.faces)
+        return 0.5 * np.sqrt(np.einsum("ij,ij->i", c, c))
 
     def centroid(self) -> np.ndarray:
         """Area-weighted surface centroid."""

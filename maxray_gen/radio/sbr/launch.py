@@ -53,13 +53,18 @@ def object_windows(snap: SceneSnapshot, pose: Pose, range_max_m: float, az_limit
     lights...) share one window: a car's tube density is set by the car, not by its smallest part."""
     zg = ground_level(snap)
     out = []
-    roles: dict[int, str] = {}
+    boxes: dict[int, tuple[str, np.ndarray, np.ndarray]] = {}  # instance -> (role of its first part, lo, hi)
     for o in snap.objects:
-        if o.role not in GROUND_ROLES:
-            roles.setdefault(o.instance_id, o.role)
-    for iid, role in roles.items():
-        v = snap.instance_vertices(iid)
-        lo, hi = v.min(axis=0), v.max(axis=0)
+        if o.role in GROUND_ROLES or len(o.vertices) == 0:
+            continue
+        lo, hi = o.vertices.min(axis=0), o.vertices.max(axis=0)
+        if o.instance_id in boxes:
+            role, lo0, hi0 = boxes[o.instance_id]
+            lo, hi = np.minimum(lo, lo0), np.maximum(hi, hi0)
+        else:
+            role = o.role
+        boxes[o.instance_id] = (role, lo, hi)
+    for role, lo, hi in boxes.values():
         corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
         local = pose.world_to_sensor(corners)
         dist = np.linalg.norm(local, axis=1)

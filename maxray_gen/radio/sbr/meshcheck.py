@@ -30,7 +30,8 @@ def edge_report(faces: np.ndarray) -> tuple[int, int]:
     key = lo * (int(hi.max()) + 1 if len(hi) else 1) + hi
     order = np.argsort(key, kind="stable")
     key, forward = key[order], forward[order]
-    uniq, start, count = np.unique(key, return_index=True, return_counts=True)
+    start = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else np.zeros(0, np.int64)
+    count = np.diff(np.append(start, len(key)))
     fwd_sum = np.add.reduceat(forward, start) if len(start) else np.zeros(0, np.int64)
     open_edges = int((count == 1).sum())
     bad = int(((count == 2) & (fwd_sum != 1)).sum() + (count > 2).sum())

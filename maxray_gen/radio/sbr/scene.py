@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from maxray_gen.geometry import face_cross
 from maxray_gen.radio.materials import DEFAULT_GAMMA_DB, material
 from maxray_gen.radio.sbr.meshcheck import check_object
 from maxray_gen.snapshot import SceneSnapshot
@@ -74,9 +75,8 @@ class EngineScene:
 
     @staticmethod
     def facet_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-        t = vertices[faces]
-        n = np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0])
-        return n / np.linalg.norm(n, axis=1, keepdims=True)
+        n = face_cross(vertices, faces)
+        return n / np.sqrt(np.einsum("ij,ij->i", n, n))[:, None]
 
     def _tables(self, snap: SceneSnapshot, vertices: np.ndarray, faces: np.ndarray) -> None:
         mi = self.mi
