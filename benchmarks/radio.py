@@ -32,10 +32,44 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def lot(n_cars: int, seed: int = 0):
+def lot(n_cars: int, seed: int = 0, moving: int = 0):
     cfg = load_config("pipelines/maxray_parking_lot.yaml")
-    scene = cfg.scene.model_copy(update={"min_cars": n_cars, "max_cars": n_cars, "max_moving_cars": 0})
+    scene = cfg.scene.model_copy(update={"min_cars": n_cars, "max_cars": n_cars, "min_moving_cars": moving,
+                                         "max_moving_cars": moving})
     return cfg, build_snapshot(sample_scene(scene, cfg.camera, seed, 0))
+
+
+def map_baseline(paths, radar, repeats: int) -> float:
+    """The previous range-azimuth path in the same run: the full channel by 3-D NUFFTs, then the range IFFT."""
+    from maxray_gen.radar.channel import beam_channel
+    from maxray_gen.radar.processing import process_profiles, range_profiles
+
+    ts = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        process_profiles(range_profiles(beam_channel(paths, radar, None, noise=False), radar), radar)
+        ts.append(time.perf_counter() - t0)
+    return float(np.median(ts))
+
+
+def new_layouts(tracer, radar, seeds, moving: int) -> dict:
+    """Per fresh lot (as in a dataset: another layout every sample): engine scene build (mesh checks, BVH), trace,
+    map; kernels already compiled."""
+    build, trace, rmap = [], [], []
+    for seed in seeds:
+        _, snap = lot(20, seed, moving)
+        rng = np.random.default_rng(seed)
+        t0 = time.perf_counter()
+        tracer.prepare(snap)
+        t1 = time.perf_counter()
+        paths = tracer.trace(snap, rng)
+        t2 = time.perf_counter()
+        heatmaps(paths, radar, rng)
+        t3 = time.perf_counter()
+        build.append(t1 - t0)
+        trace.append(t2 - t1)
+        rmap.append(t3 - t2)
+    return dict(build=float(np.median(build)), trace=float(np.median(trace)), map=float(np.median(rmap)))
 
 
 def measure(tracer, snap, radar, repeats: int) -> dict:
@@ -70,6 +104,17 @@ def main() -> None:
           f"({s['clutter_paths']:,} ground clutter); trace {m['trace']:.2f} s (cold {m['cold']:.2f} s), "
           f"range-azimuth map {m['map']:.2f} s, whole radio stage {m['stage']:.2f} s; peak RSS {peak_rss_mb():.0f} MB")
     base = m
+    print(f"  previous map path (full-channel 3-D NUFFTs, same paths, same run): "
+          f"{map_baseline(sbr.trace(snap, np.random.default_rng(0)), cfg.radar, args.repeats):.2f} s")
+    for moving in (0, 2):
+        f = new_layouts(sbr, cfg.radar, (11, 12, 13), moving)
+        print(f"SBR new layout each sample, 20 cars, {moving} moving: scene build (checks + BVH) {f['build']:.2f} s, "
+              f"trace {f['trace']:.2f} s, map {f['map']:.2f} s; radio stage {f['trace'] + f['map']:.2f} s "
+              f"(+ build {f['build'] + f['trace'] + f['map']:.2f} s)")
+        if moving:
+            _, msnap = lot(20, 11, moving)
+            mp = sbr.trace(msnap, np.random.default_rng(0))
+            print(f"  previous map path with {moving} moving cars: {map_baseline(mp, cfg.radar, args.repeats):.2f} s")
     if not args.no_sionna:
         sio_cfg = cfg.trace.model_copy(update={"engine": "sionna"})
         sio = RadarTracer(cfg.radar, sio_cfg)

@@ -211,13 +211,14 @@ def _lot_like_paths(rng, n_static, n_moving, spread_hz):
 def test_fitted_slow_time_basis_equals_the_literal_model(small_cfg, mode):
     # static paths: one basis vector; one car's moving paths: a low-rank basis; the products must still equal
     # the literal per-element model (double precision, tolerance 1e-10)
-    from maxray_gen.radar.profiles import channel_coefficients
+    from maxray_gen.radar.profiles import slow_time_groups
 
     cfg = make_config(**{**small_cfg.model_dump(), "elevation_mode": mode, "elevation_steer_deg": -10.0})
     paths = _lot_like_paths(np.random.default_rng(3), 80, 20, 100.0)
-    coef, basis = channel_coefficients(paths, cfg)
-    assert 2 <= basis.shape[1] < cfg.n_symbols  # static + a few moving vectors, fewer than the symbols
-    assert np.allclose(basis[:, 0], 1 / np.sqrt(cfg.n_symbols))
+    (static, u0, _), (moving, u1, _) = slow_time_groups(paths, cfg)
+    assert static.sum() == 80 and moving.sum() == 20
+    assert u0.shape[1] == 1 and np.allclose(u0, 1 / np.sqrt(cfg.n_symbols))
+    assert 1 < u1.shape[1] < cfg.n_symbols  # a few moving vectors, fewer than the symbols
     a = heatmaps(paths, cfg, products=PRODUCTS, noise=False)
     b = heatmaps_reference(paths, cfg, np.random.default_rng(0), products=PRODUCTS, noise=False)
     for key in PRODUCTS:
@@ -242,14 +243,13 @@ def test_fitted_basis_rank_follows_the_doppler_spread():
 def test_single_precision_lot_profiles_within_tolerance_of_the_3d_nufft():
     # the presets' radar (noncoherent, single precision, 1e-4): fitted basis vs the full 3-D synthesis
     from maxray_gen.radar.processing import range_profiles
-    from maxray_gen.radar.profiles import channel_coefficients, expand_symbols
+    from maxray_gen.radar.profiles import range_profiles_from_paths, slow_time_groups
 
     cfg = make_config(noise={"model": "none"}, elevation_mode="noncoherent")
     paths = _lot_like_paths(np.random.default_rng(8), 3000, 300, 300.0)
     ref = range_profiles(beam_channel(paths, cfg, None, noise=False), cfg)
-    coef, basis = channel_coefficients(paths, cfg)
-    prof = expand_symbols(range_profiles(coef, cfg), basis)
-    assert prof.dtype == np.complex64 and basis.shape[1] < cfg.n_symbols // 2
+    prof = range_profiles_from_paths(paths, cfg)
+    assert prof.dtype == np.complex64 and slow_time_groups(paths, cfg)[1][1].shape[1] < cfg.n_symbols // 2
     assert np.linalg.norm(prof - ref) / np.linalg.norm(ref) < 3e-4
 
 

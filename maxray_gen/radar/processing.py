@@ -29,7 +29,7 @@ from maxray_gen.radar.array import azimuth_steering_matrix, row_weights
 from maxray_gen.radar.channel import beam_channel, combine_rows, complex_noise, simulate_frame
 from maxray_gen.radar.config import RadarConfig
 from maxray_gen.radar.paths import PathSet
-from maxray_gen.radar.profiles import channel_coefficients, expand_symbols
+from maxray_gen.radar.profiles import range_profiles_from_paths
 
 PRODUCTS = ("range_azimuth", "range_doppler", "rad_cube")
 
@@ -188,8 +188,7 @@ def heatmaps(paths: PathSet, cfg: RadarConfig, rng: np.random.Generator | None =
     if paths.per_element.any():
         prof = range_profiles(beam_channel(paths, cfg, rng, noise=noisy and not white), cfg)
     else:
-        coef, basis = channel_coefficients(paths, cfg)
-        prof = expand_symbols(range_profiles(coef, cfg), basis)
+        prof = range_profiles_from_paths(paths, cfg)
         if noisy and not white:
             shape = (cfg.n_subcarriers, b, cfg.array.columns, cfg.n_symbols)
             prof += range_profiles(complex_noise(rng, shape, variance, dtype=prof.dtype), cfg)

@@ -21,7 +21,9 @@ on the paper-scale lot (docs/performance.md).
 from __future__ import annotations
 
 import numpy as np
+import scipy.fft
 
+from maxray_gen.radar import windows
 from maxray_gen.radar.array import row_weights, steering
 from maxray_gen.radar.channel import _check_elements, _complex_dtype, _execute_split, _phases, _row_response, _wrap
 from maxray_gen.radar.config import RadarConfig
@@ -56,47 +58,50 @@ def _row_factors(chi: np.ndarray, cfg: RadarConfig) -> np.ndarray:
     return _row_response(chi, row_weights(cfg))[None]
 
 
-def channel_coefficients(paths: PathSet, cfg: RadarConfig) -> tuple[np.ndarray, np.ndarray]:
-    """The row-combined channel in the fitted slow-time basis: ``(coef (K, B, C, r), U (M, r))`` with
-    channel[k, b, c, m] ~= sum_q coef[k, b, c, q] U[m, q]. Paths must be steered (no per-element paths)."""
+def slow_time_groups(paths: PathSet, cfg: RadarConfig) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``[(selection, U (M, r), B (r, n))]``: the static paths with the constant basis vector, the moving ones with
+    the basis fitted to them (see module); e^{j m w_l} ~= (U B)[m, l] for the selected paths l."""
+    m = cfg.n_symbols
+    dop, _, chi, _ = _phases(paths, cfg)
+    groups = []
+    moving = dop != 0.0
+    if (~moving).any():
+        groups.append((~moving, np.full((m, 1), 1 / np.sqrt(m)), np.full((1, int(np.sum(~moving))), np.sqrt(m))))
+    if moving.any():
+        power = np.abs(paths.gain[moving]) ** 2 * np.sum(np.abs(_row_factors(chi[moving], cfg)) ** 2, axis=0)
+        groups.append((moving, *doppler_basis(dop[moving], power, m, cfg.nufft_tolerance / 10)))
+    return groups
+
+
+def range_profiles_from_paths(paths: PathSet, cfg: RadarConfig) -> np.ndarray:
+    """Noise-free cropped range profiles (ranges, B, C, M) of steered paths, as
+    ``range_profiles(beam_channel(paths))`` gives them, through the fitted slow-time basis (see module)."""
     m, nc, nk = cfg.n_symbols, cfg.array.columns, cfg.n_subcarriers
     b = cfg.array.rows if cfg.elevation_mode == "noncoherent" else 1
     dtype = _complex_dtype(cfg)
+    real = np.float32 if dtype == np.complex64 else np.float64
+    crop = cfg.range_bin_slice
+    out = np.zeros((crop.stop - crop.start, b, nc, m), dtype)
     _check_elements(paths, cfg)
     if paths.per_element.any():
-        raise ValueError("channel_coefficients needs steered paths; per-element paths go through beam_channel")
+        raise ValueError("range_profiles_from_paths needs steered paths; per-element paths go through beam_channel")
     if len(paths) == 0:
-        return np.zeros((nk, b, nc, 1), dtype), np.full((m, 1), 1 / np.sqrt(m))
-    dop, psi, chi, dly = _phases(paths, cfg)
+        return out
+    _, psi, chi, dly = _phases(paths, cfg)
     oc, ok = nc // 2, nk // 2
     strength = paths.gain * np.exp(1j * ((oc - (nc - 1) / 2) * psi + ok * dly))
     rows = _row_factors(chi, cfg)  # (B, L)
-    power = np.abs(paths.gain) ** 2 * np.sum(np.abs(rows) ** 2, axis=0)
-    tol = cfg.nufft_tolerance / 10
-    moving = dop != 0.0
-    bases, coefs, groups = [], [], []
-    if (~moving).any():
-        bases.append(np.full((m, 1), 1 / np.sqrt(m)))
-        coefs.append(np.full((1, int(np.sum(~moving))), np.sqrt(m), complex))
-        groups.append(~moving)
-    if moving.any():
-        u, c = doppler_basis(dop[moving], power[moving], m, tol)
-        bases.append(u)
-        coefs.append(c)
-        groups.append(moving)
-    real = np.float32 if dtype == np.complex64 else np.float64
-    out = []
-    for sel, c in zip(groups, coefs):
-        # transforms (q, b): strength x basis coefficient x row factor, one 2-D NUFFT each over (K, C)
-        s = (c[:, None, :] * rows[None, :, sel] * strength[sel]).reshape(-1, int(np.sum(sel)))
+    w = windows.get_window(cfg.range_window, nk)
+    for sel, u, coef in slow_time_groups(paths, cfg):
+        q = u.shape[1]
+        # one 2-D NUFFT over (subcarrier, column) per (basis vector, elevation channel)
+        s = (coef[:, None, :] * rows[None, :, sel] * strength[sel]).reshape(q * b, -1)
         pts = (_wrap(dly[sel]).astype(real), _wrap(psi[sel]).astype(real))
-        f = _execute_split(pts, np.ascontiguousarray(s, dtype=dtype), (nk, nc), cfg, dtype)
-        out.append(f.reshape(len(c), b, nk, nc).transpose(2, 1, 3, 0))  # (K, B, C, q)
-    return np.concatenate(out, axis=-1), np.concatenate(bases, axis=1)
-
-
-def expand_symbols(coef_profiles: np.ndarray, basis: np.ndarray) -> np.ndarray:
-    """(R, B, C, r) coefficients x basis (M, r) -> (R, B, C, M) profiles over symbols."""
-    r, b, c, q = coef_profiles.shape
-    out = coef_profiles.reshape(-1, q) @ basis.T.astype(coef_profiles.dtype)
-    return out.reshape(r, b, c, basis.shape[0])
+        f = _execute_split(pts, np.ascontiguousarray(s, dtype=dtype), (nk, nc), cfg, dtype).reshape(q, b, nk, nc)
+        if not np.all(w == 1.0):
+            f *= w.astype(real)[:, None]
+        # the range IFFT of processing.range_profiles, on this layout, then the symbols from the basis
+        prof = scipy.fft.ifft(f, n=cfg.range_fft_size, axis=2, norm="forward", workers=-1, overwrite_x=True)[:, :, crop]
+        sym = u.astype(dtype) @ np.ascontiguousarray(prof).reshape(q, -1)  # (M, B R C)
+        out += sym.reshape(m, b, -1, nc).transpose(2, 1, 3, 0)
+    return out
