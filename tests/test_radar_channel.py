@@ -215,7 +215,7 @@ def test_fitted_slow_time_basis_equals_the_literal_model(small_cfg, mode):
 
     cfg = make_config(**{**small_cfg.model_dump(), "elevation_mode": mode, "elevation_steer_deg": -10.0})
     paths = _lot_like_paths(np.random.default_rng(3), 80, 20, 100.0)
-    (static, u0, _), (moving, u1, _) = slow_time_groups(paths, cfg)
+    (static, u0), (moving, u1) = slow_time_groups(paths, cfg)
     assert static.sum() == 80 and moving.sum() == 20
     assert u0.shape[1] == 1 and np.allclose(u0, 1 / np.sqrt(cfg.n_symbols))
     assert 1 < u1.shape[1] < cfg.n_symbols  # a few moving vectors, fewer than the symbols
@@ -226,15 +226,16 @@ def test_fitted_slow_time_basis_equals_the_literal_model(small_cfg, mode):
 
 
 def test_fitted_basis_rank_follows_the_doppler_spread():
-    from maxray_gen.radar.profiles import doppler_basis
+    from maxray_gen.radar.profiles import basis_coefficients, doppler_basis
 
     rng = np.random.default_rng(5)
     power = rng.uniform(0.1, 1.0, 400)
-    ranks = [doppler_basis(rng.uniform(-w, w, 400), power, 64, 1e-5)[0].shape[1] for w in (0.0, 0.05, 0.3, np.pi)]
+    ranks = [doppler_basis(rng.uniform(-w, w, 400), power, 64, 1e-5).shape[1] for w in (0.0, 0.05, 0.3, np.pi)]
     assert ranks[0] == 1 and ranks[0] < ranks[1] < ranks[2] < ranks[3] == 64
     # the kept vectors reproduce e^{j m w} to the tolerance (power-weighted)
     w = rng.uniform(-0.3, 0.3, 400)
-    u, c = doppler_basis(w, power, 64, 1e-5)
+    u = doppler_basis(w, power, 64, 1e-5)
+    c = basis_coefficients(u, w)
     e = np.exp(1j * np.outer(np.arange(64), w))
     err = np.sum(np.abs(u @ c - e) ** 2 * power) / np.sum(np.abs(e) ** 2 * power)
     assert err <= 1e-10
@@ -262,3 +263,29 @@ def test_tapered_range_window_noise_floor_through_the_fitted_basis(small_cfg):
     ref = [heatmaps_reference(empty, cfg, np.random.default_rng(s)).range_azimuth.mean() for s in range(20)]
     assert np.mean(fast) == pytest.approx(np.mean(ref), rel=0.05)
     assert np.mean(fast) == pytest.approx(cfg.n_symbols * 1e-3, rel=0.05)
+
+
+def test_many_fast_movers_take_the_3d_nufft_branch_and_still_equal_the_literal_model(small_cfg, rng):
+    # Doppler over the whole axis (full rank) and many paths: the cost model picks one 3-D NUFFT per channel
+    from maxray_gen.radar import profiles
+
+    paths = random_paths(rng, 3000)
+    (sel, u), = profiles.slow_time_groups(paths, small_cfg)
+    assert u.shape[1] == small_cfg.n_symbols
+    assert profiles._cost_3d(3000, 1, small_cfg) < profiles._cost_2d(3000, u.shape[1], 1, small_cfg)
+    a = heatmaps(paths, small_cfg, noise=False).range_azimuth
+    b = heatmaps_reference(paths, small_cfg, rng, noise=False).range_azimuth
+    assert np.allclose(a, b, rtol=1e-6, atol=1e-9 * b.max())
+
+
+def test_subset_judged_3d_branch_equals_the_literal_model(small_cfg, rng, monkeypatch):
+    # above _DECIDE_ON moving paths the rank is judged on a strided subset; mixed static + fast movers
+    from maxray_gen.radar import profiles
+
+    monkeypatch.setattr(profiles, "_DECIDE_ON", 100)
+    fast = random_paths(rng, 3000)
+    static = _lot_like_paths(rng, 200, 0, 0.0)
+    paths = PathSet.concatenate([fast, static])
+    a = heatmaps(paths, small_cfg, noise=False).range_azimuth
+    b = heatmaps_reference(paths, small_cfg, rng, noise=False).range_azimuth
+    assert np.allclose(a, b, rtol=1e-6, atol=1e-9 * b.max())

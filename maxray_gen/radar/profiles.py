@@ -20,35 +20,56 @@ on the paper-scale lot (docs/performance.md).
 
 from __future__ import annotations
 
+import finufft
 import numpy as np
 import scipy.fft
 
 from maxray_gen.radar import windows
 from maxray_gen.radar.array import row_weights, steering
-from maxray_gen.radar.channel import _check_elements, _complex_dtype, _execute_split, _phases, _row_response, _wrap
+from maxray_gen.radar.channel import (_check_elements, _complex_dtype, _execute_split, _phases, _row_response, _wrap,
+                                     beam_channel)
 from maxray_gen.radar.config import RadarConfig
 from maxray_gen.radar.paths import PathSet
 
 
-def doppler_basis(doppler_phase: np.ndarray, power: np.ndarray, n_symbols: int, tol: float) -> tuple[np.ndarray,
-                                                                                                     np.ndarray]:
+def doppler_basis(doppler_phase: np.ndarray, power: np.ndarray, n_symbols: int, tol: float) -> np.ndarray:
     """Orthonormal slow-time basis U (M, r) for paths with per-symbol phase steps ``doppler_phase`` and weights
-    ``power``, and the paths' coefficients B (r, L) with e^{j m w_l} ~= (U B)[m, l].
-
-    r is the least rank whose discarded weighted energy is at most ``tol**2`` of the total.
-    """
+    ``power``: the leading eigenvectors of their Gram matrix, r the least rank whose discarded weighted energy is at
+    most ``tol**2`` of the total. The Gram matrix is Toeplitz, G[m, m'] = t[m - m'] with
+    t[d] = sum_l power_l e^{j d w_l}, one 1-D NUFFT of the paths: O(L + M log M) work, not M^2 x L."""
+    t = _doppler_moments(doppler_phase, np.asarray(power, np.float64), n_symbols)
     m = np.arange(n_symbols)
-    e = np.exp(1j * np.outer(m, doppler_phase))  # (M, L)
-    gram = (e * power) @ e.conj().T
+    diff = m[:, None] - m[None, :]
+    gram = np.where(diff >= 0, t[np.abs(diff)], np.conj(t[np.abs(diff)]))
     vals, vecs = np.linalg.eigh(gram)  # ascending
     vals, vecs = np.clip(vals[::-1], 0.0, None), vecs[:, ::-1]
     total = float(np.sum(vals))
     if total <= 0.0:
-        return vecs[:, :0], np.zeros((0, len(doppler_phase)), complex)
+        return vecs[:, :1]
     left = np.concatenate([np.cumsum(vals[::-1])[::-1], [0.0]])  # energy outside the first r vectors, r = 0..M
-    r = int(np.argmax(left <= tol**2 * total))
-    u = vecs[:, :max(r, 1)]
-    return u, u.conj().T @ e
+    return vecs[:, :max(int(np.argmax(left <= tol**2 * total)), 1)]
+
+
+def basis_coefficients(basis: np.ndarray, doppler_phase: np.ndarray) -> np.ndarray:
+    """B (r, L) = U^H e(w_l): the paths' slow-time vectors in the basis (exact when r = M), as r type-2 NUFFTs."""
+    m = basis.shape[0]
+    off = m // 2  # finufft's modes run from -floor(M/2)
+    x = _wrap(doppler_phase).astype(np.float64)
+    f = np.ascontiguousarray(basis.conj().T, np.complex128)  # (r, M), mode m - off
+    c = finufft.nufft1d2(x, f, eps=_BASIS_EPS, isign=1, nthreads=1)
+    return np.atleast_2d(c) * np.exp(1j * off * x)
+
+
+def _doppler_moments(doppler_phase: np.ndarray, power: np.ndarray, n_symbols: int) -> np.ndarray:
+    """t[d] = sum_l power_l e^{j d w_l}, d = 0..M-1 (a type-1 NUFFT, modes shifted to start at 0)."""
+    off = n_symbols // 2
+    x = _wrap(doppler_phase).astype(np.float64)
+    return finufft.nufft1d1(x, (power * np.exp(1j * off * x)).astype(np.complex128), n_symbols, eps=_BASIS_EPS,
+                            isign=1, nthreads=1)
+
+
+_DECIDE_ON = 4096  # moving paths above which the 3-D-or-basis choice is judged on a subset first
+_BASIS_EPS = 1e-12  # the basis is fitted and applied in double precision, far below the synthesis tolerance
 
 
 def _row_factors(chi: np.ndarray, cfg: RadarConfig) -> np.ndarray:
@@ -58,19 +79,58 @@ def _row_factors(chi: np.ndarray, cfg: RadarConfig) -> np.ndarray:
     return _row_response(chi, row_weights(cfg))[None]
 
 
-def slow_time_groups(paths: PathSet, cfg: RadarConfig) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """``[(selection, U (M, r), B (r, n))]``: the static paths with the constant basis vector, the moving ones with
-    the basis fitted to them (see module); e^{j m w_l} ~= (U B)[m, l] for the selected paths l."""
+def slow_time_groups(paths: PathSet, cfg: RadarConfig, doppler_phase: np.ndarray | None = None,
+                     rows: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``[(selection, U (M, r))]``: the static paths with the constant basis vector, the moving ones with the
+    basis fitted to them (see module). ``doppler_phase`` and ``rows`` (the per-path row factors) when known."""
     m = cfg.n_symbols
-    dop, _, chi, _ = _phases(paths, cfg)
+    if doppler_phase is None or rows is None:
+        doppler_phase, _, chi, _ = _phases(paths, cfg)
+        rows = _row_factors(chi, cfg)
     groups = []
-    moving = dop != 0.0
+    moving = doppler_phase != 0.0
     if (~moving).any():
-        groups.append((~moving, np.full((m, 1), 1 / np.sqrt(m)), np.full((1, int(np.sum(~moving))), np.sqrt(m))))
+        groups.append((~moving, np.full((m, 1), 1 / np.sqrt(m))))
     if moving.any():
-        power = np.abs(paths.gain[moving]) ** 2 * np.sum(np.abs(_row_factors(chi[moving], cfg)) ** 2, axis=0)
-        groups.append((moving, *doppler_basis(dop[moving], power, m, cfg.nufft_tolerance / 10)))
+        power = np.abs(paths.gain[moving]) ** 2 * np.sum(np.abs(rows[:, moving]) ** 2, axis=0)
+        groups.append((moving, doppler_basis(doppler_phase[moving], power, m, cfg.nufft_tolerance / 10)))
     return groups
+
+
+_KERNEL_WIDTH = 7  # finufft's spreading kernel width near 1e-4 at upsampling 1.25 (cost model only)
+_SPREAD_COST = 4.0  # one kernel cell of spreading against one FFT "operation" (5 N log2 N), measured on 2 cores
+
+
+def _fft_cost(n: float) -> float:
+    return 5.0 * n * np.log2(max(n, 2.0))
+
+
+def _cost_2d(paths: int, q: int, b: int, cfg: RadarConfig) -> float:
+    """Operation count of q x b 2-D NUFFTs over (subcarrier, column), their range IFFTs and the coefficients."""
+    nk, nc = cfg.n_subcarriers, cfg.array.columns
+    per = _SPREAD_COST * paths * _KERNEL_WIDTH**2 + _fft_cost(1.25 * nk * 1.25 * nc) + nc * _fft_cost(nk)
+    return q * b * per + _SPREAD_COST * q * paths * _KERNEL_WIDTH
+
+
+def _cost_3d(paths: int, b: int, cfg: RadarConfig) -> float:
+    """Operation count of b 3-D NUFFTs over (subcarrier, column, symbol) plus their range IFFTs."""
+    nk, nc, m = cfg.n_subcarriers, cfg.array.columns, cfg.n_symbols
+    per = _SPREAD_COST * paths * _KERNEL_WIDTH**3 + _fft_cost(1.25 * nk * 1.25 * nc * 1.25 * m) + \
+        nc * m * _fft_cost(nk)
+    return b * per
+
+
+def _range_ifft(x: np.ndarray, axis: int, cfg: RadarConfig) -> np.ndarray:
+    """processing.range_profiles along ``axis``: windowed, unnormalised range IFFT over subcarriers, cropped."""
+    w = windows.get_window(cfg.range_window, cfg.n_subcarriers)
+    if not np.all(w == 1.0):
+        shape = [1] * x.ndim
+        shape[axis] = -1
+        x = x * w.astype(x.real.dtype).reshape(shape)
+    prof = scipy.fft.ifft(x, n=cfg.range_fft_size, axis=axis, norm="forward", workers=-1, overwrite_x=True)
+    index = [slice(None)] * x.ndim
+    index[axis] = cfg.range_bin_slice
+    return np.ascontiguousarray(prof[tuple(index)])
 
 
 def range_profiles_from_paths(paths: PathSet, cfg: RadarConfig) -> np.ndarray:
@@ -87,21 +147,37 @@ def range_profiles_from_paths(paths: PathSet, cfg: RadarConfig) -> np.ndarray:
         raise ValueError("range_profiles_from_paths needs steered paths; per-element paths go through beam_channel")
     if len(paths) == 0:
         return out
-    _, psi, chi, dly = _phases(paths, cfg)
+    dop = 2 * np.pi * cfg.symbol_interval_s * paths.doppler_hz  # as _phases; the rest per group below
+    moving = dop != 0.0
+    n_moving = int(np.sum(moving))
+    if n_moving > _DECIDE_ON:
+        # many moving paths: judge the rank on an evenly strided subset first; when one 3-D NUFFT per channel is
+        # cheaper (Doppler spread over much of the axis), skip the fit and the per-path factors altogether
+        step = n_moving // _DECIDE_ON + 1
+        est = doppler_basis(dop[moving][::step], np.abs(paths.gain[moving][::step]) ** 2, m,
+                            cfg.nufft_tolerance / 10).shape[1]
+        if _cost_3d(n_moving, b, cfg) < _cost_2d(n_moving, est, b, cfg):
+            group = paths if moving.all() else paths.select(moving)
+            out += _range_ifft(beam_channel(group, cfg, None, noise=False), 0, cfg)
+            if moving.all():
+                return out
+            paths = paths.select(~moving)
+    sub_dop, psi, chi, dly = _phases(paths, cfg)
     oc, ok = nc // 2, nk // 2
     strength = paths.gain * np.exp(1j * ((oc - (nc - 1) / 2) * psi + ok * dly))
     rows = _row_factors(chi, cfg)  # (B, L)
-    w = windows.get_window(cfg.range_window, nk)
-    for sel, u, coef in slow_time_groups(paths, cfg):
+    for sel, u in slow_time_groups(paths, cfg, sub_dop, rows):
         q = u.shape[1]
+        if _cost_3d(int(np.sum(sel)), b, cfg) < _cost_2d(int(np.sum(sel)), q, b, cfg):
+            group = paths if sel.all() else paths.select(sel)
+            out += _range_ifft(beam_channel(group, cfg, None, noise=False), 0, cfg)
+            continue
         # one 2-D NUFFT over (subcarrier, column) per (basis vector, elevation channel)
+        coef = basis_coefficients(u, sub_dop[sel])
         s = (coef[:, None, :] * rows[None, :, sel] * strength[sel]).reshape(q * b, -1)
         pts = (_wrap(dly[sel]).astype(real), _wrap(psi[sel]).astype(real))
         f = _execute_split(pts, np.ascontiguousarray(s, dtype=dtype), (nk, nc), cfg, dtype).reshape(q, b, nk, nc)
-        if not np.all(w == 1.0):
-            f *= w.astype(real)[:, None]
-        # the range IFFT of processing.range_profiles, on this layout, then the symbols from the basis
-        prof = scipy.fft.ifft(f, n=cfg.range_fft_size, axis=2, norm="forward", workers=-1, overwrite_x=True)[:, :, crop]
-        sym = u.astype(dtype) @ np.ascontiguousarray(prof).reshape(q, -1)  # (M, B R C)
+        prof = _range_ifft(f, 2, cfg)  # the range IFFT + crop on this layout, then the symbols from the basis
+        sym = u.astype(dtype) @ prof.reshape(q, -1)  # (M, B R C)
         out += sym.reshape(m, b, -1, nc).transpose(2, 1, 3, 0)
     return out
