@@ -17,7 +17,8 @@ def make_config(**overrides) -> RadarConfig:
 
 @pytest.fixture
 def quiet_cfg():
-    return make_config(noise={"model": "none"})
+    """Noise-free, one coherent elevation beam (the closed forms of beam mode; the default is noncoherent)."""
+    return make_config(noise={"model": "none"}, elevation_mode="beam")
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def small_cfg():
     return make_config(
         n_subcarriers=64, subcarrier_spacing_hz=6.25e6, n_symbols=16, symbol_interval_s=20e-6,
         cyclic_prefix_s=200e-9, array={"rows": 4, "columns": 8}, range_min_m=2.0, range_max_m=20.0,
-        azimuth_bins=64, precision="double", nufft_tolerance=1e-10, noise={"model": "none"},
+        azimuth_bins=64, precision="double", nufft_tolerance=1e-10, noise={"model": "none"}, elevation_mode="beam",
     )
 
 

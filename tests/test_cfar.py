@@ -45,7 +45,8 @@ def test_false_alarm_rate_on_exponential_noise():
 
 
 def test_detects_targets_in_a_radar_map():
-    cfg = make_config(noise={"model": "fixed", "channel_noise_db": -50.0}, range_window="hann", azimuth_window="hann")
+    cfg = make_config(noise={"model": "fixed", "channel_noise_db": -50.0}, range_window="hann", azimuth_window="hann",
+                      elevation_mode="beam")
     truth = [(8.0, -0.4), (15.0, 0.2), (22.0, 0.6)]
     p = point_targets([t[0] for t in truth], [t[1] for t in truth], 0.0, [0.0, 1.0, -2.0], amplitude=1e-4)
     hm = heatmaps(p, cfg, np.random.default_rng(2))

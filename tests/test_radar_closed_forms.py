@@ -109,7 +109,7 @@ def test_range_profile_sidelobes_in_the_processed_map(window, expected_db):
 
 
 def test_noise_only_periodogram_mean_is_noise_power():
-    cfg = make_config(noise={"model": "fixed", "channel_noise_db": -60.0})
+    cfg = make_config(noise={"model": "fixed", "channel_noise_db": -60.0}, elevation_mode="beam")
     sigma2 = 1e-6
     hm = heatmaps(point_targets(12.0, 0.0, amplitude=0.0), cfg, np.random.default_rng(7),
                   products=("range_azimuth", "range_doppler", "rad_cube"))
@@ -123,7 +123,7 @@ def test_noise_only_periodogram_mean_is_noise_power():
 
 
 def test_processing_gain_is_n_times_m_times_antennas():
-    cfg = make_config(noise={"model": "none"}, azimuth_bins=129)  # odd: boresight on the grid
+    cfg = make_config(noise={"model": "none"}, azimuth_bins=129, elevation_mode="beam")  # odd: boresight on the grid
     r_on_grid = 70 * cfg.range_bin_m
     v_on_grid = 6 * cfg.velocity_bin_mps
     p = point_targets(r_on_grid, 0.0, 0.0, v_on_grid, carrier_hz=cfg.carrier_hz)
@@ -139,7 +139,7 @@ def test_processing_gain_is_n_times_m_times_antennas():
 
 
 def test_snr_gain_with_thermal_noise():
-    cfg = make_config()  # thermal noise, 30 dBm, NF 10 dB
+    cfg = make_config(elevation_mode="beam")  # thermal noise, 30 dBm, NF 10 dB; one coherent elevation beam
     amp = 1e-5
     r = 80 * cfg.range_bin_m
     hm = heatmaps(point_targets(r, 0.0, amplitude=amp), cfg, np.random.default_rng(3), products=("rad_cube",))

@@ -79,7 +79,7 @@ class RadarConfig(StrictModel):
     beamformer: Literal["bartlett", "capon"] = "bartlett"
     capon_loading: float = Field(1e-2, gt=0, le=10, description="diagonal loading relative to mean power")
     elevation_mode: Literal["beam", "noncoherent"] = Field(
-        "beam", description="beam: one elevation beam at elevation_steer_deg; noncoherent: power summed over rows"
+        "noncoherent", description="beam: one elevation beam at elevation_steer_deg; noncoherent: power summed over rows"
     )
     elevation_steer_deg: float = Field(0.0, gt=-90, lt=90)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import finufft
 import numpy as np
 import scipy.fft
+from threadpoolctl import threadpool_limits
 
 from maxray_gen.radar import windows
 from maxray_gen.radar.array import row_weights, steering
@@ -127,7 +128,7 @@ def _range_ifft(x: np.ndarray, axis: int, cfg: RadarConfig) -> np.ndarray:
         shape = [1] * x.ndim
         shape[axis] = -1
         x = x * w.astype(x.real.dtype).reshape(shape)
-    prof = scipy.fft.ifft(x, n=cfg.range_fft_size, axis=axis, norm="forward", workers=-1, overwrite_x=True)
+    prof = scipy.fft.ifft(x, n=cfg.range_fft_size, axis=axis, norm="forward", workers=1, overwrite_x=True)
     index = [slice(None)] * x.ndim
     index[axis] = cfg.range_bin_slice
     return np.ascontiguousarray(prof[tuple(index)])
@@ -135,7 +136,16 @@ def _range_ifft(x: np.ndarray, axis: int, cfg: RadarConfig) -> np.ndarray:
 
 def range_profiles_from_paths(paths: PathSet, cfg: RadarConfig) -> np.ndarray:
     """Noise-free cropped range profiles (ranges, B, C, M) of steered paths, as
-    ``range_profiles(beam_channel(paths))`` gives them, through the fitted slow-time basis (see module)."""
+    ``range_profiles(beam_channel(paths))`` gives them, through the fitted slow-time basis (see module).
+
+    BLAS (the eigen-decomposition, the symbol recombination) and the FFTs run single-threaded: the profiles must be
+    bit-identical in a laptop process, a SLURM task or a Ray worker (a threaded GEMM or LAPACK call sums in a
+    thread-count-dependent order; the SLURM-vs-local dataset test caught it)."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _profiles(paths, cfg)
+
+
+def _profiles(paths: PathSet, cfg: RadarConfig) -> np.ndarray:
     m, nc, nk = cfg.n_symbols, cfg.array.columns, cfg.n_subcarriers
     b = cfg.array.rows if cfg.elevation_mode == "noncoherent" else 1
     dtype = _complex_dtype(cfg)
