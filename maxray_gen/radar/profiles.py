@@ -10,12 +10,13 @@ e^{j m w_l} (m = 0..M-1) in an orthonormal basis U (M x r) fitted to the scene:
 * moving paths use the leading eigenvectors of their power-weighted Doppler Gram matrix
   G = sum_l |a_l|^2 e(w_l) e(w_l)^H (M x M), kept until the discarded share of the power is below
   ``(nufft_tolerance / 10)^2``: the low-rank approximation with the least weighted error (Eckart-Young). A lot
-  with two moving cars needs r ~ 20 of 64; Doppler spread over the whole axis keeps every vector (then it is exact).
+  with two moving cars needs r ~ 20-25 of 64; Doppler spread over the whole axis keeps every vector (exact).
 
 Each basis coefficient is then a 2-D NUFFT over (subcarrier, column), r + 1 of them per elevation channel on
 (1.25 K) x (1.25 C) grids, and the symbols are recombined after the range crop: prof[.., m] = sum_q y_q U[m, q].
-Same result as the 3-D path to the NUFFT tolerance (tested against the literal model), at ~1/10 of the cost
-on the paper-scale lot (docs/performance.md).
+When that would cost more than the 3-D NUFFT (many paths with Doppler over much of the axis; an operation-count
+model decides) the group goes through :func:`beam_channel`. Same result as the 3-D path to the NUFFT tolerance
+(tested against the literal model), at 1/5-1/3 of the map's cost on the paper-scale lot (docs/performance.md).
 """
 
 from __future__ import annotations
