@@ -214,3 +214,30 @@ def test_config_errors_name_the_field(tmp_path):
     with pytest.raises(ConfigError, match="input.radio_size: each side must be at least 8"):
         load_ssl_config(bad)
     assert SSLConfig(method="cl").tau == 0.07 and SSLConfig().tau == 0.1
+
+
+@pytest.mark.parametrize("method", ["cl", "mcl", "scl"])
+def test_attention_maps_of_every_method_by_hand(method):
+    # the self-coordinate attention: SCL compares raw features; CL/MCL compare the projected target embedding with
+    # each projected radio bin (default embed_dim 64 != 128 backbone channels: a missing projection cannot pass)
+    from maxray_gen.learn.model import RadioVisualModel
+
+    torch.manual_seed(0)
+    cfg = SSLConfig(method=method, backbone=BackboneConfig(width=0.125))
+    assert cfg.embed_dim != cfg.backbone.out_channels
+    model = RadioVisualModel(cfg, (32, 48), (40, 56), queue_size=4).eval()
+    radio, image = torch.rand(2, 1, 32, 48), torch.rand(2, 3, 40, 56)
+    boxes = torch.tensor([[8.0, 8.0, 24.0, 30.0], [30.0, 4.0, 50.0, 20.0]])
+    with torch.no_grad():
+        a = model.attention(radio, image, boxes)
+        f_r, f_v = model.encode(radio, image)
+        pooled = masked_mean(f_v, model.target_mask(boxes, f_v))
+        assert a.shape == (2, *f_r.shape[-2:])
+        for b in range(2):
+            i, j = 1, 2
+            if method == "scl":
+                expect = torch.nn.functional.cosine_similarity(pooled[b], f_r[b, :, i, j], dim=0)
+            else:
+                expect = torch.nn.functional.cosine_similarity(model.head.proj_v(pooled[b]),
+                                                               model.head.proj_r(f_r[b, :, i, j]), dim=0)
+            assert float(a[b, i, j]) == pytest.approx(float(expect), abs=1e-5)

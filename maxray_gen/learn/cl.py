@@ -42,7 +42,11 @@ class ContrastiveHead(nn.Module):
         self.queue_v.enqueue(gather(k_v.detach()))
         return loss
 
-    def attention(self, f_r, z_v) -> torch.Tensor:
-        """cos(z_v, projected radio bin) for each sample's own pair -> (B, h, w)."""
+    def attention(self, f_r, pooled_v) -> torch.Tensor:
+        """cos(projected vision target, projected radio bin) for each sample's own pair -> (B, h, w).
+
+        ``pooled_v`` (B, C) is the vision feature pooled over the target (the backbone's channels): it goes through
+        the vision projector like the training embedding does, each radio bin through the radio projector."""
         per_bin = self.proj_r(f_r.permute(0, 2, 3, 1))  # (B, h, w, D)
+        z_v = self.proj_v(pooled_v)
         return torch.einsum("bhwd,bd->bhw", F.normalize(per_bin, dim=-1), F.normalize(z_v, dim=1))

@@ -85,8 +85,8 @@ class RadioVisualModel(nn.Module):
         """Each sample's radio attention map for its own (masked) vision target -> (B, h, w); padding = -inf."""
         f_r, f_v = self.encode(radio, image)
         valid_r, _ = self.valid_masks(f_r, f_v)
-        z_v = masked_mean(f_v, self.target_mask(boxes, f_v))
-        a = self.head.attention(f_r, z_v)
+        pooled_v = masked_mean(f_v, self.target_mask(boxes, f_v))  # SCL uses it as is, CL/MCL project it first
+        a = self.head.attention(f_r, pooled_v)
         return a.masked_fill(~valid_r, float("-inf"))
 
     @torch.no_grad()
