@@ -33,9 +33,26 @@ from maxray_gen.errors import DataError
 from maxray_gen.radar.paths import PathSet
 
 
+def doppler_phase(paths: PathSet, cfg: RadarConfig) -> np.ndarray:
+    """Per-path Doppler phase step from one OFDM symbol to the next (radians); exactly 0 for static paths."""
+    return 2 * np.pi * cfg.symbol_interval_s * paths.doppler_hz
+
+
+def elevation_channels(cfg: RadarConfig) -> int:
+    """B of the processing layout: the rows kept apart (noncoherent) or one elevation beam."""
+    return cfg.array.rows if cfg.elevation_mode == "noncoherent" else 1
+
+
+def channel_noise_variance(cfg: RadarConfig) -> float:
+    """Noise variance of one elevation channel's estimate: a row's, or the beam's (sum of |row weights|^2)."""
+    if elevation_channels(cfg) > 1:
+        return cfg.noise_variance
+    return cfg.noise_variance * float(np.sum(np.abs(row_weights(cfg)) ** 2))
+
+
 def _phases(paths: PathSet, cfg: RadarConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per-path phase steps: Doppler per symbol, column, row, and delay per subcarrier (radians)."""
-    doppler = 2 * np.pi * cfg.symbol_interval_s * paths.doppler_hz
+    doppler = doppler_phase(paths, cfg)
     psi, chi = spatial_phases(cfg, paths.aoa_azimuth, paths.aoa_elevation)
     delay = -2 * np.pi * cfg.subcarrier_spacing_hz * paths.delay_s
     return doppler, psi, chi, delay
@@ -222,7 +239,7 @@ def beam_channel(paths: PathSet, cfg: RadarConfig, rng: np.random.Generator | No
     type-1 NUFFT over (subcarrier, column, symbol), plus receiver noise."""
     m, nr, nc, nk = cfg.n_symbols, cfg.array.rows, cfg.array.columns, cfg.n_subcarriers
     dtype = _complex_dtype(cfg)
-    b = nr if cfg.elevation_mode == "noncoherent" else 1
+    b = elevation_channels(cfg)
     out_shape = (nk, b, nc, m)
     _check_elements(paths, cfg)
     per_el = paths.per_element
@@ -250,6 +267,5 @@ def beam_channel(paths: PathSet, cfg: RadarConfig, rng: np.random.Generator | No
     if noise and cfg.noise_variance > 0:
         if rng is None:
             raise ValueError("a random generator is needed to draw receiver noise")
-        w2 = 1.0 if b > 1 else float(np.sum(np.abs(row_weights(cfg)) ** 2))
-        h = h + complex_noise(rng, out_shape, cfg.noise_variance * w2, dtype=dtype)
+        h = h + complex_noise(rng, out_shape, channel_noise_variance(cfg), dtype=dtype)
     return h

@@ -26,10 +26,11 @@ from threadpoolctl import threadpool_limits
 
 from maxray_gen.radar import windows
 from maxray_gen.radar.array import azimuth_steering_matrix, row_weights
-from maxray_gen.radar.channel import beam_channel, combine_rows, complex_noise, simulate_frame
+from maxray_gen.radar.channel import (beam_channel, channel_noise_variance, combine_rows, complex_noise,
+                                     elevation_channels, simulate_frame)
 from maxray_gen.radar.config import RadarConfig
 from maxray_gen.radar.paths import PathSet
-from maxray_gen.radar.profiles import range_profiles_from_paths
+from maxray_gen.radar.profiles import range_ifft, range_profiles_from_paths
 
 PRODUCTS = ("range_azimuth", "range_doppler", "rad_cube")
 
@@ -60,11 +61,7 @@ def _window_energy(spec, n: int) -> tuple[np.ndarray, float]:
 
 def range_profiles(hc: np.ndarray, cfg: RadarConfig) -> np.ndarray:
     """Windowed range IFFT over subcarriers, cropped to the range window: (K, B, C, M) -> (ranges, B, C, M)."""
-    w, _ = _window_energy(cfg.range_window, cfg.n_subcarriers)
-    x = hc if np.all(w == 1.0) else hc * w.astype(hc.real.dtype)[:, None, None, None]
-    # Unnormalised sum_k H[k] exp(+j 2 pi k r / Nfft): a path of delay tau peaks at bin tau * df * Nfft.
-    prof = scipy.fft.ifft(x, n=cfg.range_fft_size, axis=0, norm="forward", workers=-1, overwrite_x=x is not hc)
-    return np.ascontiguousarray(prof[cfg.range_bin_slice])
+    return range_ifft(hc, 0, cfg, workers=-1)
 
 
 def _elevation_norm(cfg: RadarConfig) -> float:
@@ -183,14 +180,13 @@ def heatmaps(paths: PathSet, cfg: RadarConfig, rng: np.random.Generator | None =
     if noisy and rng is None:
         raise ValueError("a random generator is needed to draw receiver noise")
     white = noisy and _range_noise_stays_white(cfg)
-    b = cfg.array.rows if cfg.elevation_mode == "noncoherent" else 1
-    variance = cfg.noise_variance * (1.0 if b > 1 else float(np.sum(np.abs(row_weights(cfg)) ** 2)))
+    variance = channel_noise_variance(cfg)
     if paths.per_element.any():
         prof = range_profiles(beam_channel(paths, cfg, rng, noise=noisy and not white), cfg)
     else:
         prof = range_profiles_from_paths(paths, cfg)
         if noisy and not white:
-            shape = (cfg.n_subcarriers, b, cfg.array.columns, cfg.n_symbols)
+            shape = (cfg.n_subcarriers, elevation_channels(cfg), cfg.array.columns, cfg.n_symbols)
             prof += range_profiles(complex_noise(rng, shape, variance, dtype=prof.dtype), cfg)
     if white:
         prof += complex_noise(rng, prof.shape, variance * cfg.n_subcarriers, dtype=prof.dtype)

@@ -29,7 +29,7 @@ from threadpoolctl import threadpool_limits
 from maxray_gen.radar import windows
 from maxray_gen.radar.array import row_weights, steering
 from maxray_gen.radar.channel import (_check_elements, _complex_dtype, _execute_split, _phases, _row_response, _wrap,
-                                     beam_channel)
+                                     beam_channel, doppler_phase, elevation_channels)
 from maxray_gen.radar.config import RadarConfig
 from maxray_gen.radar.paths import PathSet
 
@@ -122,17 +122,25 @@ def _cost_3d(paths: int, b: int, cfg: RadarConfig) -> float:
     return b * per
 
 
-def _range_ifft(x: np.ndarray, axis: int, cfg: RadarConfig) -> np.ndarray:
-    """processing.range_profiles along ``axis``: windowed, unnormalised range IFFT over subcarriers, cropped."""
+def range_ifft(x: np.ndarray, axis: int, cfg: RadarConfig, workers: int = 1) -> np.ndarray:
+    """Windowed, unnormalised range IFFT over the subcarrier ``axis``, cropped to the range window (the caller's
+    array is left as it is). A path of delay tau peaks at bin tau * df * Nfft."""
     w = windows.get_window(cfg.range_window, cfg.n_subcarriers)
+    y = x
     if not np.all(w == 1.0):
         shape = [1] * x.ndim
         shape[axis] = -1
-        x = x * w.astype(x.real.dtype).reshape(shape)
-    prof = scipy.fft.ifft(x, n=cfg.range_fft_size, axis=axis, norm="forward", workers=1, overwrite_x=True)
+        y = x * w.astype(x.real.dtype).reshape(shape)
+    prof = scipy.fft.ifft(y, n=cfg.range_fft_size, axis=axis, norm="forward", workers=workers, overwrite_x=y is not x)
     index = [slice(None)] * x.ndim
     index[axis] = cfg.range_bin_slice
     return np.ascontiguousarray(prof[tuple(index)])
+
+
+def _full_channel_profiles(paths: PathSet, sel: np.ndarray, cfg: RadarConfig) -> np.ndarray:
+    """Profiles of the selected paths through one 3-D NUFFT per channel (:func:`beam_channel`)."""
+    group = paths if sel.all() else paths.select(sel)
+    return range_ifft(beam_channel(group, cfg, None, noise=False), 0, cfg)
 
 
 def range_profiles_from_paths(paths: PathSet, cfg: RadarConfig) -> np.ndarray:
@@ -148,7 +156,7 @@ def range_profiles_from_paths(paths: PathSet, cfg: RadarConfig) -> np.ndarray:
 
 def _profiles(paths: PathSet, cfg: RadarConfig) -> np.ndarray:
     m, nc, nk = cfg.n_symbols, cfg.array.columns, cfg.n_subcarriers
-    b = cfg.array.rows if cfg.elevation_mode == "noncoherent" else 1
+    b = elevation_channels(cfg)
     dtype = _complex_dtype(cfg)
     real = np.float32 if dtype == np.complex64 else np.float64
     crop = cfg.range_bin_slice
@@ -158,7 +166,7 @@ def _profiles(paths: PathSet, cfg: RadarConfig) -> np.ndarray:
         raise ValueError("range_profiles_from_paths needs steered paths; per-element paths go through beam_channel")
     if len(paths) == 0:
         return out
-    dop = 2 * np.pi * cfg.symbol_interval_s * paths.doppler_hz  # as _phases; the rest per group below
+    dop = doppler_phase(paths, cfg)  # the other phases per group below
     moving = dop != 0.0
     n_moving = int(np.sum(moving))
     if n_moving > _DECIDE_ON:
@@ -168,8 +176,7 @@ def _profiles(paths: PathSet, cfg: RadarConfig) -> np.ndarray:
         est = doppler_basis(dop[moving][::step], np.abs(paths.gain[moving][::step]) ** 2, m,
                             cfg.nufft_tolerance / 10).shape[1]
         if _cost_3d(n_moving, b, cfg) < _cost_2d(n_moving, est, b, cfg):
-            group = paths if moving.all() else paths.select(moving)
-            out += _range_ifft(beam_channel(group, cfg, None, noise=False), 0, cfg)
+            out += _full_channel_profiles(paths, moving, cfg)
             if moving.all():
                 return out
             paths = paths.select(~moving)
@@ -180,15 +187,14 @@ def _profiles(paths: PathSet, cfg: RadarConfig) -> np.ndarray:
     for sel, u in slow_time_groups(paths, cfg, sub_dop, rows):
         q = u.shape[1]
         if _cost_3d(int(np.sum(sel)), b, cfg) < _cost_2d(int(np.sum(sel)), q, b, cfg):
-            group = paths if sel.all() else paths.select(sel)
-            out += _range_ifft(beam_channel(group, cfg, None, noise=False), 0, cfg)
+            out += _full_channel_profiles(paths, sel, cfg)
             continue
         # one 2-D NUFFT over (subcarrier, column) per (basis vector, elevation channel)
         coef = basis_coefficients(u, sub_dop[sel])
         s = (coef[:, None, :] * rows[None, :, sel] * strength[sel]).reshape(q * b, -1)
         pts = (_wrap(dly[sel]).astype(real), _wrap(psi[sel]).astype(real))
         f = _execute_split(pts, np.ascontiguousarray(s, dtype=dtype), (nk, nc), cfg, dtype).reshape(q, b, nk, nc)
-        prof = _range_ifft(f, 2, cfg)  # the range IFFT + crop on this layout, then the symbols from the basis
+        prof = range_ifft(f, 2, cfg)  # the range IFFT + crop on this layout, then the symbols from the basis
         sym = u.astype(dtype) @ prof.reshape(q, -1)  # (M, B R C)
         out += sym.reshape(m, b, -1, nc).transpose(2, 1, 3, 0)
     return out

@@ -178,17 +178,13 @@ def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray
             # most lanes live on (the first ground and car hits): carry a mask instead of gathering every state
             # vector into a compacted copy (one kernel over all lanes saved; same per-lane arithmetic)
             active = alive
-            o = p + n * SURFACE_OFFSET_M
-            s, P = s_r, P_r
-            u1 = u1 - 2.0 * dr.dot(u1, n) * n
-            u2 = u2 - 2.0 * dr.dot(u2, n) * n
-            vprev = vh
-            dr.eval(o, u1, u2, w1, w2)
-            continue
-        keep_np = np.asarray(keep.numpy(), np.int64)
-        history = history[keep_np]
-        gv = lambda a: dr.gather(V3, a, keep)  # noqa: E731
-        gf = lambda a: dr.gather(Float, a, keep)  # noqa: E731
+            gv = gf = lambda a: a  # noqa: E731
+        else:
+            history = history[np.asarray(keep.numpy(), np.int64)]
+            gv = lambda a: dr.gather(V3, a, keep)  # noqa: E731
+            gf = lambda a: dr.gather(Float, a, keep)  # noqa: E731
+            lane = dr.gather(UInt32, lane, keep)
+            active = dr.full(Bool, True, dr.width(keep))
         n_k = gv(n)
         o = gv(p) + n_k * SURFACE_OFFSET_M
         s = gv(s_r)
@@ -199,7 +195,5 @@ def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray
         u2 = u2 - 2.0 * dr.dot(u2, n_k) * n_k
         w1, w2, L, dldt = gf(w1), gf(w2), gf(L), gf(dldt)
         vprev = gv(vh)
-        lane = dr.gather(UInt32, lane, keep)
-        active = dr.full(Bool, True, dr.width(keep))
         dr.eval(o, s, P.re, P.im, u1, u2, w1, w2, L, dldt, vprev, lane)
     return Contributions.concatenate(parts, max_depth)
