@@ -62,12 +62,12 @@ def representation_spectra(checkpoint: Path, data: Path, modality: str = "radio"
                            max_samples: int = 512) -> dict[str, np.ndarray]:
     """Appendix B spectra of a trained model's radio or vision feature maps on a split."""
     from maxray_gen.learn.config import SSLConfig
-    from maxray_gen.learn.train_ssl import model_from_checkpoint
+    from maxray_gen.learn.train_ssl import model_from_checkpoint, radio_input_of
 
     model, ck = model_from_checkpoint(checkpoint)
     cfg = SSLConfig.model_validate(ck["config"])
     ds, axes = open_split(Path(data), split, ("rgb", "range_azimuth", "objects", "target"))
-    radio = RadioInput.from_axes(axes, cfg.input)
+    radio = radio_input_of(ck, axes)
     feats, seen = [], 0
     for b in DataLoader(ds, batch_size=32, collate_fn=BatchPreparer(radio, cfg.input)):
         f_r, f_v = model.features(b["radio"], b["image"])

@@ -29,6 +29,8 @@ class SpatialBackbone(nn.Module):
 
     def __init__(self, in_channels: int, cfg: BackboneConfig = BackboneConfig(), padding_mode: str = "zeros"):
         super().__init__()
+        self.coordinates = cfg.coordinates
+        in_channels += 2 if cfg.coordinates else 0
         c1, c2, c3, c4 = (max(4, int(round(c * cfg.width))) for c in HIDDEN)
 
         def block(cin, cout, k, s=1):
@@ -44,4 +46,15 @@ class SpatialBackbone(nn.Module):
         self.out_channels = cfg.out_channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.coordinates:
+            x = torch.cat([x, coordinate_channels(x)], dim=1)
         return self.features(x)
+
+
+def coordinate_channels(x: torch.Tensor) -> torch.Tensor:
+    """(B, 2, H, W): row and column coordinates of each pixel centre, -1 at the first and +1 at the last."""
+    b, _, h, w = x.shape
+    rows = torch.linspace(-1.0, 1.0, h, dtype=x.dtype, device=x.device)
+    cols = torch.linspace(-1.0, 1.0, w, dtype=x.dtype, device=x.device)
+    grid = torch.stack(torch.meshgrid(rows, cols, indexing="ij"))
+    return grid.expand(b, 2, h, w)

@@ -35,6 +35,7 @@ def register(main: click.Group) -> None:
     main.add_command(evaluate_cmd)
     main.add_command(analyse)
     main.add_command(search)
+    main.add_command(reproduce_cmd)
 
 
 @click.group()
@@ -118,7 +119,7 @@ def selflabels_cmd(data, checkpoint, out, peaks, masks, no_progress):
     _require_torch()
     import numpy as np
 
-    from maxray_gen.learn.selflabels import extract_selflabels, write_selflabels
+    from maxray_gen.learn.selflabels import attention_preview, extract_selflabels, write_selflabels
     from maxray_gen.learn.train_ssl import model_from_checkpoint
 
     from maxray_gen.learn.config import MaskConfig, SSLConfig
@@ -130,31 +131,9 @@ def selflabels_cmd(data, checkpoint, out, peaks, masks, no_progress):
     out = out or Path(data) / "selflabels" / f"{Path(checkpoint).resolve().parent.name}.h5"
     write_selflabels(out, labels, {"checkpoint": str(checkpoint), "method": ck["config"]["method"],
                                    "epoch": int(ck["epoch"]), "masks": mask_cfg.model_dump_json()})
-    png = _attention_preview(model, ck, data, out.with_suffix(".png"), mask_cfg)
+    png = attention_preview(model, ck, data, out.with_suffix(".png"), mask_cfg, split="all")
     click.echo(f"wrote {len(labels['index'])} self-labels to {out} (median peak score "
                f"{np.nanmedian(labels['score']):.3f}); attention preview {png}")
-
-
-def _attention_preview(model, ck, data: Path, png: Path, masks, n: int = 6) -> Path:
-    from torch.utils.data import DataLoader
-
-    from maxray_gen.learn.config import SSLConfig
-    from maxray_gen.learn.data import BatchPreparer, open_split
-    from maxray_gen.learn.inputs import RadioInput
-    from maxray_gen.learn.selflabels import find_peaks, native_attention
-    from maxray_gen.viz.learn_plots import attention_png
-    import numpy as np
-
-    cfg = SSLConfig.model_validate(ck["config"])
-    ds, axes = open_split(Path(data), "all", ("rgb", "range_azimuth", "objects", "target"), masks=masks)
-    radio = RadioInput.from_axes(axes, cfg.input)
-    items = [ds[i] for i in range(min(n, len(ds)))]
-    b = BatchPreparer(radio, cfg.input)(items)
-    att = native_attention(model, radio, b).numpy()
-    labels = np.array([find_peaks(a, 1)[0, :2] for a in att])
-    hm = np.stack([10 * np.log10(np.maximum(it["range_azimuth"][0].numpy(), 1e-30)) for it in items])
-    return attention_png(hm, att, np.stack([it["rgb"].permute(1, 2, 0).numpy() for it in items]),
-                         np.stack([it["target_box"].numpy() for it in items]), b["target_bins"].numpy(), labels, png)
 
 
 @click.command("evaluate")
@@ -285,3 +264,33 @@ def search_localiser_cmd(data, trials, storage, study_name, labels, epochs, seed
                        out_dir / f"{study_name}_history.png")
     click.echo(f"{len(study.trials)} trials in study '{study_name}' ({len(done)} finished); best median error "
                f"{study.best_value:.3f} m; configuration in {out_dir / f'{study_name}_best.yaml'}")
+
+
+@click.command("reproduce")
+@click.option("--preset", default=None, help="cpu (2 CPU cores, <= 1 hour) or paper (GPU farm scale).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A reproduction preset file instead of --preset.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Run directory (default: reproduce-<preset>-seed<S>); a second run resumes it.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Training seed (model initialisation, batches, localiser); the datasets' seeds are the preset's.")
+@click.option("--data", "data", multiple=True,
+              help="[SCENE=]DIR: use this existing dataset for a scene set instead of generating it "
+                   "(a bare DIR is the preset's first scene set). Repeatable.")
+@PROGRESS
+def reproduce_cmd(preset, config_path, out, seed, data, no_progress):
+    """The paper's claim on our data: generate, train CL/MCL/SCL, extract self-coordinates, train localisers,
+    score on the validation split; writes OUT/report.md, OUT/results.json and OUT/figures/. Resumable."""
+    _require_torch()
+    from maxray_gen.learn.reproduce import load_preset, parse_data_options, reproduce
+
+    cfg, name = load_preset(preset, config_path)
+    out = out or Path(f"reproduce-{name}-seed{seed}")
+    res = reproduce(cfg, name, out, seed, parse_data_options(data, cfg), progress=not no_progress, echo=click.echo)
+    sl = res["selflabels"]
+    click.echo("self-label median error (m): " + ", ".join(f"{k} {v['median_cartesian_m']:.2f}"
+                                                            for k, v in sl.items())
+               + f"; random {res['random']['median_cartesian_m']:.2f}")
+    click.echo("localiser median error (m): " + ", ".join(f"{k} {v['median_cartesian_m']:.2f}"
+                                                           for k, v in res["localiser"].items()))
+    click.echo(f"report: {Path(out) / 'report.md'}; results: {Path(out) / 'results.json'}")

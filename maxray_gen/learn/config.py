@@ -28,6 +28,10 @@ class InputConfig(StrictModel):
         "noise", description="0 dB of the log scale: the map's median (its noise floor), which keeps each echo's "
                              "strength (a range cue), or the map's peak (every map's brightest echo looks alike)")
     dynamic_range_db: float = Field(40.0, gt=0, le=200)
+    radio_background: Literal["none", "median"] = Field(
+        "none", description="median: every map is divided by the per-bin median of the training split's maps "
+                            "before scaling (the lot's static clutter: kerbs, wall, ground), computed once without "
+                            "labels and kept with the model; none: maps as generated")
 
     @model_validator(mode="after")
     def _sizes(self):
@@ -47,6 +51,10 @@ class BackboneConfig(StrictModel):
     width: float = Field(1.0, gt=0, le=4)
     out_channels: int = Field(128, ge=1)
     norm: Literal["none", "batch", "group"] = "none"
+    coordinates: bool = Field(
+        False, description="append two normalised coordinate channels (row, column in [-1, 1]) to each encoder's "
+                           "input (CoordConv), so features can say where they are: a box's place in the image and "
+                           "an echo's range and azimuth")
     radio_padding: Literal["zeros", "replicate"] = Field(
         "replicate", description="convolution padding of the radio encoder; replicate keeps borders from standing "
                                  "out, so the attention maximum follows echoes rather than the map's edges")

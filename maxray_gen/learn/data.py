@@ -25,6 +25,25 @@ def with_targets(ds: MaxrayDataset) -> Subset:
     return Subset(ds, keep)
 
 
+def entries(ds) -> list[tuple[int, int, int]]:
+    """(shard, local, global index) of every sample of a MaxrayDataset or a Subset of one."""
+    base = ds.dataset if hasattr(ds, "dataset") else ds
+    return [base.index[i] for i in (ds.indices if hasattr(ds, "indices") else range(len(ds)))]
+
+
+def background_map(ds, max_maps: int = 2048) -> np.ndarray:
+    """The per-bin median range-azimuth power of the maps of ``ds`` (at most ``max_maps``, evenly strided):
+    what every sample of a fixed lot shares (kerbs, wall, ground clutter), as an (R, A) float32 map. Label-free."""
+    base = ds.dataset if hasattr(ds, "dataset") else ds
+    rows = entries(ds)
+    if not rows:
+        raise DataError("no samples to estimate the radio background from")
+    pick = np.unique(np.linspace(0, len(rows) - 1, min(max_maps, len(rows))).round().astype(int))
+    maps = np.stack([base.readers[k].sample(local, fields=("range_azimuth",))["range_azimuth"]
+                     for k, local, _ in (rows[i] for i in pick)])
+    return np.median(maps, axis=0).astype(np.float32)
+
+
 class DetectedTargetBox:
     """Dataset transform: the target box replaced by a detector's box from a detections sidecar (NaNs when the
     detector found none, so the mask covers the whole image). Picklable for DataLoader workers."""

@@ -74,11 +74,21 @@ class RadioInput:
     range_m: np.ndarray  # native axes of the heatmap
     azimuth_rad: np.ndarray
     size: tuple[int, int]  # network input size before padding
+    background: np.ndarray | None = None  # (R, A) power every map is divided by (``radio_background: median``)
 
     @classmethod
-    def from_axes(cls, axes: dict, cfg: InputConfig) -> "RadioInput":
+    def from_axes(cls, axes: dict, cfg: InputConfig, background=None) -> "RadioInput":
+        """The geometry of ``axes`` under ``cfg``; ``background`` (the training split's median map, from
+        :func:`maxray_gen.learn.data.background_map` or a checkpoint) is required with ``radio_background: median``."""
         r, a = np.asarray(axes["range_m"]), np.asarray(axes["azimuth_rad"])
-        return cls(r, a, tuple(cfg.radio_size) if cfg.radio_size else (len(r), len(a)))
+        bg = None
+        if cfg.radio_background == "median":
+            if background is None:
+                raise ValueError("radio_background 'median' needs the training split's background map")
+            bg = np.asarray(background, dtype=np.float32)
+            if bg.shape != (len(r), len(a)):
+                raise ValueError(f"background map {bg.shape} does not match the heatmap grid {(len(r), len(a))}")
+        return cls(r, a, tuple(cfg.radio_size) if cfg.radio_size else (len(r), len(a)), bg)
 
     @property
     def native(self) -> tuple[int, int]:
@@ -117,8 +127,12 @@ class RadioInput:
         return resize(up, self.native)[:, 0]
 
     def prepare(self, power: torch.Tensor, cfg: InputConfig) -> torch.Tensor:
-        """Heatmap power (B, 1, R, A) -> normalised, resized, padded network input."""
-        x = normalise_heatmap(power.float(), cfg.radio_scale, cfg.dynamic_range_db, cfg.radio_reference)
+        """Heatmap power (B, 1, R, A) -> normalised, resized, padded network input (divided by the background
+        map first when there is one)."""
+        power = power.float()
+        if self.background is not None:
+            power = power / torch.from_numpy(self.background).clamp_min(1e-30)
+        x = normalise_heatmap(power, cfg.radio_scale, cfg.dynamic_range_db, cfg.radio_reference)
         return pad_to_stride(resize(x, self.size if self.size != self.native else None))
 
 

@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader
 
 from maxray_gen.errors import ConfigError, DataError
 from maxray_gen.learn.config import LocaliserConfig
-from maxray_gen.learn.data import BatchPreparer, open_split
+from maxray_gen.learn.data import BatchPreparer, background_map, entries, open_split
 from maxray_gen.learn.inputs import RadioInput, cartesian_to_polar, polar_to_cartesian
 from maxray_gen.learn.runtime import MetricsLog, load_checkpoint, save_checkpoint, setup_runtime
 from maxray_gen.learn.selflabels import read_selflabels
@@ -49,17 +49,11 @@ class LocaliserNet(nn.Module):
         return self.head(self.conv(x))
 
 
-def _entries(ds) -> list[tuple[int, int, int]]:
-    """(shard, local, global index) of every sample of a MaxrayDataset or a Subset of one."""
-    base = ds.dataset if hasattr(ds, "dataset") else ds
-    return [base.index[i] for i in (ds.indices if hasattr(ds, "indices") else range(len(ds)))]
-
-
 def groundtruth_positions(ds) -> tuple[np.ndarray, np.ndarray]:
     """(global indices, (N, 2) Cartesian x, y) of each sample's designated target (range, heatmap azimuth)."""
     idx, xy = [], []
     base = ds.dataset if hasattr(ds, "dataset") else ds
-    for k, local, g in _entries(ds):
+    for k, local, g in entries(ds):
         s = base.readers[k].sample(local, fields=("objects", "target"))
         o = s["objects"][s["target"]]
         idx.append(g)
@@ -83,7 +77,7 @@ def _labels(ds, source: str | Path) -> tuple[np.ndarray, np.ndarray]:
         return groundtruth_positions(ds)
     table = read_selflabels(Path(source))
     lookup = {int(i): k for k, i in enumerate(table["index"])}
-    idx = np.array([g for _, _, g in _entries(ds)])
+    idx = np.array([g for _, _, g in entries(ds)])
     missing = [i for i in idx if int(i) not in lookup]
     if missing:
         raise DataError(f"{source}: no self-labels for {len(missing)} training samples (e.g. index {missing[0]}); "
@@ -101,7 +95,8 @@ def train_localiser(data: Path, out: Path, cfg: LocaliserConfig, labels: str | P
     rt = setup_runtime(cfg.device, "off", "off")
     train, axes = open_split(Path(data), "train", ("range_azimuth", "objects", "target"))
     val, _ = open_split(Path(data), "val", ("range_azimuth", "objects", "target"))
-    radio = RadioInput.from_axes(axes, cfg.input)
+    background = background_map(train) if cfg.input.radio_background == "median" else None
+    radio = RadioInput.from_axes(axes, cfg.input, background)
     lab_idx, lab_xy = _labels(train, labels)
     tr_idx, tr_x = load_heatmaps(train, radio, cfg)
     pos = {int(g): k for k, g in enumerate(tr_idx)}
@@ -150,7 +145,8 @@ def train_localiser(data: Path, out: Path, cfg: LocaliserConfig, labels: str | P
     save_checkpoint(out / "localiser.pt", {
         "kind": "localiser", "config": cfg.model_dump(mode="json"), "labels": str(labels),
         "model": {k: v.detach().cpu() for k, v in net.state_dict().items()},
-        "in_hw": list(tr_x.shape[-2:]), "mean": mean.tolist(), "std": std.tolist(), "data": str(data)})
+        "in_hw": list(tr_x.shape[-2:]), "mean": mean.tolist(), "std": std.tolist(), "data": str(data),
+        "background": None if background is None else torch.from_numpy(background)})
     return {"epochs": cfg.epochs, "train_samples": n, "val_samples": len(va_xy), "val_median_error_m": val_err}
 
 
@@ -159,6 +155,11 @@ def _predict(net: LocaliserNet, x: torch.Tensor, mean, std, device) -> np.ndarra
     with torch.no_grad():
         out = torch.cat([net(x[b: b + 256].to(device)).cpu() for b in range(0, len(x), 256)]).double().numpy()
     return out * np.asarray(std) + np.asarray(mean)
+
+
+def _background(ck: dict):
+    bg = ck.get("background")
+    return None if bg is None else bg.numpy()
 
 
 def load_localiser(path: Path) -> tuple[LocaliserNet, dict]:
@@ -176,7 +177,7 @@ def predict_split(path: Path, data: Path, split: str = "val") -> dict[str, np.nd
     net, ck = load_localiser(path)
     cfg = LocaliserConfig.model_validate(ck["config"])
     ds, axes = open_split(Path(data), split, ("range_azimuth", "objects", "target"))
-    radio = RadioInput.from_axes(axes, cfg.input)
+    radio = RadioInput.from_axes(axes, cfg.input, _background(ck))
     idx, x = load_heatmaps(ds, radio, cfg)
     if list(x.shape[-2:]) != list(ck["in_hw"]):
         raise DataError(f"{data}: heatmaps {tuple(x.shape[-2:])} do not match the localiser's input {ck['in_hw']}")

@@ -60,11 +60,12 @@ def extract_selflabels(model, ck: dict, data: Path, k: int = 3, batch_size: int 
     """Self-labels for every sample with a target in ``data`` (train and validation). The target masks come from
     ``masks`` (a MaskConfig), by default the ones the model was trained with."""
     from maxray_gen.learn.config import SSLConfig
+    from maxray_gen.learn.train_ssl import radio_input_of
 
     cfg = SSLConfig.model_validate(ck["config"])
     ds, axes = open_split(Path(data), "all", ("rgb", "range_azimuth", "objects", "target"),
                           masks=masks if masks is not None else cfg.masks)
-    radio = RadioInput.from_axes(axes, cfg.input)
+    radio = radio_input_of(ck, axes)
     if radio.size != tuple(ck["radio_hw"]):
         raise DataError(f"{data}: heatmap grid {radio.native} does not match the model's input {ck['radio_hw']}")
     loader = DataLoader(ds, batch_size=batch_size, collate_fn=BatchPreparer(radio, cfg.input))
@@ -122,3 +123,24 @@ def read_selflabels(path: Path) -> dict[str, np.ndarray]:
         raise DataError(f"{path}: self-label file not found (run `maxray selflabels` first)") from None
     except OSError as exc:
         raise DataError(f"{path}: cannot read self-labels ({exc})") from None
+
+
+def attention_preview(model, ck: dict, data: Path, png: Path, masks=None, n: int = 6, split: str = "val") -> Path:
+    """A PNG of ``n`` samples of ``split``: image with the target box, heatmap, attention map, with the
+    groundtruth (o) and the self-label (x) on both maps."""
+    from maxray_gen.learn.config import SSLConfig
+    from maxray_gen.learn.train_ssl import radio_input_of
+    from maxray_gen.viz.learn_plots import attention_png
+
+    cfg = SSLConfig.model_validate(ck["config"])
+    ds, axes = open_split(Path(data), split, ("rgb", "range_azimuth", "objects", "target"),
+                          masks=masks if masks is not None else cfg.masks)
+    radio = radio_input_of(ck, axes)
+    items = [ds[i] for i in np.unique(np.linspace(0, len(ds) - 1, min(n, len(ds))).round().astype(int))]
+    b = BatchPreparer(radio, cfg.input)(items)
+    att = native_attention(model, radio, b).numpy()
+    labels = np.array([find_peaks(a, 1)[0, :2] for a in att])
+    hm = np.stack([10 * np.log10(np.maximum(it["range_azimuth"][0].numpy(), 1e-30)) for it in items])
+    return attention_png(hm, att, np.stack([it["rgb"].permute(1, 2, 0).numpy() for it in items]),
+                         np.stack([it["target_box"].numpy() for it in items]), b["target_bins"].numpy(), labels,
+                         Path(png))

@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader
 
 from maxray_gen.errors import ConfigError
 from maxray_gen.learn.config import SSLConfig
-from maxray_gen.learn.data import BatchPreparer, GlobalBatchSampler, open_split
+from maxray_gen.learn.data import BatchPreparer, GlobalBatchSampler, background_map, open_split
 from maxray_gen.learn.inputs import RadioInput
 from maxray_gen.learn.model import RadioVisualModel
 from maxray_gen.learn.runtime import MetricsLog, Runtime, load_checkpoint, save_checkpoint, setup_runtime
@@ -38,6 +38,13 @@ def model_from_checkpoint(path: Path) -> tuple[RadioVisualModel, dict]:
     return model.eval(), ck
 
 
+def radio_input_of(ck: dict, axes: dict) -> RadioInput:
+    """The radio input geometry (and background map) a checkpoint's model was trained with, on ``axes``."""
+    bg = ck.get("background")
+    return RadioInput.from_axes(axes, SSLConfig.model_validate(ck["config"]).input,
+                                None if bg is None else bg.numpy())
+
+
 def _trainable_config(cfg: SSLConfig) -> dict:
     d = cfg.model_dump(mode="json")
     for k in ("epochs", "workers", "device", "amp", "channels_last", "compile", "checkpoint_every"):
@@ -54,7 +61,8 @@ def train_ssl(data: Path, out: Path, cfg: SSLConfig, resume: bool = True, progre
     """
     rt = runtime or setup_runtime(cfg.device, cfg.amp, cfg.channels_last)
     train, axes = open_split(Path(data), "train", FIELDS, masks=cfg.masks)
-    radio = RadioInput.from_axes(axes, cfg.input)
+    background = background_map(train) if cfg.input.radio_background == "median" else None
+    radio = RadioInput.from_axes(axes, cfg.input, background)
     first = train[0]
     image_hw = tuple(cfg.input.image_size) if cfg.input.image_size else tuple(first["rgb"].shape[-2:])
     queue = cfg.queue_size or cfg.batch_size
@@ -120,11 +128,11 @@ def train_ssl(data: Path, out: Path, cfg: SSLConfig, resume: bool = True, progre
             log.write({"epoch": epoch + 1, "loss": f"{loss_value:.6f}", "samples_per_s": f"{rate:.2f}",
                        "seconds": f"{seconds:.3f}"})
             if (epoch + 1) % cfg.checkpoint_every == 0 or epoch + 1 == cfg.epochs:
-                save_checkpoint(ck_path, _payload(model, opt, cfg, epoch + 1, queue, data, axes))
+                save_checkpoint(ck_path, _payload(model, opt, cfg, epoch + 1, queue, data, axes, radio))
     if bar is not None:
         bar.close()
     if rt.main:
-        save_checkpoint(out / "model.pt", _payload(model, None, cfg, cfg.epochs, queue, data, axes))
+        save_checkpoint(out / "model.pt", _payload(model, None, cfg, cfg.epochs, queue, data, axes, radio))
         (out / "config.yaml").write_text(_yaml(cfg))
     if runtime is None:
         rt.close()
@@ -132,12 +140,14 @@ def train_ssl(data: Path, out: Path, cfg: SSLConfig, resume: bool = True, progre
             "train_samples": len(train)}
 
 
-def _payload(model, opt, cfg: SSLConfig, epoch: int, queue: int, data: Path, axes: dict) -> dict:
+def _payload(model, opt, cfg: SSLConfig, epoch: int, queue: int, data: Path, axes: dict,
+             radio: RadioInput) -> dict:
     return {"kind": "ssl", "epoch": epoch, "config": cfg.model_dump(mode="json"), "trainable": _trainable_config(cfg),
             "model": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
             "optimizer": opt.state_dict() if opt is not None else None,
             "radio_hw": list(model.radio_hw), "image_hw": list(model.image_hw), "queue_size": queue,
-            "data": str(data), "axes": {k: torch.from_numpy(np.asarray(v, dtype=np.float64)) for k, v in axes.items()}}
+            "data": str(data), "axes": {k: torch.from_numpy(np.asarray(v, dtype=np.float64)) for k, v in axes.items()},
+            "background": None if radio.background is None else torch.from_numpy(radio.background)}
 
 
 def _yaml(cfg) -> str:

@@ -1,0 +1,337 @@
+"""``maxray reproduce``: the paper's claim end to end on our own data, one resumable command.
+
+Stages (each finished stage leaves a marker in ``RUN/stages/`` with the hash of what it was made from, and a
+second run skips it): generate the dataset of each scene set, train CL / MCL / SCL (and the ablation variants),
+extract self-coordinates, train the localiser on groundtruth and on each method's self-coordinates, then score
+everything on the validation split (``results.json``, ``report.md``, figures). A run directory made from another
+preset or seed is refused, naming the stage, so finished work is never overwritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from maxray_gen.errors import ConfigError, DataError
+from maxray_gen.schema import FieldProblem, StrictModel, load
+
+PRESETS = Path(__file__).resolve().parent.parent.parent / "pipelines" / "reproduce"
+METHODS = ("cl", "mcl", "scl")
+
+
+class ReproduceConfig(StrictModel):
+    """A reproduction preset (``pipelines/reproduce/<name>.yaml``)."""
+
+    description: str = ""
+    device: str = Field("auto", pattern="^(auto|cpu|cuda)$",
+                        description="cuda: the preset needs a GPU (refused without one)")
+    expected_minutes: float | None = Field(None, gt=0, description="stated run time on the preset's machine")
+    workers: int = Field(2, ge=1, description="dataset generation processes")
+    scenes: dict[str, dict] = Field(description="scene set name -> `maxray generate` configuration; the first "
+                                                "is the headline (the paper's multi-car lot)")
+    ssl: dict = Field(default_factory=dict, description="`maxray train ssl` settings shared by the methods")
+    methods: dict[str, dict] = Field(default_factory=lambda: {m: {} for m in METHODS},
+                                     description="method -> its own setting overrides")
+    localiser: dict = Field(default_factory=dict, description="`maxray train localiser` settings")
+    localiser_labels: list[str] = Field(default_factory=lambda: ["groundtruth", "scl", "mcl", "cl"])
+    ablations: dict[str, dict] = Field(default_factory=dict,
+                                       description="name -> SCL setting overrides, trained on the headline scene "
+                                                   "set and scored like the methods")
+
+    @model_validator(mode="after")
+    def _check(self):
+        if not self.scenes:
+            raise FieldProblem("scenes", "at least one scene set is needed")
+        bad = [m for m in self.methods if m not in METHODS]
+        if bad:
+            raise FieldProblem("methods", f"unknown method {bad[0]!r}; methods: {', '.join(METHODS)}")
+        for lab in self.localiser_labels:
+            if lab != "groundtruth" and lab not in self.methods:
+                raise FieldProblem("localiser_labels", f"{lab!r} is neither 'groundtruth' nor a trained method")
+        from maxray_gen.config import Config
+        from maxray_gen.learn.config import LocaliserConfig, SSLConfig
+
+        for name, d in self.scenes.items():
+            _nested(Config, d, f"scenes.{name}")
+        for m, over in self.methods.items():
+            _nested(SSLConfig, deep_merge(self.ssl, {**over, "method": m}), f"methods.{m}")
+        for a, over in self.ablations.items():
+            _nested(SSLConfig, deep_merge(deep_merge(self.ssl, self.methods.get("scl", {})),
+                                          {**over, "method": "scl"}), f"ablations.{a}")
+        _nested(LocaliserConfig, self.localiser, "localiser")
+        return self
+
+
+def _nested(model, data: dict, where: str):
+    """Validate a nested section; its problem is reported under ``where`` in the preset file's message."""
+    from maxray_gen.schema import parse
+
+    try:
+        return parse(model, data, where)
+    except ConfigError as exc:
+        raise FieldProblem(where, str(exc).removeprefix(f"{where}: ")) from None
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    """``base`` updated by ``over``, nested dicts merged key by key (neither is modified)."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def digest(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def load_preset(preset: str | None, config_path: Path | None) -> tuple[ReproduceConfig, str]:
+    """(configuration, its name) from ``--preset NAME`` or ``--config FILE``."""
+    if (preset is None) == (config_path is None):
+        raise ConfigError("give one of --preset (cpu, paper) or --config FILE")
+    if preset is not None:
+        path = PRESETS / f"{preset}.yaml"
+        if not path.exists():
+            names = ", ".join(sorted(p.stem for p in PRESETS.glob("*.yaml")))
+            raise ConfigError(f"--preset: unknown preset {preset!r}; presets: {names}")
+        return load(ReproduceConfig, path), preset
+    return load(ReproduceConfig, config_path), Path(config_path).stem
+
+
+class Stages:
+    """Markers of finished stages: ``RUN/stages/<name>.json`` holding the stage's key and its summary."""
+
+    def __init__(self, run: Path):
+        self.run, self.dir = run, run / "stages"
+
+    def _path(self, name: str) -> Path:
+        return self.dir / (name.replace("/", "__") + ".json")
+
+    def get(self, name: str, key: str) -> dict | None:
+        p = self._path(name)
+        if not p.exists():
+            return None
+        rec = json.loads(p.read_text())
+        if rec["key"] != key:
+            raise ConfigError(f"{self.run}: stage {name} was made from another preset, seed or dataset; use a new "
+                              "--out (finished stages are left as they are)")
+        return rec["summary"]
+
+    def finish(self, name: str, key: str, summary: dict) -> dict:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self._path(name).with_suffix(f".tmp-{os.getpid()}")
+        tmp.write_text(json.dumps({"key": key, "summary": summary}, indent=2, default=str))
+        os.replace(tmp, self._path(name))
+        return summary
+
+
+def dataset_hash(root: Path) -> str:
+    """Hash of a dataset's shard records (file names, sample counts, checksums) from its manifest."""
+    m = json.loads((root / "manifest.json").read_text())
+    return digest({"config": m.get("config_hash"), "shards": m.get("shards")})
+
+
+def check_dataset(root: Path) -> None:
+    """A clear error for a missing dataset, or one whose train or validation split has no designated target."""
+    from maxray_gen.dataset.inspect import shard_paths
+
+    if not root.is_dir() or not (root / "config.yaml").exists() or not shard_paths(root):
+        raise DataError(f"{root}: no dataset there (no config.yaml or shards; made by `maxray generate`)")
+    from maxray_gen.learn.data import open_split
+
+    for split in ("train", "val"):
+        open_split(root, split, ("objects", "target"))  # raises DataError naming the split when it has no target
+
+
+def check_device(cfg: ReproduceConfig, name: str) -> None:
+    if cfg.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError(f"--preset {name}: needs a CUDA GPU (device: cuda) and torch sees none; "
+                              "run it on a GPU machine or use --preset cpu")
+
+
+def reproduce(cfg: ReproduceConfig, name: str, run: Path, seed: int = 0, data: dict[str, Path] | None = None,
+              progress: bool = True, echo: Callable[[str], None] = print) -> dict:
+    """Run (or resume) every stage into ``run``; returns the results dictionary also written to results.json."""
+    check_device(cfg, name)
+    data = dict(data or {})
+    unknown = [k for k in data if k not in cfg.scenes]
+    if unknown:
+        raise ConfigError(f"--data: no scene set {unknown[0]!r} in the preset (scene sets: {', '.join(cfg.scenes)})")
+    for scene, root in data.items():
+        check_dataset(root)
+    run = Path(run)
+    run.mkdir(parents=True, exist_ok=True)
+    stages = Stages(run)
+    plan = _plan(cfg, seed)
+    t_all = time.perf_counter()
+    timings: dict[str, float] = {}
+    roots: dict[str, Path] = {}
+    n_stages = len(plan)
+    for k, (stage, key_parts, fn) in enumerate(plan, 1):
+        scene = stage.split("/")[1]
+        if stage.startswith("data/"):
+            roots[scene] = data.get(scene, run / "datasets" / scene)
+        key_parts = {**key_parts, "data": _data_key(stage, roots, data)}
+        key = digest(key_parts)
+        done = stages.get(stage, key)
+        if done is not None:
+            echo(f"[{k}/{n_stages}] {stage}: done before, reused")
+            timings[stage] = float(done.get("seconds", 0.0))
+            continue
+        echo(f"[{k}/{n_stages}] {stage} ...")
+        t0 = time.perf_counter()
+        summary = fn(run, roots, progress) or {}
+        summary["seconds"] = time.perf_counter() - t0
+        timings[stage] = summary["seconds"]
+        stages.finish(stage, key, summary)
+        echo(f"[{k}/{n_stages}] {stage}: {summary['seconds'] / 60:.1f} min")
+    from maxray_gen.learn.reproduce_report import score, write_report
+
+    results = score(cfg, run, roots, seed)
+    results["preset"] = name
+    results["seed"] = seed
+    results["config_hash"] = digest(cfg.model_dump(mode="json"))
+    results["dataset_hashes"] = {s: dataset_hash(r) for s, r in roots.items()}
+    results["stage_seconds"] = timings
+    results["run_seconds_this_call"] = time.perf_counter() - t_all
+    tmp = run / f".results.json.tmp-{os.getpid()}"
+    tmp.write_text(json.dumps(results, indent=2))
+    os.replace(tmp, run / "results.json")
+    write_report(cfg, run, roots, results)
+    return results
+
+
+def _data_key(stage: str, roots: dict[str, Path], given: dict[str, Path]) -> str | None:
+    scene = stage.split("/")[1]
+    if stage.startswith("data/"):
+        return str(given[scene].resolve()) if scene in given else None
+    return dataset_hash(roots[scene])
+
+
+def ssl_config(cfg: ReproduceConfig, method: str, seed: int, ablation: str | None = None):
+    from maxray_gen.learn.config import SSLConfig
+    from maxray_gen.schema import parse
+
+    d = deep_merge(cfg.ssl, cfg.methods.get(method, {}))
+    if ablation is not None:
+        d = deep_merge(d, cfg.ablations[ablation])
+    d = deep_merge(d, {"method": method, "seed": seed, "device": "cuda" if cfg.device == "cuda" else "auto"})
+    return parse(SSLConfig, d, f"methods.{method}" if ablation is None else f"ablations.{ablation}")
+
+
+def localiser_config(cfg: ReproduceConfig, seed: int):
+    from maxray_gen.learn.config import LocaliserConfig
+    from maxray_gen.schema import parse
+
+    return parse(LocaliserConfig, deep_merge(cfg.localiser, {"seed": seed}), "localiser")
+
+
+def _plan(cfg: ReproduceConfig, seed: int) -> list[tuple[str, dict, Callable]]:
+    """(stage name, what its result depends on, function(run, roots, progress) -> summary) in order."""
+    plan = []
+    headline = next(iter(cfg.scenes))
+    for scene, gen in cfg.scenes.items():
+        plan.append((f"data/{scene}", {"generate": gen}, _generate_stage(cfg, scene)))
+    for scene in cfg.scenes:
+        variants = [(m, m, None) for m in cfg.methods]
+        if scene == headline:
+            variants += [(f"ablation-{a}", "scl", a) for a in cfg.ablations]
+        for tag, method, ablation in variants:
+            scfg = ssl_config(cfg, method, seed, ablation)
+            plan.append((f"ssl/{scene}/{tag}", {"ssl": scfg.model_dump(mode="json")},
+                         _ssl_stage(scene, tag, scfg)))
+            plan.append((f"selflabels/{scene}/{tag}", {"ssl": scfg.model_dump(mode="json"), "kind": "selflabels"},
+                         _selflabels_stage(scene, tag)))
+        lcfg = localiser_config(cfg, seed)
+        for lab in cfg.localiser_labels:
+            deps = {"localiser": lcfg.model_dump(mode="json"), "labels": lab}
+            if lab != "groundtruth":
+                deps["ssl"] = ssl_config(cfg, lab, seed).model_dump(mode="json")
+            plan.append((f"localiser/{scene}/{lab}", deps, _localiser_stage(scene, lab, lcfg)))
+    return plan
+
+
+def _generate_stage(cfg: ReproduceConfig, scene: str):
+    def run_stage(run: Path, roots: dict[str, Path], progress: bool) -> dict:
+        root = roots[scene]
+        if root != run / "datasets" / scene:  # an existing dataset given with --data
+            return {"dataset": str(root), "generated": False}
+        from maxray_gen.config import Config
+        from maxray_gen.native_log import native_output_to
+        from maxray_gen.pipeline.generate import generate
+        from maxray_gen.schema import parse
+
+        gcfg = parse(Config, deep_merge(cfg.scenes[scene], {"generate": {"workers": cfg.workers}}),
+                     f"scenes.{scene}")
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        with native_output_to(run / "logs" / f"engines-{scene}-{stamp}.log"):
+            res = generate(gcfg, root, progress=progress)
+        check_dataset(root)
+        return {"dataset": str(root), "generated": True, "samples": res["manifest"]["samples_done"],
+                "samples_per_s": res["samples_per_s"]}
+    return run_stage
+
+
+def _ssl_stage(scene: str, tag: str, scfg):
+    def run_stage(run: Path, roots: dict[str, Path], progress: bool) -> dict:
+        from maxray_gen.learn.train_ssl import train_ssl
+
+        res = train_ssl(roots[scene], run / "ssl" / scene / tag, scfg, resume=True, progress=progress)
+        return {k: res[k] for k in ("epochs", "loss", "samples_per_s", "train_samples")}
+    return run_stage
+
+
+def _selflabels_stage(scene: str, tag: str):
+    def run_stage(run: Path, roots: dict[str, Path], progress: bool) -> dict:
+        from maxray_gen.learn.selflabels import attention_preview, extract_selflabels, write_selflabels
+        from maxray_gen.learn.train_ssl import model_from_checkpoint
+
+        ck_path = run / "ssl" / scene / tag / "model.pt"
+        model, ck = model_from_checkpoint(ck_path)
+        labels = extract_selflabels(model, ck, roots[scene], k=3, progress=progress)
+        out = run / "selflabels" / scene / f"{tag}.h5"
+        write_selflabels(out, labels, {"checkpoint": str(ck_path), "method": ck["config"]["method"],
+                                       "epoch": int(ck["epoch"])})
+        attention_preview(model, ck, roots[scene], run / "figures" / f"attention-{scene}-{tag}.png", split="val")
+        return {"selflabels": str(out), "samples": int(len(labels["index"]))}
+    return run_stage
+
+
+def _localiser_stage(scene: str, labels: str, lcfg):
+    def run_stage(run: Path, roots: dict[str, Path], progress: bool) -> dict:
+        from maxray_gen.learn.localiser import train_localiser
+
+        src = "groundtruth" if labels == "groundtruth" else run / "selflabels" / scene / f"{labels}.h5"
+        res = train_localiser(roots[scene], run / "localiser" / scene / labels, lcfg, src, progress=progress)
+        return {"val_median_error_m": res["val_median_error_m"], "train_samples": res["train_samples"]}
+    return run_stage
+
+
+def parse_data_options(values: tuple[str, ...], cfg: ReproduceConfig) -> dict[str, Path]:
+    """``--data [SCENE=]DIR`` values -> {scene: path}; a bare DIR is the headline scene set."""
+    out: dict[str, Path] = {}
+    for v in values:
+        scene, sep, path = v.partition("=")
+        if not sep:
+            scene, path = next(iter(cfg.scenes)), v
+        out[scene] = Path(path)
+    return out
+
+
+def random_positions(n: int, axes: dict, rng: np.random.Generator) -> np.ndarray:
+    """(n, 2) Cartesian positions uniform over the area of the radar's mapped field of view (the heatmap's range
+    and azimuth extent)."""
+    r0, r1 = float(np.min(axes["range_m"])), float(np.max(axes["range_m"]))
+    a0, a1 = float(np.min(axes["azimuth_rad"])), float(np.max(axes["azimuth_rad"]))
+    r = np.sqrt(rng.uniform(r0 ** 2, r1 ** 2, n))
+    a = rng.uniform(a0, a1, n)
+    return np.stack([r * np.sin(a), r * np.cos(a)], axis=1)

@@ -1,0 +1,211 @@
+"""Scores, figures and the markdown report of ``maxray reproduce`` (validation split against groundtruth)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from maxray_gen.learn.inputs import cartesian_to_polar, polar_to_cartesian
+
+#: the issue's acceptance targets for the headline scene set
+TARGET_SCL_M = 1.0
+TARGET_RANDOM_RATIO = 5.0
+TARGET_LOCALISER_RATIO = 1.5
+RANDOM_DRAWS = 200
+
+
+def position_metrics(pred_xy: np.ndarray, gt_xy: np.ndarray, axes: dict, range_res_m: float,
+                     az_res_rad: float) -> dict:
+    """Cartesian, range and azimuth errors; range and azimuth also in heatmap bins (the native grid, exact for
+    non-uniform axes) and the share within one resolution cell."""
+    from maxray_gen.learn.evaluate import wrap_angle
+
+    pr, pa = cartesian_to_polar(*np.asarray(pred_xy, dtype=np.float64).T)
+    gr, ga = cartesian_to_polar(*np.asarray(gt_xy, dtype=np.float64).T)
+    rbin = np.arange(len(axes["range_m"]))
+    abin = np.arange(len(axes["azimuth_rad"]))
+    d_r = np.abs(pr - gr)
+    d_a = np.abs(wrap_angle(pa - ga))
+    d_rb = np.abs(np.interp(pr, axes["range_m"], rbin) - np.interp(gr, axes["range_m"], rbin))
+    d_ab = np.abs(np.interp(pa, axes["azimuth_rad"], abin) - np.interp(ga, axes["azimuth_rad"], abin))
+    d_xy = np.hypot(*(np.asarray(pred_xy) - np.asarray(gt_xy)).T)
+    return {"n": int(len(d_xy)), "median_cartesian_m": float(np.median(d_xy)),
+            "mean_cartesian_m": float(np.mean(d_xy)), "p90_cartesian_m": float(np.percentile(d_xy, 90)),
+            "within_1m": float(np.mean(d_xy <= 1.0)),
+            "median_range_m": float(np.median(d_r)), "median_range_bins": float(np.median(d_rb)),
+            "median_azimuth_deg": float(np.degrees(np.median(d_a))), "median_azimuth_cells": float(np.median(d_ab)),
+            "within_cell": float(np.mean((d_r <= range_res_m) & (d_a <= az_res_rad)))}
+
+
+def _variants(cfg, scene: str) -> list[str]:
+    tags = list(cfg.methods)
+    if scene == next(iter(cfg.scenes)):
+        tags += [f"ablation-{a}" for a in cfg.ablations]
+    return tags
+
+
+def errors(cfg, run: Path, root: Path, scene: str, seed: int) -> dict:
+    """Per-sample predictions of every predictor on the validation split of one scene set:
+    {"gt": (n, 2), "axes": ..., "pred": {name: (n, 2)}} with names selflabels/<tag>, localiser/<labels>, random,
+    mean_position."""
+    from maxray_gen.learn.data import open_split
+    from maxray_gen.learn.localiser import groundtruth_positions, predict_split
+    from maxray_gen.learn.selflabels import read_selflabels
+    from maxray_gen.seeding import rng_for
+    from maxray_gen.learn.reproduce import random_positions
+
+    val, axes = open_split(root, "val", ("objects", "target"))
+    train, _ = open_split(root, "train", ("objects", "target"))
+    idx, gt = groundtruth_positions(val)
+    axes = {k: np.asarray(v, dtype=np.float64) for k, v in axes.items()}
+    pred: dict[str, np.ndarray] = {}
+    for tag in _variants(cfg, scene):
+        t = read_selflabels(run / "selflabels" / scene / f"{tag}.h5")
+        lookup = {int(i): k for k, i in enumerate(t["index"])}
+        rows = [lookup[int(i)] for i in idx]
+        pred[f"selflabels/{tag}"] = np.stack(polar_to_cartesian(t["range_m"][rows], t["azimuth_rad"][rows]), 1)
+    for lab in cfg.localiser_labels:
+        p = predict_split(run / "localiser" / scene / lab / "localiser.pt", root, "val")
+        assert np.array_equal(p["index"], idx)
+        pred[f"localiser/{lab}"] = p["pred_xy"]
+    rng = rng_for(seed, "reproduce-random", scene)
+    pred["random"] = random_positions(RANDOM_DRAWS * len(idx), axes, rng)
+    _, train_xy = groundtruth_positions(train)
+    pred["mean_position"] = np.broadcast_to(train_xy.mean(0), gt.shape)
+    return {"gt": gt, "axes": axes, "pred": pred}
+
+
+def score(cfg, run: Path, roots: dict[str, Path], seed: int) -> dict:
+    """results.json's content: per scene set, every predictor's metrics; the headline set's at the top level."""
+    from maxray_gen.learn.evaluate import resolutions
+
+    out: dict = {"scene_sets": {}}
+    for scene, root in roots.items():
+        e = errors(cfg, run, root, scene, seed)
+        rres, ares = resolutions(root)
+        res: dict = {"val_samples": int(len(e["gt"])), "selflabels": {}, "localiser": {}, "ablations": {}}
+        for name, p in e["pred"].items():
+            gt = np.repeat(e["gt"], RANDOM_DRAWS, axis=0) if name == "random" else e["gt"]
+            m = position_metrics(p, gt, e["axes"], rres, ares)
+            kind, _, tag = name.partition("/")
+            if kind == "selflabels":
+                (res["ablations"] if tag.startswith("ablation-") else res["selflabels"])[
+                    tag.removeprefix("ablation-")] = m
+            elif kind == "localiser":
+                res["localiser"][tag] = m
+            else:
+                res[kind] = m
+        res["resolution"] = {"range_m": rres, "azimuth_deg": float(np.degrees(ares))}
+        out["scene_sets"][scene] = res
+    head = out["scene_sets"][next(iter(cfg.scenes))]
+    for key in ("selflabels", "localiser", "random", "mean_position", "ablations"):
+        out[key] = head[key]
+    out["headline_scene_set"] = next(iter(cfg.scenes))
+    out["targets"] = targets(head)
+    return out
+
+
+def targets(res: dict) -> dict:
+    """The acceptance criteria, each with the measured value and whether it is met (None: not measurable)."""
+    sl, loc = res["selflabels"], res["localiser"]
+    rand = res["random"]["median_cartesian_m"]
+    t: dict = {}
+    if "scl" in sl:
+        scl = sl["scl"]["median_cartesian_m"]
+        t["scl_median_m"] = {"value": scl, "target": TARGET_SCL_M, "met": scl <= TARGET_SCL_M}
+        t["random_over_scl"] = {"value": rand / scl, "target": TARGET_RANDOM_RATIO,
+                                "met": rand / scl >= TARGET_RANDOM_RATIO}
+        if "mcl" in sl:
+            t["scl_better_than_mcl"] = {"value": sl["mcl"]["median_cartesian_m"] - scl, "target": 0.0,
+                                        "met": scl < sl["mcl"]["median_cartesian_m"]}
+    if "scl" in loc and "groundtruth" in loc:
+        ratio = loc["scl"]["median_cartesian_m"] / loc["groundtruth"]["median_cartesian_m"]
+        t["localiser_scl_over_groundtruth"] = {"value": ratio, "target": TARGET_LOCALISER_RATIO,
+                                               "met": ratio <= TARGET_LOCALISER_RATIO}
+    return t
+
+
+def write_report(cfg, run: Path, roots: dict[str, Path], results: dict) -> Path:
+    """RUN/report.md and RUN/figures/*.png (error CDFs, fig. 5 histograms; attention maps come from the
+    self-label stage)."""
+    from maxray_gen.learn.analyses import selflabel_histograms
+    from maxray_gen.viz.learn_plots import error_cdf_png, selflabel_histograms_png
+
+    fig = run / "figures"
+    fig.mkdir(parents=True, exist_ok=True)
+    lines = [f"# Reproduction report: preset `{results['preset']}`, seed {results['seed']}", "",
+             f"{cfg.description.strip()}", "",
+             "Validation split against groundtruth (the designated target's range and heatmap azimuth). "
+             "Self-labels: the peak of each method's attention map; localisers: the table-2 network trained on "
+             "groundtruth or on a method's self-labels of the train split; random: positions uniform over the area "
+             "of the radar's mapped field of view; mean position: the train targets' mean. Range errors in heatmap "
+             "range bins, azimuth errors in heatmap azimuth bins.", ""]
+    lines += _targets_md(results)
+    for scene, res in results["scene_sets"].items():
+        root = roots[scene]
+        e = errors(cfg, run, root, scene, results["seed"])
+        gt = e["gt"]
+        curves = {}
+        for name, p in e["pred"].items():
+            if name.startswith("selflabels/ablation-"):
+                continue
+            g = np.repeat(gt, RANDOM_DRAWS, axis=0) if name == "random" else gt
+            curves[name.replace("selflabels/", "self-labels ").replace("localiser/", "localiser ")] = np.hypot(
+                *(p - g).T)
+        error_cdf_png(curves, fig / f"cdf-{scene}.png")
+        lines += [f"## Scene set `{scene}` ({res['val_samples']} validation samples; resolution cell "
+                  f"{res['resolution']['range_m']:.3f} m x {res['resolution']['azimuth_deg']:.2f} deg)", "",
+                  "| predictor | median (m) | mean (m) | p90 (m) | within 1 m | range median (m / bins) | "
+                  "azimuth median (deg / bins) | within one cell |", "|---|---|---|---|---|---|---|---|"]
+        rows = [(f"self-labels {k}", v) for k, v in res["selflabels"].items()]
+        rows += [(f"localiser on {k}", v) for k, v in res["localiser"].items()]
+        rows += [("random in the field of view", res["random"]), ("mean train position", res["mean_position"])]
+        lines += [_row(n, m) for n, m in rows]
+        lines += ["", f"![error CDFs](figures/cdf-{scene}.png)", ""]
+        for tag in cfg.methods:
+            h5 = run / "selflabels" / scene / f"{tag}.h5"
+            hists, edges = selflabel_histograms(root, h5)
+            selflabel_histograms_png(hists, edges, fig / f"fig5-{scene}-{tag}.png")
+            lines += [f"**{tag.upper()}**: self-label vs groundtruth histograms (fig. 5) and attention maps of "
+                      "validation samples (image with the target box; heatmap; attention; o groundtruth, "
+                      "x self-label)", "", f"![fig5 {tag}](figures/fig5-{scene}-{tag}.png)", "",
+                      f"![attention {tag}](figures/attention-{scene}-{tag}.png)", ""]
+        if res["ablations"]:
+            lines += ["### Ablations (SCL variants on this scene set)", "",
+                      "| variant | settings changed from SCL | median (m) | range median (bins) | "
+                      "azimuth median (bins) |", "|---|---|---|---|---|"]
+            if "scl" in res["selflabels"]:
+                m = res["selflabels"]["scl"]
+                lines.append(f"| SCL as run | - | {m['median_cartesian_m']:.2f} | {m['median_range_bins']:.1f} | "
+                             f"{m['median_azimuth_cells']:.1f} |")
+            for a, m in res["ablations"].items():
+                lines.append(f"| {a} | `{json.dumps(cfg.ablations[a])}` | {m['median_cartesian_m']:.2f} | "
+                             f"{m['median_range_bins']:.1f} | {m['median_azimuth_cells']:.1f} |")
+            lines.append("")
+    lines += ["## Run", "", f"- configuration hash `{results['config_hash']}`; dataset hashes: "
+              + ", ".join(f"{k} `{v}`" for k, v in results["dataset_hashes"].items()),
+              "- stage times (min): " + ", ".join(f"{k} {v / 60:.1f}" for k, v in results["stage_seconds"].items()),
+              f"- total of the stage times: {sum(results['stage_seconds'].values()) / 60:.1f} min", ""]
+    path = run / "report.md"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def _row(name: str, m: dict) -> str:
+    return (f"| {name} | {m['median_cartesian_m']:.2f} | {m['mean_cartesian_m']:.2f} | {m['p90_cartesian_m']:.2f} | "
+            f"{100 * m['within_1m']:.0f} % | {m['median_range_m']:.2f} / {m['median_range_bins']:.1f} | "
+            f"{m['median_azimuth_deg']:.1f} / {m['median_azimuth_cells']:.1f} | {100 * m['within_cell']:.0f} % |")
+
+
+def _targets_md(results: dict) -> list[str]:
+    names = {"scl_median_m": f"SCL self-label median <= {TARGET_SCL_M} m",
+             "random_over_scl": f"random / SCL median >= {TARGET_RANDOM_RATIO}x",
+             "scl_better_than_mcl": "SCL better than MCL (MCL - SCL median, m)",
+             "localiser_scl_over_groundtruth": f"localiser on SCL / on groundtruth <= {TARGET_LOCALISER_RATIO}x"}
+    lines = [f"## Targets (scene set `{results['headline_scene_set']}`)", "", "| criterion | measured | met |",
+             "|---|---|---|"]
+    for k, v in results["targets"].items():
+        lines.append(f"| {names[k]} | {v['value']:.2f} | {'yes' if v['met'] else '**no**'} |")
+    return lines + [""]

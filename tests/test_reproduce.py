@@ -1,0 +1,151 @@
+"""`maxray reproduce`: a smoke run of the whole command (tiny datasets, one epoch), resume, and bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import run
+
+pytest.importorskip("torch")
+
+SCENE = {"camera": {"width": 64, "height": 48, "horizontal_fov_deg": 90.0, "min_visibility": 0.0},
+         "render": {"samples": 1, "denoise": False, "device": "cpu"},
+         "trace": {"engine": "sbr", "max_depth": 2}, "lidar": {"channels": 4, "horizontal_resolution_deg": 2.0},
+         "radar": {"elevation_mode": "noncoherent"}}
+PRESET = {
+    "description": "smoke test",
+    "workers": 1,
+    "scenes": {
+        "multi": {**SCENE, "generate": {"seed": 3, "shards": 2, "samples_per_shard": 4, "train_fraction": 0.5,
+                                        "radar_products": ["range_azimuth"]},
+                  "scene": {"min_cars": 2, "max_cars": 4, "max_moving_cars": 1}},
+        "single": {**SCENE, "generate": {"seed": 4, "shards": 1, "samples_per_shard": 6, "train_fraction": 0.5,
+                                         "radar_products": ["range_azimuth"]},
+                   "scene": {"min_cars": 1, "max_cars": 1, "max_moving_cars": 0}},
+    },
+    "ssl": {"epochs": 1, "batch_size": 2, "lr": 1e-4, "backbone": {"width": 0.125, "norm": "batch"},
+            "input": {"radio_background": "median", "radio_reference": "peak"}},
+    "localiser": {"epochs": 1, "batch_size": 2},
+    "ablations": {"no-background": {"input": {"radio_background": "none"}}},
+}
+
+
+def _write(tmp_path: Path, preset: dict) -> Path:
+    p = tmp_path / "preset.yaml"
+    p.write_text(yaml.safe_dump(preset))
+    return p
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    pytest.importorskip("bpy")
+    tmp = tmp_path_factory.mktemp("reproduce")
+    cfg = _write(tmp, PRESET)
+    out = tmp / "run"
+    res = run(["reproduce", "--config", str(cfg), "--out", str(out), "--seed", "1", "--no-progress"])
+    assert res.exit_code == 0, res.output
+    return cfg, out, res.output
+
+
+def test_smoke_run_writes_every_output(smoke):
+    cfg, out, output = smoke
+    r = json.loads((out / "results.json").read_text())
+    for m in ("cl", "mcl", "scl"):
+        for key in ("median_cartesian_m", "median_range_bins", "median_azimuth_cells"):
+            assert r["selflabels"][m][key] >= 0
+    for lab in ("groundtruth", "scl", "mcl"):
+        assert r["localiser"][lab]["median_cartesian_m"] >= 0
+    assert r["random"]["median_cartesian_m"] > 0
+    assert set(r["scene_sets"]) == {"multi", "single"} and r["headline_scene_set"] == "multi"
+    assert "no-background" in r["ablations"] and r["ablations"] == r["scene_sets"]["multi"]["ablations"]
+    assert re.fullmatch(r"[0-9a-f]{16}", r["config_hash"])
+    assert set(r["dataset_hashes"]) == {"multi", "single"}
+    assert set(r["targets"]) == {"scl_median_m", "random_over_scl", "scl_better_than_mcl",
+                                 "localiser_scl_over_groundtruth"}
+    report = (out / "report.md").read_text()
+    assert "## Targets" in report and "## Scene set `single`" in report and "### Ablations" in report
+    for link in re.findall(r"\]\((figures/[^)]+\.png)\)", report):  # every figure the report shows exists
+        assert (out / link).stat().st_size > 1000, link
+    assert len(re.findall(r"\]\(figures/", report)) == 2 * (1 + 2 * 3)
+    assert "self-label median error (m): cl" in output and "report:" in output
+
+
+def test_second_run_reuses_every_stage(smoke):
+    cfg, out, _ = smoke
+    before = json.loads((out / "results.json").read_text())
+    marks = {p: p.stat().st_mtime_ns for p in (out / "stages").iterdir()}
+    res = run(["reproduce", "--config", str(cfg), "--out", str(out), "--seed", "1", "--no-progress"])
+    assert res.exit_code == 0, res.output
+    n = len(marks)
+    assert res.output.count("done before, reused") == n
+    assert {p: p.stat().st_mtime_ns for p in (out / "stages").iterdir()} == marks
+    after = json.loads((out / "results.json").read_text())
+    for key in ("selflabels", "localiser", "random", "ablations", "dataset_hashes"):
+        assert after[key] == before[key]
+
+
+def test_another_seed_in_the_same_run_is_refused_untouched(smoke):
+    cfg, out, _ = smoke
+    marks = {p: p.read_bytes() for p in (out / "stages").iterdir()}
+    res = run(["reproduce", "--config", str(cfg), "--out", str(out), "--seed", "2", "--no-progress"])
+    assert res.exit_code == 2
+    assert "was made from another preset, seed or dataset" in res.output and "new --out" in res.output
+    assert {p: p.read_bytes() for p in (out / "stages").iterdir()} == marks
+
+
+def test_an_existing_dataset_is_reused_with_data(smoke, tmp_path):
+    cfg, out, _ = smoke
+    preset = {**PRESET, "scenes": {"single": PRESET["scenes"]["single"]}, "ablations": {}}
+    res = run(["reproduce", "--config", str(_write(tmp_path, preset)), "--out", str(tmp_path / "run2"),
+               "--data", f"single={out / 'datasets' / 'single'}", "--no-progress", "--seed", "1"])
+    assert res.exit_code == 0, res.output
+    assert not (tmp_path / "run2" / "datasets").exists()
+    a = json.loads((tmp_path / "run2" / "results.json").read_text())
+    b = json.loads((out / "results.json").read_text())["scene_sets"]["single"]
+    assert a["selflabels"] == b["selflabels"]  # same data, same seed: same models
+
+
+def test_bad_input_one_line_exit_2(tmp_path):
+    cfg = _write(tmp_path, PRESET)
+    res = run(["reproduce", "--config", str(cfg), "--out", str(tmp_path / "r"), "--data", str(tmp_path / "nothing")])
+    assert res.exit_code == 2 and "nothing: no dataset there" in res.output, res.output
+    assert not (tmp_path / "r").exists()
+    res = run(["reproduce", "--config", str(cfg), "--out", str(tmp_path / "r"), "--data", f"parking={tmp_path}"])
+    assert res.exit_code == 2 and "no scene set 'parking'" in res.output
+    res = run(["reproduce", "--preset", "nope"])
+    assert res.exit_code == 2 and "unknown preset 'nope'" in res.output and "cpu" in res.output
+    bad = {**PRESET, "methods": {"cl": {}, "mcl": {}, "scl": {"lr": -1}}}
+    res = run(["reproduce", "--config", str(_write(tmp_path, bad)), "--out", str(tmp_path / "r")])
+    assert res.exit_code == 2 and "lr" in res.output and "methods.scl" in res.output, res.output
+    bad = {**PRESET, "localiser_labels": ["groundtruth", "yolo"]}
+    res = run(["reproduce", "--config", str(_write(tmp_path, bad)), "--out", str(tmp_path / "r")])
+    assert res.exit_code == 2 and "localiser_labels" in res.output
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_gpu_preset_without_a_gpu(tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    res = run(["reproduce", "--preset", "paper", "--out", str(tmp_path / "r")])
+    assert res.exit_code == 2 and "needs a CUDA GPU" in res.output, res.output
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_dataset_without_targets(tmp_path):
+    pytest.importorskip("bpy")
+    empty = {**PRESET["scenes"]["single"], "scene": {"max_cars": 0, "max_moving_cars": 0},
+             "generate": {"seed": 1, "shards": 1, "samples_per_shard": 2, "radar_products": ["range_azimuth"]}}
+    (tmp_path / "empty.yaml").write_text(yaml.safe_dump(empty))
+    res = run(["generate", str(tmp_path / "empty.yaml"), "--out", str(tmp_path / "empty"), "--no-progress",
+               "--no-previews"])
+    assert res.exit_code == 0, res.output
+    res = run(["reproduce", "--config", str(_write(tmp_path, PRESET)), "--out", str(tmp_path / "r"),
+               "--data", f"single={tmp_path / 'empty'}"])
+    assert res.exit_code == 2 and "no train samples with a designated target" in res.output, res.output
+    assert not (tmp_path / "r").exists()
