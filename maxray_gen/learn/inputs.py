@@ -136,6 +136,12 @@ class RadioInput:
         return pad_to_stride(resize(x, self.size if self.size != self.native else None))
 
 
+def stored_background(ck: dict) -> np.ndarray | None:
+    """The background map a checkpoint (SSL model or localiser) was trained with, or None."""
+    bg = ck.get("background")
+    return None if bg is None else bg.numpy()
+
+
 def polar_to_cartesian(range_m: np.ndarray, azimuth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Ground-plane (x right, y forward) from range and azimuth (positive to the right)."""
     return np.asarray(range_m) * np.sin(azimuth), np.asarray(range_m) * np.cos(azimuth)

@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader
 from maxray_gen.errors import ConfigError, DataError
 from maxray_gen.learn.config import LocaliserConfig
 from maxray_gen.learn.data import BatchPreparer, background_map, entries, open_split
-from maxray_gen.learn.inputs import RadioInput, cartesian_to_polar, polar_to_cartesian
+from maxray_gen.learn.inputs import RadioInput, cartesian_to_polar, polar_to_cartesian, stored_background
 from maxray_gen.learn.runtime import MetricsLog, load_checkpoint, save_checkpoint, setup_runtime
 from maxray_gen.learn.selflabels import read_selflabels
 from maxray_gen.seeding import rng_for
@@ -157,11 +157,6 @@ def _predict(net: LocaliserNet, x: torch.Tensor, mean, std, device) -> np.ndarra
     return out * np.asarray(std) + np.asarray(mean)
 
 
-def _background(ck: dict):
-    bg = ck.get("background")
-    return None if bg is None else bg.numpy()
-
-
 def load_localiser(path: Path) -> tuple[LocaliserNet, dict]:
     ck = load_checkpoint(path)
     if ck.get("kind") != "localiser":
@@ -177,7 +172,7 @@ def predict_split(path: Path, data: Path, split: str = "val") -> dict[str, np.nd
     net, ck = load_localiser(path)
     cfg = LocaliserConfig.model_validate(ck["config"])
     ds, axes = open_split(Path(data), split, ("range_azimuth", "objects", "target"))
-    radio = RadioInput.from_axes(axes, cfg.input, _background(ck))
+    radio = RadioInput.from_axes(axes, cfg.input, stored_background(ck))
     idx, x = load_heatmaps(ds, radio, cfg)
     if list(x.shape[-2:]) != list(ck["in_hw"]):
         raise DataError(f"{data}: heatmaps {tuple(x.shape[-2:])} do not match the localiser's input {ck['in_hw']}")

@@ -14,7 +14,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -30,8 +30,8 @@ class ReproduceConfig(StrictModel):
     """A reproduction preset (``pipelines/reproduce/<name>.yaml``)."""
 
     description: str = ""
-    device: str = Field("auto", pattern="^(auto|cpu|cuda)$",
-                        description="cuda: the preset needs a GPU (refused without one)")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="cuda: the preset needs a GPU (refused "
+                                                                      "without one)")
     expected_minutes: float | None = Field(None, gt=0, description="stated run time on the preset's machine")
     workers: int = Field(2, ge=1, description="dataset generation processes")
     scenes: dict[str, dict] = Field(description="scene set name -> `maxray generate` configuration; the first "
@@ -166,7 +166,7 @@ def reproduce(cfg: ReproduceConfig, name: str, run: Path, seed: int = 0, data: d
     unknown = [k for k in data if k not in cfg.scenes]
     if unknown:
         raise ConfigError(f"--data: no scene set {unknown[0]!r} in the preset (scene sets: {', '.join(cfg.scenes)})")
-    for scene, root in data.items():
+    for root in data.values():
         check_dataset(root)
     run = Path(run)
     run.mkdir(parents=True, exist_ok=True)
@@ -194,9 +194,10 @@ def reproduce(cfg: ReproduceConfig, name: str, run: Path, seed: int = 0, data: d
         timings[stage] = summary["seconds"]
         stages.finish(stage, key, summary)
         echo(f"[{k}/{n_stages}] {stage}: {summary['seconds'] / 60:.1f} min")
-    from maxray_gen.learn.reproduce_report import score, write_report
+    from maxray_gen.learn.reproduce_report import predictions, score, write_report
 
-    results = score(cfg, run, roots, seed)
+    preds = {scene: predictions(cfg, run, root, scene, seed) for scene, root in roots.items()}
+    results = score(cfg, roots, preds)
     results["preset"] = name
     results["seed"] = seed
     results["config_hash"] = digest(cfg.model_dump(mode="json"))
@@ -206,7 +207,7 @@ def reproduce(cfg: ReproduceConfig, name: str, run: Path, seed: int = 0, data: d
     tmp = run / f".results.json.tmp-{os.getpid()}"
     tmp.write_text(json.dumps(results, indent=2))
     os.replace(tmp, run / "results.json")
-    write_report(cfg, run, roots, results)
+    write_report(cfg, run, roots, preds, results)
     return results
 
 

@@ -18,25 +18,27 @@ RANDOM_DRAWS = 200
 
 def position_metrics(pred_xy: np.ndarray, gt_xy: np.ndarray, axes: dict, range_res_m: float,
                      az_res_rad: float) -> dict:
-    """Cartesian, range and azimuth errors; range and azimuth also in heatmap bins (the native grid, exact for
-    non-uniform axes) and the share within one resolution cell."""
-    from maxray_gen.learn.evaluate import wrap_angle
+    """:func:`~maxray_gen.learn.evaluate.localisation_errors` flattened, plus range and azimuth errors in heatmap
+    bins (the native grid, exact for non-uniform axes) and the share within 1 m."""
+    from maxray_gen.learn.evaluate import localisation_errors
 
+    e = localisation_errors(pred_xy, gt_xy, range_res_m, az_res_rad)
     pr, pa = cartesian_to_polar(*np.asarray(pred_xy, dtype=np.float64).T)
     gr, ga = cartesian_to_polar(*np.asarray(gt_xy, dtype=np.float64).T)
-    rbin = np.arange(len(axes["range_m"]))
-    abin = np.arange(len(axes["azimuth_rad"]))
-    d_r = np.abs(pr - gr)
-    d_a = np.abs(wrap_angle(pa - ga))
-    d_rb = np.abs(np.interp(pr, axes["range_m"], rbin) - np.interp(gr, axes["range_m"], rbin))
-    d_ab = np.abs(np.interp(pa, axes["azimuth_rad"], abin) - np.interp(ga, axes["azimuth_rad"], abin))
+
+    def bins(p, g, axis):
+        idx = np.arange(len(axis))
+        return np.abs(np.interp(p, axis, idx) - np.interp(g, axis, idx))
+
     d_xy = np.hypot(*(np.asarray(pred_xy) - np.asarray(gt_xy)).T)
-    return {"n": int(len(d_xy)), "median_cartesian_m": float(np.median(d_xy)),
-            "mean_cartesian_m": float(np.mean(d_xy)), "p90_cartesian_m": float(np.percentile(d_xy, 90)),
+    return {"n": e["n"], "median_cartesian_m": e["cartesian_m"]["median"],
+            "mean_cartesian_m": e["cartesian_m"]["mean"], "p90_cartesian_m": e["cartesian_m"]["p90"],
             "within_1m": float(np.mean(d_xy <= 1.0)),
-            "median_range_m": float(np.median(d_r)), "median_range_bins": float(np.median(d_rb)),
-            "median_azimuth_deg": float(np.degrees(np.median(d_a))), "median_azimuth_cells": float(np.median(d_ab)),
-            "within_cell": float(np.mean((d_r <= range_res_m) & (d_a <= az_res_rad)))}
+            "median_range_m": e["range_m"]["median"],
+            "median_range_bins": float(np.median(bins(pr, gr, axes["range_m"]))),
+            "median_azimuth_deg": e["azimuth_deg"]["median"],
+            "median_azimuth_cells": float(np.median(bins(pa, ga, axes["azimuth_rad"]))),
+            "within_cell": e["within_cell"]}
 
 
 def _variants(cfg, scene: str) -> list[str]:
@@ -46,10 +48,10 @@ def _variants(cfg, scene: str) -> list[str]:
     return tags
 
 
-def errors(cfg, run: Path, root: Path, scene: str, seed: int) -> dict:
-    """Per-sample predictions of every predictor on the validation split of one scene set:
-    {"gt": (n, 2), "axes": ..., "pred": {name: (n, 2)}} with names selflabels/<tag>, localiser/<labels>, random,
-    mean_position."""
+def predictions(cfg, run: Path, root: Path, scene: str, seed: int) -> dict:
+    """Every predictor's positions on the validation split of one scene set, each with the groundtruth it is
+    scored against: {"n": samples, "axes": ..., "pred": {name: (pred (m, 2), gt (m, 2))}}, names
+    selflabels/<tag>, localiser/<labels>, random (RANDOM_DRAWS per sample), mean_position."""
     from maxray_gen.learn.data import open_split
     from maxray_gen.learn.localiser import groundtruth_positions, predict_split
     from maxray_gen.learn.selflabels import read_selflabels
@@ -60,34 +62,35 @@ def errors(cfg, run: Path, root: Path, scene: str, seed: int) -> dict:
     train, _ = open_split(root, "train", ("objects", "target"))
     idx, gt = groundtruth_positions(val)
     axes = {k: np.asarray(v, dtype=np.float64) for k, v in axes.items()}
-    pred: dict[str, np.ndarray] = {}
+    pred: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for tag in _variants(cfg, scene):
         t = read_selflabels(run / "selflabels" / scene / f"{tag}.h5")
         lookup = {int(i): k for k, i in enumerate(t["index"])}
         rows = [lookup[int(i)] for i in idx]
-        pred[f"selflabels/{tag}"] = np.stack(polar_to_cartesian(t["range_m"][rows], t["azimuth_rad"][rows]), 1)
+        xy = np.stack(polar_to_cartesian(t["range_m"][rows], t["azimuth_rad"][rows]), 1)
+        pred[f"selflabels/{tag}"] = (xy, gt)
     for lab in cfg.localiser_labels:
         p = predict_split(run / "localiser" / scene / lab / "localiser.pt", root, "val")
         assert np.array_equal(p["index"], idx)
-        pred[f"localiser/{lab}"] = p["pred_xy"]
+        pred[f"localiser/{lab}"] = (p["pred_xy"], gt)
     rng = rng_for(seed, "reproduce-random", scene)
-    pred["random"] = random_positions(RANDOM_DRAWS * len(idx), axes, rng)
+    pred["random"] = (random_positions(RANDOM_DRAWS * len(idx), axes, rng), np.repeat(gt, RANDOM_DRAWS, axis=0))
     _, train_xy = groundtruth_positions(train)
-    pred["mean_position"] = np.broadcast_to(train_xy.mean(0), gt.shape)
-    return {"gt": gt, "axes": axes, "pred": pred}
+    pred["mean_position"] = (np.broadcast_to(train_xy.mean(0), gt.shape), gt)
+    return {"n": len(gt), "axes": axes, "pred": pred}
 
 
-def score(cfg, run: Path, roots: dict[str, Path], seed: int) -> dict:
-    """results.json's content: per scene set, every predictor's metrics; the headline set's at the top level."""
+def score(cfg, roots: dict[str, Path], preds: dict[str, dict]) -> dict:
+    """results.json's content from each scene set's :func:`predictions`: every predictor's metrics per scene set;
+    the headline set's at the top level."""
     from maxray_gen.learn.evaluate import resolutions
 
     out: dict = {"scene_sets": {}}
     for scene, root in roots.items():
-        e = errors(cfg, run, root, scene, seed)
+        e = preds[scene]
         rres, ares = resolutions(root)
-        res: dict = {"val_samples": int(len(e["gt"])), "selflabels": {}, "localiser": {}, "ablations": {}}
-        for name, p in e["pred"].items():
-            gt = np.repeat(e["gt"], RANDOM_DRAWS, axis=0) if name == "random" else e["gt"]
+        res: dict = {"val_samples": int(e["n"]), "selflabels": {}, "localiser": {}, "ablations": {}}
+        for name, (p, gt) in e["pred"].items():
             m = position_metrics(p, gt, e["axes"], rres, ares)
             kind, _, tag = name.partition("/")
             if kind == "selflabels":
@@ -127,7 +130,7 @@ def targets(res: dict) -> dict:
     return t
 
 
-def write_report(cfg, run: Path, roots: dict[str, Path], results: dict) -> Path:
+def write_report(cfg, run: Path, roots: dict[str, Path], preds: dict[str, dict], results: dict) -> Path:
     """RUN/report.md and RUN/figures/*.png (error CDFs, fig. 5 histograms; attention maps come from the
     self-label stage)."""
     from maxray_gen.learn.analyses import selflabel_histograms
@@ -145,15 +148,9 @@ def write_report(cfg, run: Path, roots: dict[str, Path], results: dict) -> Path:
     lines += _targets_md(results)
     for scene, res in results["scene_sets"].items():
         root = roots[scene]
-        e = errors(cfg, run, root, scene, results["seed"])
-        gt = e["gt"]
-        curves = {}
-        for name, p in e["pred"].items():
-            if name.startswith("selflabels/ablation-"):
-                continue
-            g = np.repeat(gt, RANDOM_DRAWS, axis=0) if name == "random" else gt
-            curves[name.replace("selflabels/", "self-labels ").replace("localiser/", "localiser ")] = np.hypot(
-                *(p - g).T)
+        curves = {name.replace("selflabels/", "self-labels ").replace("localiser/", "localiser "):
+                  np.hypot(*(p - gt).T) for name, (p, gt) in preds[scene]["pred"].items()
+                  if not name.startswith("selflabels/ablation-")}
         error_cdf_png(curves, fig / f"cdf-{scene}.png")
         lines += [f"## Scene set `{scene}` ({res['val_samples']} validation samples; resolution cell "
                   f"{res['resolution']['range_m']:.3f} m x {res['resolution']['azimuth_deg']:.2f} deg)", "",

@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader
 from maxray_gen.errors import ConfigError
 from maxray_gen.learn.config import SSLConfig
 from maxray_gen.learn.data import BatchPreparer, GlobalBatchSampler, background_map, open_split
-from maxray_gen.learn.inputs import RadioInput
+from maxray_gen.learn.inputs import RadioInput, stored_background
 from maxray_gen.learn.model import RadioVisualModel
 from maxray_gen.learn.runtime import MetricsLog, Runtime, load_checkpoint, save_checkpoint, setup_runtime
 
@@ -40,9 +40,7 @@ def model_from_checkpoint(path: Path) -> tuple[RadioVisualModel, dict]:
 
 def radio_input_of(ck: dict, axes: dict) -> RadioInput:
     """The radio input geometry (and background map) a checkpoint's model was trained with, on ``axes``."""
-    bg = ck.get("background")
-    return RadioInput.from_axes(axes, SSLConfig.model_validate(ck["config"]).input,
-                                None if bg is None else bg.numpy())
+    return RadioInput.from_axes(axes, SSLConfig.model_validate(ck["config"]).input, stored_background(ck))
 
 
 def _trainable_config(cfg: SSLConfig) -> dict:
