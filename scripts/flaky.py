@@ -34,6 +34,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", "--runs", type=int, default=5)
     ap.add_argument("--load", type=int, default=os.cpu_count() or 1, help="busy processes (0: no load)")
+    ap.add_argument("--failures", type=Path, help="write every failure's full report (assertion, rank logs) here")
     ap.add_argument("pytest_args", nargs="*", help="passed to pytest after --")
     args = ap.parse_args()
     stop = mp.Event()
@@ -61,6 +62,9 @@ def main() -> None:
                     elif bad is not None:
                         outcomes[name].append("failed")
                         first_failure.setdefault(name, (bad.get("message") or "")[:300])
+                        if args.failures:
+                            with open(args.failures, "a") as fh:
+                                fh.write(f"==== run {k + 1}: {name}\n{bad.text or bad.get('message') or ''}\n")
                     else:
                         outcomes[name].append("passed")
                 print(f"run {k + 1}/{args.runs}: exit {r.returncode}, {time.time() - t0:.0f} s so far", flush=True)

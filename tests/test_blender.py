@@ -185,3 +185,24 @@ def test_saved_lot_is_a_tagged_scenario_that_round_trips(tmp_path):
                                     str(tmp_path / "u.png")])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "u_rgb.png").exists() and (tmp_path / "u.png").stat().st_size > 30_000
+
+
+def test_snow_settles_on_upward_faces_only(tmp_path):
+    """Snow cover whitens surfaces whose normal points up (a slab's top) and leaves vertical faces (a wall facing
+    the camera) as they were: the one-BSDF snow blend of materials.material."""
+    slab = obj("slab", 101, "static", "asphalt", box((0.0, 8.0, 0.05), (3.0, 3.0, 0.1)))
+    wall = obj("wall", 102, "static", "asphalt", box((0.0, 11.0, 1.5), (4.0, 0.2, 3.0)))
+    pose = Pose.look_at([0.0, 3.0, 3.0], [0.0, 9.5, 0.5])
+    blender = BlenderScene(CAM, RenderConfig(samples=4, denoise=False, device="cpu"))  # a session of its own
+    blender.surroundings.hide_render = blender.markings.hide_render = True
+    ids = render_passes(SceneSnapshot((slab, wall), pose, pose), Intrinsics.from_config(CAM)).instance
+    means = {}
+    for kind, cover in (("clear", 0.0), ("snow", 1.0)):
+        weather = WeatherSpec(kind, 0.0, 0.0, float("inf"), cover, 0.0)
+        spec = SceneSpec(0, 0, (), DAY, weather, pose, CAM)
+        blender.realise(spec, SceneSnapshot((slab, wall), pose, pose), np.random.default_rng(0))
+        img = blender.render_rgb(tmp_path / f"{kind}.png").astype(float).mean(axis=2)
+        means[kind] = {i: float(np.median(img[ids == i])) for i in (101, 102)}
+    assert (ids == 101).sum() > 100 and (ids == 102).sum() > 100
+    assert means["snow"][101] > means["clear"][101] + 60 and means["snow"][101] > 200, means  # the top turns white
+    assert abs(means["snow"][102] - means["clear"][102]) < 0.15 * means["clear"][102] + 8, means  # the wall does not

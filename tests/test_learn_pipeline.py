@@ -54,7 +54,7 @@ def _rank_logs(root: Path) -> str:
     parts = []
     for f in sorted(root.rglob("stderr.log")):
         text = f.read_text(errors="replace").strip()
-        parts.append(f"{f.relative_to(root)}: {text[-1500:] or '(empty)'}")
+        parts.append(f"{f.relative_to(root)}: {text[-4000:] or '(empty)'}")
     return "\n".join(parts) or f"no rank logs under {root}"
 
 
@@ -65,7 +65,8 @@ def test_ddp_with_two_gloo_processes_matches_one_process(standin, tmp_path, meth
                "--no-progress"])
     assert one.exit_code == 0, one.output
     torchrun = Path(sys.executable).with_name("torchrun")
-    env = dict(os.environ, OMP_NUM_THREADS="1")
+    # faulthandler: a rank that aborts prints every thread's Python stack into its own log
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONFAULTHANDLER="1", TORCH_SHOW_CPP_STACKTRACES="1")
     logs = tmp_path / "ranks"
     # each rank's own stdout/stderr go to files under logs/ (torchrun --redirects): on failure the assertion shows
     # what the failing rank printed (e.g. a C++ 'terminate called ...'), not only the launcher's summary
