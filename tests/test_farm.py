@@ -49,28 +49,43 @@ def run_killing_one_shard(args: list[str], shard_pattern: str) -> subprocess.Com
     """Run ``maxray`` with ``args`` while SIGKILLing the process of one of its shards once."""
     proc = subprocess.Popen([sys.executable, "-m", "maxray_gen", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    killed = kill_shard_once(shard_pattern)
-    stdout, stderr = proc.communicate(timeout=300)
-    assert killed, "no shard process was seen to kill"
+    try:
+        killed = kill_shard_once(shard_pattern)
+    finally:
+        stdout, stderr = proc.communicate(timeout=600)
+    assert killed, f"no live process matching {shard_pattern!r} was killed: the test tested nothing\n{stderr[-3000:]}"
     return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
 
 
-def kill_shard_once(pattern: str, deadline_s: float = 120) -> bool:
-    """SIGKILL the first process whose command line contains ``pattern`` (a shard worker), once."""
+def kill_shard_once(pattern: str, deadline_s: float = 300) -> bool:
+    """SIGKILL the process whose command line contains ``pattern`` (a shard worker) once, shortly after it is seen.
+    True only if a live process was killed (a kill that finds the shard already finished tests nothing)."""
     t_end = time.time() + deadline_s
     while time.time() < t_end:
         proc = subprocess.run(["pgrep", "-f", "--", pattern], capture_output=True, text=True)
         pids = [int(p) for p in proc.stdout.split() if int(p) != os.getpid()]
         if pids:
-            time.sleep(1.0)  # let it get into its work
+            time.sleep(0.5)  # into its imports/work: a shard takes several seconds, its imports alone >1 s
+            hit = False
             for p in pids:
                 try:
                     os.kill(p, signal.SIGKILL)
-                except ProcessLookupError:
+                    hit = True
+                except ProcessLookupError:  # it finished: look for the next attempt, or fail at the deadline
                     pass
-            return True
+            if hit:
+                return True
         time.sleep(0.05)
     return False
+
+
+def wait_until(condition, timeout_s: float, what: str) -> None:
+    """Poll ``condition`` until it is true; fail naming ``what`` after ``timeout_s`` (a readiness check, no sleeps)."""
+    t_end = time.time() + timeout_s
+    while not condition():
+        if time.time() > t_end:
+            pytest.fail(f"{what}: not within {timeout_s:.0f} s")
+        time.sleep(0.2)
 
 
 def test_slurm_dataset_equals_local_and_status(slurm, tiny, tmp_path):
@@ -81,11 +96,9 @@ def test_slurm_dataset_equals_local_and_status(slurm, tiny, tmp_path):
     assert res.returncode == 0, res.stderr
     during = cli("status", str(out))
     assert "shards done" in during.stdout and ("running" in during.stdout or "missing" in during.stdout)
-    t_end = time.time() + 240
-    while time.time() < t_end and len(list((out / ".done").glob("*.json"))) < 2:
-        time.sleep(0.2)
-    while subprocess.run(["squeue", "-h"], capture_output=True, text=True).stdout.strip():
-        time.sleep(0.2)
+    wait_until(lambda: len(list((out / ".done").glob("*.json"))) == 2, 600, "both SLURM shards done")
+    wait_until(lambda: not subprocess.run(["squeue", "-h"], capture_output=True, text=True).stdout.strip(), 120,
+               "the SLURM queue empty after the shards finished")
     after = cli("status", str(out))
     assert "2/2 shards done, 0 running, 0 failed, 0 missing; 4 samples" in after.stdout, after.stdout
     assert_same_dataset(out, local)
@@ -150,8 +163,8 @@ def test_ray_dataset_equals_local_with_a_killed_task_retried(ray_env, tiny, tmp_
     assert res.returncode == 0, res.stderr
     assert_same_dataset(out, local)
     assert cli("verify", str(out)).returncode == 0
-    time.sleep(1.0)
-    assert not subprocess.run(["pgrep", "-f", "raylet"], capture_output=True, text=True).stdout.strip()
+    wait_until(lambda: not subprocess.run(["pgrep", "-f", "raylet"], capture_output=True, text=True).stdout.strip(),
+               60, "the local Ray cluster's raylet gone after the run")
 
 
 def test_ray_unreachable_address(ray_env, tiny, tmp_path):

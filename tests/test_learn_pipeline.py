@@ -71,10 +71,14 @@ def test_ddp_with_two_gloo_processes_matches_one_process(standin, tmp_path, meth
     # each rank's own stdout/stderr go to files under logs/ (torchrun --redirects): on failure the assertion shows
     # what the failing rank printed (e.g. a C++ 'terminate called ...'), not only the launcher's summary
     two = subprocess.run([str(torchrun), "--standalone", "--nproc_per_node", "2", "--log-dir", str(logs),
-                          "--redirects", "3", "-m", "maxray_gen", "train", "ssl",
+                          "--redirects", "3", str(Path(__file__).with_name("ddp_probe.py")), "train", "ssl",
                           "--data", str(standin), "--out", str(tmp_path / "two"), "--config", str(cfg),
                           "--no-progress"], capture_output=True, text=True, env=env, timeout=600)
     assert two.returncode == 0, _rank_logs(logs) + "\nlauncher: " + two.stderr[-1500:]
+    # each rank freed its DDP wrapper (which holds the group) before destroying the process group
+    reports = [f.read_text() for f in sorted(logs.rglob("stderr.log"))]
+    assert len(reports) == 2 and all("DDP wrappers alive at destroy_process_group: 0" in r for r in reports), \
+        _rank_logs(logs)
     # the same global batches, the same loss: weights agree to float32 round-off (SCL gathers features with
     # gradients across processes; CL gathers keys into its queues)
     assert _max_diff(_weights(tmp_path / "one" / "model.pt"), _weights(tmp_path / "two" / "model.pt")) < 2e-5

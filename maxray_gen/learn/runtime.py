@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,10 +32,19 @@ class Runtime:
             return x
         return _GatherWithGrad.apply(x, self.rank, self.world)
 
-    def close(self) -> None:
-        """Leave the process group cleanly (all processes wait for each other first)."""
+    def close(self, wait: bool = True) -> None:
+        """Leave the process group cleanly: free what still uses it, then (with ``wait``) wait for every process,
+        then destroy it. Without ``wait`` (an error path: the others may never arrive) it is destroyed at once."""
         if self.world > 1 and dist.is_initialized():
-            dist.barrier()
+            # A DistributedDataParallel wrapper lives in a reference cycle (measured: still alive after the training
+            # function has returned, freed only by the cyclic GC), and its reducer holds this process group and
+            # the gradient buckets. Left to the GC it was freed at an arbitrary later point: after the group was
+            # destroyed, or during interpreter shutdown, where gloo work objects that still hold tensors with
+            # Python references take the GIL of a finalising interpreter and abort the process (SIGABRT; the
+            # rank abort of issue 19). Collect it here, while the group and the interpreter are fully alive.
+            gc.collect()
+            if wait:
+                dist.barrier()
             dist.destroy_process_group()
 
     def mean(self, value: float) -> float:

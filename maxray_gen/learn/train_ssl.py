@@ -58,6 +58,18 @@ def train_ssl(data: Path, out: Path, cfg: SSLConfig, resume: bool = True, progre
     and run-time options). Returns a summary (epochs, final loss, samples/s).
     """
     rt = runtime or setup_runtime(cfg.device, cfg.amp, cfg.channels_last)
+    try:
+        summary = _train(data, out, cfg, resume, progress, rt)
+    except BaseException:
+        if runtime is None:
+            rt.close(wait=False)  # the other processes may never reach a barrier
+        raise
+    if runtime is None:
+        rt.close()  # after _train returned: its DDP wrapper is garbage now and close() frees it first
+    return summary
+
+
+def _train(data: Path, out: Path, cfg: SSLConfig, resume: bool, progress: bool, rt: Runtime) -> dict:
     train, axes = open_split(Path(data), "train", FIELDS, masks=cfg.masks)
     background = background_map(train) if cfg.input.radio_background == "median" else None
     radio = RadioInput.from_axes(axes, cfg.input, background)
@@ -132,8 +144,6 @@ def train_ssl(data: Path, out: Path, cfg: SSLConfig, resume: bool = True, progre
     if rt.main:
         save_checkpoint(out / "model.pt", _payload(model, None, cfg, cfg.epochs, queue, data, axes, radio))
         (out / "config.yaml").write_text(_yaml(cfg))
-    if runtime is None:
-        rt.close()
     return {"epochs": cfg.epochs, "resumed_from": start, "loss": loss_value, "samples_per_s": rate,
             "train_samples": len(train)}
 
