@@ -206,3 +206,34 @@ def test_snow_settles_on_upward_faces_only(tmp_path):
     assert (ids == 101).sum() > 100 and (ids == 102).sum() > 100
     assert means["snow"][101] > means["clear"][101] + 60 and means["snow"][101] > 200, means  # the top turns white
     assert abs(means["snow"][102] - means["clear"][102]) < 0.15 * means["clear"][102] + 8, means  # the wall does not
+
+
+def test_rain_is_a_falling_field_of_drops_inside_the_view(tmp_path):
+    """Rain: one instanced drop per point of a random field, only where the camera sees (image grown by 10 %),
+    the same field for the same generator, and falling at the drops' speed between two frames of a sequence."""
+    from maxray_gen.blender.build import FALL_SPEED_MPS
+
+    pose = Pose.look_at([0.0, 0.0, 5.0], [0.0, 12.0, 0.0])
+    cam = CameraConfig(width=64, height=48, horizontal_fov_deg=70.0)
+    blender = BlenderScene(cam, RenderConfig(samples=1, denoise=False, device="cpu"))
+    rain = WeatherSpec("rain", 0.5, 10.0, float("inf"), 0.0, 0.5)
+
+    def drops(time_s: float) -> np.ndarray:
+        spec = SceneSpec(0, 0, (), DAY, rain, pose, cam, time_s=time_s)
+        blender.realise(spec, SceneSnapshot((), pose, pose), np.random.default_rng(4))
+        dg = bpy.context.evaluated_depsgraph_get()
+        return np.array([tuple(p.location) for o in bpy.data.objects if o.name.startswith("weather_points")
+                         for p in o.evaluated_get(dg).particle_systems[0].particles])
+
+    first, again, later = drops(0.0), drops(0.0), drops(0.1)
+    assert len(first) > 1000 and np.array_equal(first, again)
+    assert Intrinsics.from_config(cam).in_view(first, pose, margin=0.1).all()
+    assert len(Intrinsics.from_config(cam).in_view(first, pose).nonzero()[0]) > 0.7 * len(first)
+    # the same drops 0.1 s later, FALL_SPEED * 0.1 m lower (those that left the view are gone, others came in)
+    fall = FALL_SPEED_MPS["rain"] * 0.1
+    key = lambda p: {tuple(np.round(q, 4)) for q in p[:, :2]}  # noqa: E731 - drops keep their x, y
+    common = key(first) & key(later)
+    assert len(common) > 0.8 * len(later)
+    by_xy = {tuple(np.round(q[:2], 4)): q[2] for q in first}
+    dz = np.array([by_xy[tuple(np.round(q[:2], 4))] - q[2] for q in later if tuple(np.round(q[:2], 4)) in by_xy])
+    assert np.median(dz) == pytest.approx(fall, abs=1e-4)

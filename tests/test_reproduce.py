@@ -55,12 +55,15 @@ def smoke(tmp_path_factory):
 def test_smoke_run_writes_every_output(smoke):
     cfg, out, output = smoke
     r = json.loads((out / "results.json").read_text())
+    # errors between two points of the radar's field of view (range <= 30 m): finite, positive and below the
+    # field's 60 m diameter (NaN, a zero from a prediction compared with itself, or a runaway scale fail)
     for m in ("cl", "mcl", "scl"):
-        for key in ("median_cartesian_m", "median_range_bins", "median_azimuth_cells"):
-            assert r["selflabels"][m][key] >= 0
+        assert 0 < r["selflabels"][m]["median_cartesian_m"] < 60, r["selflabels"][m]
+        for key in ("median_range_bins", "median_azimuth_cells"):
+            assert 0 <= r["selflabels"][m][key] < 2048, r["selflabels"][m]
     for lab in ("groundtruth", "scl", "mcl"):
-        assert r["localiser"][lab]["median_cartesian_m"] >= 0
-    assert r["random"]["median_cartesian_m"] > 0
+        assert 0 < r["localiser"][lab]["median_cartesian_m"] < 60, r["localiser"][lab]
+    assert 0 < r["random"]["median_cartesian_m"] < 60
     assert set(r["scene_sets"]) == {"multi", "single"} and r["headline_scene_set"] == "multi"
     assert "no-background" in r["ablations"] and r["ablations"] == r["scene_sets"]["multi"]["ablations"]
     assert re.fullmatch(r"[0-9a-f]{16}", r["config_hash"])

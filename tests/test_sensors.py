@@ -116,3 +116,15 @@ def test_passes_are_deterministic():
     intr = Intrinsics.from_config(spec.camera)
     a, b = render_passes(snap, intr), render_passes(snap, intr, RayCaster(snap))
     assert np.array_equal(a.depth, b.depth) and np.array_equal(a.instance, b.instance)
+
+
+def test_in_view_is_the_image_rectangle_grown_by_the_margin():
+    cam = CameraConfig(width=64, height=48, horizontal_fov_deg=90.0)
+    intr = Intrinsics.from_config(cam)  # fx = 32 px: at 10 m depth the image spans x in [-10, 10], y in [-7.5, 7.5]
+    pose = Pose.look_at([0.0, 0.0, 0.0], [0.0, 10.0, 0.0])
+    to_world = pose.sensor_to_world
+    pts = to_world(np.array([[0, 0, 10], [9.9, 0, 10], [10.1, 0, 10], [0, 7.4, 10], [0, -7.6, 10], [0, 0, -1],
+                             [0, 0, 0.01], [11.9, 0, 10], [0, 8.9, 10]], dtype=float))
+    assert intr.in_view(pts, pose).tolist() == [True, True, False, True, False, False, False, False, False]
+    # grown by 10 % of the width (6.4 px = 2 m at 10 m) and of the height (4.8 px = 1.5 m)
+    assert intr.in_view(pts, pose, margin=0.1).tolist() == [True, True, True, True, True, False, False, True, True]

@@ -49,6 +49,17 @@ class Intrinsics:
         z = np.where(front, p[:, 2], np.nan)
         return np.stack([self.fx * p[:, 0] / z + self.cx, self.fy * p[:, 1] / z + self.cy], axis=1), front
 
+    def in_view(self, points_world: np.ndarray, pose: Pose, margin: float = 0.0, near: float = 0.05) -> np.ndarray:
+        """Mask of world points that project inside the image grown by ``margin`` (a fraction of its width and
+        height on every side) and lie at least ``near`` metres in front of the camera at ``pose``."""
+        p = pose.world_to_sensor(np.asarray(points_world, dtype=np.float64))
+        uv, front = self.project(p)
+        front &= p[:, 2] >= near
+        mu, mv = margin * self.width, margin * self.height
+        with np.errstate(invalid="ignore"):
+            inside = (uv[:, 0] >= -mu) & (uv[:, 0] <= self.width + mu) & (uv[:, 1] >= -mv) & (uv[:, 1] <= self.height + mv)
+        return front & inside
+
 
 @dataclass(frozen=True)
 class CameraPasses:
