@@ -69,8 +69,8 @@ def spot_power_w(flux_lm: float, half_angle_deg: float) -> float:
 
 
 FALL_SPEED_MPS = {"rain": 6.5, "snow": 1.0}  # terminal velocities: ~2 mm raindrops, snowflakes
-EMITTER_HEIGHT_M = 10.0  # the drop field is twice as tall, from just below the ground up
-GROUND_SINK_M = -0.5
+WEATHER_FIELD_M = (22.0, 16.0, 20.0)  # extent of the rain/snow field in front of the camera
+WEATHER_FIELD_BOTTOM_M = -0.5  # from just below the ground up
 
 
 class BlenderScene:
@@ -252,7 +252,7 @@ class BlenderScene:
         # the view would only cost rays (measured 2026-12-02, docs/performance.md).
         cam = spec.basestation
         centre = cam.sensor_to_world(np.array([0.0, 0.0, 9.0]))
-        extent = np.array([22.0, 16.0, 2 * EMITTER_HEIGHT_M])
+        extent = np.array(WEATHER_FIELD_M)
         if w.kind == "rain":
             drop_v, drop_f = _cylinder(0.0025, 0.2 + 0.2 * w.intensity)  # motion-blurred streak of a drop
             drop_v = drop_v[:, [2, 1, 0]]  # along local x: GLOB_Z rotation aligns the instance's x with world z
@@ -262,10 +262,10 @@ class BlenderScene:
             drop_v, drop_f = _icosahedron(0.025)
             mat = material("snowflake", colour=(0.95, 0.95, 0.97), roughness=0.9)
             count = 2 * int(2000 + 5000 * w.intensity)
-        low = np.array([centre[0] - extent[0] / 2, centre[1] - extent[1] / 2, GROUND_SINK_M])
+        low = np.array([centre[0] - extent[0] / 2, centre[1] - extent[1] / 2, WEATHER_FIELD_BOTTOM_M])
         points = low + rng.random((count, 3)) * extent
         fall = FALL_SPEED_MPS[w.kind] * spec.time_s
-        points[:, 2] = GROUND_SINK_M + np.mod(points[:, 2] - GROUND_SINK_M - fall, extent[2])
+        points[:, 2] = low[2] + np.mod(points[:, 2] - low[2] - fall, extent[2])
         points = points[Intrinsics.from_config(spec.camera).in_view(points, cam, margin=0.1)]
         psys_seed = int(rng.integers(0, 2**31 - 1))
         if not len(points):
