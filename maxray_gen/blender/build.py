@@ -267,7 +267,7 @@ class BlenderScene:
         fall = FALL_SPEED_MPS[w.kind] * spec.time_s
         points[:, 2] = low[2] + np.mod(points[:, 2] - low[2] - fall, extent[2])
         points = points[Intrinsics.from_config(spec.camera).in_view(points, cam, margin=0.1)]
-        psys_seed = int(rng.integers(0, 2**31 - 1))
+        psys_seed = int(rng.integers(0, 2**31 - 1))  # drawn even with no drop in view: the same draws either way
         if not len(points):
             return
         cloud = _mesh_object("weather_points", points, np.zeros((0, 3), np.int32))

@@ -60,8 +60,8 @@ def material(name: str, colour=None, metallic=None, roughness=None, wetness: flo
         nt.links.new(geo.outputs["Normal"], sep.inputs["Vector"])
         nt.links.new(sep.outputs["Z"], ramp.inputs["Value"])
         targets = {"Base Color": (0.9, 0.92, 0.95, 1.0), "Roughness": 0.9, "Metallic": 0.0, "Coat Weight": 0.0}
-        for name, snowy in targets.items():
-            socket = bsdf.inputs[name]
+        for input_name, snowy in targets.items():  # (not ``name``: that is the material's)
+            socket = bsdf.inputs[input_name]
             colour_input = isinstance(snowy, tuple)
             mix = nt.nodes.new("ShaderNodeMix")
             mix.data_type = "RGBA" if colour_input else "FLOAT"
