@@ -237,3 +237,16 @@ def test_rain_is_a_falling_field_of_drops_inside_the_view(tmp_path):
     by_xy = {tuple(np.round(q[:2], 4)): q[2] for q in first}
     dz = np.array([by_xy[tuple(np.round(q[:2], 4))] - q[2] for q in later if tuple(np.round(q[:2], 4)) in by_xy])
     assert np.median(dz) == pytest.approx(fall, abs=1e-4)
+
+
+def test_denoise_quality_reaches_cycles_and_bad_values_are_named(tmp_path):
+    BlenderScene(CAM, RenderConfig(samples=1, device="cpu", denoise_quality="fast"))
+    assert bpy.context.scene.cycles.denoising_quality == "FAST"
+    assert bpy.context.scene.cycles.use_denoising
+    BlenderScene(CAM, RenderConfig(samples=1, device="cpu"))
+    assert bpy.context.scene.cycles.denoising_quality == "HIGH"  # the default quality
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text("render: {denoise_quality: best}\n")
+    res = CliRunner().invoke(main, ["config", "show", str(cfg)])
+    assert res.exit_code == 2, res.output
+    assert "render.denoise_quality" in res.stderr and "'fast'" in res.stderr, res.stderr

@@ -92,6 +92,7 @@ class BlenderScene:
         # light tree (a handful of lights): 9.8 -> 5.0 s per 640x480 frame on 2 cores, RMS change 0.007 (day) and
         # 0.019 (night) of full scale against ACCURATE + light tree (docs/performance.md).
         scene.cycles.denoising_prefilter = "FAST"
+        scene.cycles.denoising_quality = render.denoise_quality.upper()
         scene.cycles.use_light_tree = False
         scene.cycles.max_bounces = render.max_bounces
         scene.cycles.transparent_max_bounces = 4
