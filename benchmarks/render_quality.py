@@ -41,14 +41,13 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
 
 
 def apply(scene, render_cfg, raw: dict) -> None:
-    """Put a RenderConfig's settings and raw Cycles overrides on the Blender scene (as BlenderScene does)."""
-    c = scene.cycles
-    c.samples, c.max_bounces, c.use_denoising = render_cfg.samples, render_cfg.max_bounces, render_cfg.denoise
-    c.denoising_quality = render_cfg.denoise_quality.upper()
-    c.denoising_prefilter = "FAST"
-    c.sampling_pattern, c.use_fast_gi = "TABULATED_SOBOL", False
+    """Put a RenderConfig's settings (as BlenderScene does) and raw Cycles overrides on the Blender scene."""
+    from maxray_gen.blender.build import apply_render_settings
+
+    apply_render_settings(scene, render_cfg)
+    scene.cycles.sampling_pattern, scene.cycles.use_fast_gi = "TABULATED_SOBOL", False
     for k, v in raw.items():
-        setattr(c, k, v)
+        setattr(scene.cycles, k, v)
 
 
 def main() -> None:

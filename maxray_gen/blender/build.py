@@ -84,18 +84,7 @@ class BlenderScene:
         scene = bpy.context.scene
         scene.render.engine = "CYCLES"
         self.device = session.cycles_device(render.device)
-        scene.cycles.samples = render.samples
-        scene.cycles.use_adaptive_sampling = True
-        scene.cycles.adaptive_threshold = 0.03  # the denoiser cleans the rest (3-6% faster than 0.01)
-        scene.cycles.use_denoising = render.denoise
-        # OIDN's FAST prefilter (one denoiser pass; ACCURATE denoises albedo and normals first: 3 passes) and no
-        # light tree (a handful of lights): 9.8 -> 5.0 s per 640x480 frame on 2 cores, RMS change 0.007 (day) and
-        # 0.019 (night) of full scale against ACCURATE + light tree (docs/performance.md).
-        scene.cycles.denoising_prefilter = "FAST"
-        scene.cycles.denoising_quality = render.denoise_quality.upper()
-        scene.cycles.use_light_tree = False
-        scene.cycles.max_bounces = render.max_bounces
-        scene.cycles.transparent_max_bounces = 4
+        apply_render_settings(scene, render)
         if render.threads:
             scene.render.threads_mode = "FIXED"
             scene.render.threads = render.threads
@@ -327,6 +316,23 @@ class BlenderScene:
         bpy.ops.render.render(write_still=True)
         img = matplotlib.image.imread(path)
         return (np.clip(img[..., :3], 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def apply_render_settings(scene: bpy.types.Scene, render: RenderConfig) -> None:
+    """Put ``render``'s sampling, denoising and bounce settings on a scene's Cycles settings."""
+    c = scene.cycles
+    c.samples = render.samples
+    c.use_adaptive_sampling = True
+    c.adaptive_threshold = 0.03  # the denoiser cleans the rest (3-6% faster than 0.01)
+    c.use_denoising = render.denoise
+    # OIDN's FAST prefilter (one denoiser pass; ACCURATE denoises albedo and normals first: 3 passes) and no
+    # light tree (a handful of lights): 9.8 -> 5.0 s per 640x480 frame on 2 cores, RMS change 0.007 (day) and
+    # 0.019 (night) of full scale against ACCURATE + light tree (docs/performance.md).
+    c.denoising_prefilter = "FAST"
+    c.denoising_quality = render.denoise_quality.upper()
+    c.use_light_tree = False
+    c.max_bounces = render.max_bounces
+    c.transparent_max_bounces = 4
 
 
 def sync_objects(objects: dict[str, bpy.types.Object], spec: SceneSpec, snap: SceneSnapshot) -> None:
