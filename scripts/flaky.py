@@ -2,6 +2,7 @@
 test.
 
     python scripts/flaky.py -n 10 [--load 2] [-- -k ddp tests/test_learn_pipeline.py]
+    python scripts/flaky.py -n 5 --fresh-clone      # CI as it runs: a fresh clone of HEAD, `.ci/run`, each time
 
 ``--load K`` starts K busy processes (default: one per core) that spin for the whole measurement, so the tests run
 on a machine as busy as a loaded CI runner or farm node. Each run writes a JUnit XML report; the summary lists
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,11 +32,27 @@ def _spin(stop) -> None:  # a busy core
         x = (x * 1103515245 + 12345) % 2147483648
 
 
+def _fresh_clone_ci(clone: Path, report: Path, pytest_args: list[str]) -> subprocess.CompletedProcess:
+    """Clone the committed HEAD into ``clone``, run its ``.ci/run`` (set-up and the README's test command) with a
+    JUnit report, then delete the clone (its virtual environment is several GB)."""
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    env = dict(os.environ, CI="true",
+               PYTEST_ADDOPTS=" ".join(["-p no:cacheprovider", f"--junitxml={report}", *pytest_args]))
+    env.pop("VIRTUAL_ENV", None)  # and no other checkout's venv on PATH: the clone must use only its own
+    env["PATH"] = os.pathsep.join(d for d in env.get("PATH", "").split(os.pathsep) if not d.endswith(".venv/bin"))
+    try:
+        return subprocess.run(["bash", ".ci/run"], cwd=clone, env=env, capture_output=True, text=True)
+    finally:
+        shutil.rmtree(clone, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", "--runs", type=int, default=5)
     ap.add_argument("--load", type=int, default=os.cpu_count() or 1, help="busy processes (0: no load)")
     ap.add_argument("--failures", type=Path, help="write every failure's full report (assertion, rank logs) here")
+    ap.add_argument("--fresh-clone", action="store_true",
+                    help="each run: clone the committed HEAD afresh and run its .ci/run (set-up included), then delete it")
     ap.add_argument("pytest_args", nargs="*", help="passed to pytest after --")
     args = ap.parse_args()
     stop = mp.Event()
@@ -48,9 +66,12 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             for k in range(args.runs):
                 report = Path(tmp) / f"run{k}.xml"
-                cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}",
-                       *args.pytest_args]
-                r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+                if args.fresh_clone:
+                    r = _fresh_clone_ci(Path(tmp) / f"clone{k}", report, args.pytest_args)
+                else:
+                    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}",
+                           *args.pytest_args]
+                    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
                 if not report.exists():
                     print(f"run {k + 1}: pytest wrote no report (exit {r.returncode}):\n{r.stdout[-2000:]}")
                     continue
