@@ -32,10 +32,11 @@ def _spin(stop) -> None:  # a busy core
         x = (x * 1103515245 + 12345) % 2147483648
 
 
-def _fresh_clone_ci(clone: Path, report: Path, pytest_args: list[str]) -> subprocess.CompletedProcess:
-    """Clone the committed HEAD into ``clone``, run its ``.ci/run`` (set-up and the README's test command) with a
-    JUnit report, then delete the clone (its virtual environment is several GB)."""
+def _fresh_clone_ci(commit: str, clone: Path, report: Path, pytest_args: list[str]) -> subprocess.CompletedProcess:
+    """Clone ``commit`` into ``clone``, run its ``.ci/run`` (set-up and the README's test command) with a JUnit
+    report, then delete the clone (its virtual environment is several GB)."""
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    subprocess.run(["git", "-C", str(clone), "checkout", "--quiet", commit], check=True)
     env = dict(os.environ, CI="true",
                PYTEST_ADDOPTS=" ".join(["-p no:cacheprovider", f"--junitxml={report}", *pytest_args]))
     env.pop("VIRTUAL_ENV", None)  # and no other checkout's venv on PATH: the clone must use only its own
@@ -53,6 +54,7 @@ def main() -> None:
     ap.add_argument("--failures", type=Path, help="write every failure's full report (assertion, rank logs) here")
     ap.add_argument("--fresh-clone", action="store_true",
                     help="each run: clone the committed HEAD afresh and run its .ci/run (set-up included), then delete it")
+    ap.add_argument("--reports", type=Path, help="keep each run's JUnit XML and output here")
     ap.add_argument("pytest_args", nargs="*", help="passed to pytest after --")
     args = ap.parse_args()
     stop = mp.Event()
@@ -62,18 +64,26 @@ def main() -> None:
     outcomes: dict[str, list[str]] = defaultdict(list)
     first_failure: dict[str, str] = {}
     t0 = time.time()
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    if args.fresh_clone:  # every run tests the same commit, whatever is committed meanwhile
+        print(f"fresh clones of {commit}", flush=True)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for k in range(args.runs):
                 report = Path(tmp) / f"run{k}.xml"
                 if args.fresh_clone:
-                    r = _fresh_clone_ci(Path(tmp) / f"clone{k}", report, args.pytest_args)
+                    r = _fresh_clone_ci(commit, Path(tmp) / f"clone{k}", report, args.pytest_args)
                 else:
                     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}",
                            *args.pytest_args]
                     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+                if args.reports:
+                    args.reports.mkdir(parents=True, exist_ok=True)
+                    (args.reports / f"run{k + 1}.log").write_text(r.stdout + r.stderr)
+                    if report.exists():
+                        shutil.copy(report, args.reports / f"run{k + 1}.xml")
                 if not report.exists():
-                    print(f"run {k + 1}: pytest wrote no report (exit {r.returncode}):\n{r.stdout[-2000:]}")
+                    print(f"run {k + 1}: pytest wrote no report (exit {r.returncode}):\n{(r.stdout + r.stderr)[-2000:]}")
                     continue
                 for case in ET.parse(report).getroot().iter("testcase"):
                     name = f"{case.get('classname')}::{case.get('name')}"
