@@ -42,6 +42,20 @@ def test_backbone_default_width_is_vgg_m():
     assert not any(isinstance(m, torch.nn.MaxPool2d) for m in net.modules())
 
 
+@pytest.mark.parametrize("local,extent", [(False, 77), (True, 29)])
+def test_radio_receptive_field_is_77_pixels_wide_or_29_local(local, extent):
+    """The input pixels a feature bin depends on (non-zero gradient), measured: the paper's backbone sees 77 x 77,
+    the local radio encoder (``backbone.radio_field: local``) 29 x 29."""
+    torch.manual_seed(0)
+    net = SpatialBackbone(1, SMALL, local=local).double()
+    x = torch.randn(4, 1, 160, 160, dtype=torch.double, requires_grad=True)
+    f = net(x)
+    f[:, :, 10, 10].pow(2).sum().backward()  # an interior bin (far from the padding)
+    rows, cols = np.nonzero(x.grad.abs().sum(dim=(0, 1)).numpy())
+    assert rows.max() - rows.min() + 1 == extent and cols.max() - cols.min() + 1 == extent
+    assert rows.min() + rows.max() == pytest.approx(2 * 8 * 10 + 7, abs=1)  # centred on the bin's pixels 80..87
+
+
 def test_info_nce_by_hand():
     q = torch.tensor([[1.0, 0.0]])
     k = torch.tensor([[1.0, 0.0]])

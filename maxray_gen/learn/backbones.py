@@ -27,7 +27,10 @@ class SpatialBackbone(nn.Module):
 
     stride = 8
 
-    def __init__(self, in_channels: int, cfg: BackboneConfig = BackboneConfig(), padding_mode: str = "zeros"):
+    def __init__(self, in_channels: int, cfg: BackboneConfig = BackboneConfig(), padding_mode: str = "zeros",
+                 local: bool = False):
+        """``local``: the last three convolutions are 1 x 1 (receptive field 29 x 29 input pixels instead of
+        77 x 77), for a radio encoder whose features describe only their neighbourhood."""
         super().__init__()
         self.coordinates = cfg.coordinates
         in_channels += 2 if cfg.coordinates else 0
@@ -37,11 +40,12 @@ class SpatialBackbone(nn.Module):
             return [nn.Conv2d(cin, cout, k, stride=s, padding=k // 2, padding_mode=padding_mode), _norm(cfg.norm, cout),
                     nn.ReLU(inplace=True)]
 
+        k = 1 if local else 3
         self.features = nn.Sequential(
             *block(in_channels, c1, 7, 2), nn.AvgPool2d(2, ceil_mode=True),
             *block(c1, c2, 5), nn.AvgPool2d(2, ceil_mode=True),
-            *block(c2, c3, 3), *block(c3, c4, 3),
-            nn.Conv2d(c4, cfg.out_channels, 3, padding=1, padding_mode=padding_mode),
+            *block(c2, c3, k), *block(c3, c4, k),
+            nn.Conv2d(c4, cfg.out_channels, k, padding=k // 2, padding_mode=padding_mode),
         )
         self.out_channels = cfg.out_channels
 

@@ -55,6 +55,11 @@ class BackboneConfig(StrictModel):
         False, description="append two normalised coordinate channels (row, column in [-1, 1]) to each encoder's "
                            "input (CoordConv), so features can say where they are: a box's place in the image and "
                            "an echo's range and azimuth")
+    radio_field: Literal["wide", "local"] = Field(
+        "wide", description="receptive field of a radio feature: wide (the paper's backbone: 77 x 77 input pixels, "
+                            "most of a 120 x 192 map) or local (the radio encoder's last three convolutions are "
+                            "1 x 1: 29 x 29 pixels, about one car's echo), so a bin's feature describes the echo "
+                            "there and cannot carry scene-wide cues (weather, clutter, the other cars)")
     radio_padding: Literal["zeros", "replicate"] = Field(
         "replicate", description="convolution padding of the radio encoder; replicate keeps borders from standing "
                                  "out, so the attention maximum follows echoes rather than the map's edges")

@@ -28,7 +28,8 @@ class RadioVisualModel(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.radio_hw, self.image_hw = tuple(radio_hw), tuple(image_hw)
-        self.radio = SpatialBackbone(1, cfg.backbone, padding_mode=cfg.backbone.radio_padding)
+        self.radio = SpatialBackbone(1, cfg.backbone, padding_mode=cfg.backbone.radio_padding,
+                                     local=cfg.backbone.radio_field == "local")
         self.vision = SpatialBackbone(3, cfg.backbone)
         c = cfg.backbone.out_channels
         if cfg.method == "scl":
