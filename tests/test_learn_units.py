@@ -156,6 +156,23 @@ def test_bins_features_range_azimuth_round_trips(size):
         assert abs(peak[0] - ti) <= 1.0 and abs(peak[1] - tj) <= 1.0
 
 
+def test_range_profile_makes_maps_that_differ_by_clutter_level_per_range_identical():
+    """``radio_range_profile``: two maps with the same echoes on clutter whose level per range differs (weather)
+    become the same input, and the echo stays the input's maximum; without it they differ."""
+    rng = np.random.default_rng(3)
+    axes = {"range_m": 5 + 0.375 * np.arange(40), "azimuth_rad": np.linspace(-0.94, 0.94, 64)}
+    clutter = rng.exponential(1.0, (40, 64))
+    clutter[25, 40] = 300.0  # a car's echo
+    level = np.exp(rng.normal(0, 1.5, (40, 1)))  # wet/snowy ground: another level at every range
+    a, b = (torch.from_numpy(m).float()[None, None] for m in (clutter, clutter * level))
+    cfg_on, cfg_off = InputConfig(radio_range_profile=True, radio_reference="peak"), InputConfig(radio_reference="peak")
+    on, off = RadioInput.from_axes(axes, cfg_on), RadioInput.from_axes(axes, cfg_off)
+    xa, xb = on.prepare(a, cfg_on), on.prepare(b, cfg_on)
+    assert torch.allclose(xa, xb, atol=1e-5)
+    assert np.unravel_index(int(xa[0, 0, :40, :64].argmax()), (40, 64)) == (25, 40)
+    assert not torch.allclose(off.prepare(a, cfg_off), off.prepare(b, cfg_off), atol=1e-2)
+
+
 def test_valid_feature_mask_and_normalisation():
     assert valid_feature_mask((37, 50)).tolist()[4] == [True] * 7
     p = torch.ones(1, 1, 4, 4)

@@ -33,6 +33,12 @@ class InputConfig(StrictModel):
                             "before scaling (the lot's static clutter: kerbs, wall, ground), computed once without "
                             "labels and kept with the model; none: maps as generated")
 
+    radio_range_profile: bool = Field(
+        False, description="divide each map by its own median over azimuth at every range (after the background): "
+                           "the clutter level per range, which changes with the weather (wet or snowy ground, "
+                           "rain), is then the same in every map, while echoes narrower than half the azimuth "
+                           "span keep their contrast")
+
     @model_validator(mode="after")
     def _sizes(self):
         for name in ("radio_size", "image_size"):

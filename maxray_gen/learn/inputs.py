@@ -128,10 +128,12 @@ class RadioInput:
 
     def prepare(self, power: torch.Tensor, cfg: InputConfig) -> torch.Tensor:
         """Heatmap power (B, 1, R, A) -> normalised, resized, padded network input (divided by the background
-        map first when there is one)."""
+        map first when there is one, then by each range's median over azimuth with ``radio_range_profile``)."""
         power = power.float()
         if self.background is not None:
             power = power / torch.from_numpy(self.background).clamp_min(1e-30)
+        if cfg.radio_range_profile:  # each range's own level over azimuth (the weather's clutter) to 1
+            power = power / power.median(dim=-1, keepdim=True).values.clamp_min(1e-30)
         x = normalise_heatmap(power, cfg.radio_scale, cfg.dynamic_range_db, cfg.radio_reference)
         return pad_to_stride(resize(x, self.size if self.size != self.native else None))
 
