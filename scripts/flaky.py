@@ -2,7 +2,7 @@
 test.
 
     python scripts/flaky.py -n 10 [--load 2] [-- -k ddp tests/test_learn_pipeline.py]
-    python scripts/flaky.py -n 5 --fresh-clone      # CI as it runs: a fresh clone of HEAD, `.ci/run`, each time
+    python scripts/flaky.py -n 5 --fresh-clone [--commit REV]   # CI as it runs: a fresh clone, `.ci/run`, each time
 
 ``--load K`` starts K busy processes (default: one per core) that spin for the whole measurement, so the tests run
 on a machine as busy as a loaded CI runner or farm node. Each run writes a JUnit XML report; the summary lists
@@ -53,10 +53,15 @@ def main() -> None:
     ap.add_argument("--load", type=int, default=os.cpu_count() or 1, help="busy processes (0: no load)")
     ap.add_argument("--failures", type=Path, help="write every failure's full report (assertion, rank logs) here")
     ap.add_argument("--fresh-clone", action="store_true",
-                    help="each run: clone the committed HEAD afresh and run its .ci/run (set-up included), then delete it")
+                    help="each run: clone --commit afresh and run its .ci/run (set-up included), then delete it")
+    ap.add_argument("--commit", default="HEAD", help="with --fresh-clone: the commit every run tests (default HEAD)")
     ap.add_argument("--reports", type=Path, help="keep each run's JUnit XML and output here")
     ap.add_argument("pytest_args", nargs="*", help="passed to pytest after --")
     args = ap.parse_args()
+    commit = subprocess.run(["git", "rev-parse", "--verify", f"{args.commit}^{{commit}}"], cwd=ROOT,
+                            capture_output=True, text=True).stdout.strip()
+    if not commit:
+        ap.error(f"--commit: {args.commit!r} is not a commit of this repository")
     stop = mp.Event()
     burners = [mp.Process(target=_spin, args=(stop,), daemon=True) for _ in range(args.load)]
     for b in burners:
@@ -64,7 +69,6 @@ def main() -> None:
     outcomes: dict[str, list[str]] = defaultdict(list)
     first_failure: dict[str, str] = {}
     t0 = time.time()
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     if args.fresh_clone:  # every run tests the same commit, whatever is committed meanwhile
         print(f"fresh clones of {commit}", flush=True)
     try:
