@@ -272,3 +272,38 @@ def test_attention_maps_of_every_method_by_hand(method):
                 expect = torch.nn.functional.cosine_similarity(model.head.proj_v(pooled[b]),
                                                                model.head.proj_r(f_r[b, :, i, j]), dim=0)
             assert float(a[b, i, j]) == pytest.approx(float(expect), abs=1e-5)
+
+
+def test_condition_batches_keep_groups_together_and_every_rank_sees_its_slice():
+    """``batches: condition``: a batch mixes as few (weather, lighting) groups as the group sizes allow, every
+    sample appears at most once per epoch, the order is a function of (seed, epoch), and two processes' slices
+    are exactly the one-process batch."""
+    from maxray_gen.learn.data import GlobalBatchSampler
+
+    rng = np.random.default_rng(3)
+    groups = np.stack([rng.integers(0, 4, 240), rng.integers(0, 3, 240)], 1)  # 12 groups of ~20
+    one = GlobalBatchSampler(240, 32, seed=5, groups=groups)
+    plain = GlobalBatchSampler(240, 32, seed=5)
+    for epoch in range(3):
+        one.set_epoch(epoch)
+        plain.set_epoch(epoch)
+        batches = list(one)
+        flat = np.concatenate(batches)
+        assert len(batches) == 7 and len(np.unique(flat)) == len(flat) == 224
+        mixed = [len({tuple(g) for g in groups[b]}) for b in batches]
+        weathers = [len(set(groups[b, 0])) for b in batches]
+        assert max(mixed) <= 4 and max(weathers) <= 2  # 32 samples span at most 3 group boundaries of ~20
+        assert min(len({tuple(g) for g in groups[b]}) for b in plain) >= 8  # random batches: most of the 12
+        again = GlobalBatchSampler(240, 32, seed=5, groups=groups)
+        again.set_epoch(epoch)
+        assert [list(b) for b in again] == [list(b) for b in batches]
+        ranks = [GlobalBatchSampler(240, 32, seed=5, rank=r, world=2, groups=groups) for r in (0, 1)]
+        for r in ranks:
+            r.set_epoch(epoch)
+        assert [a + b for a, b in zip(*ranks)] == [list(b) for b in batches]
+    one.set_epoch(0)
+    first = [list(b) for b in one]
+    one.set_epoch(1)
+    assert [list(b) for b in one] != first
+    with pytest.raises(Exception, match="3 batch groups for 240"):
+        GlobalBatchSampler(240, 32, seed=5, groups=groups[:3])

@@ -90,6 +90,9 @@ class SSLConfig(StrictModel):
     method: Method = "scl"
     epochs: int = Field(200, ge=1)
     batch_size: int = Field(32, ge=2)
+    batches: Literal["random", "condition"] = Field(
+        "random", description="random: shuffled batches; condition: batches of samples that share weather and "
+        "lighting, so global cues cannot tell a batch's pairs apart (a deviation from the paper, off by default)")
     lr: float = Field(1e-5, gt=0)
     optimizer: Literal["adam", "sgd"] = "adam"
     momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum")

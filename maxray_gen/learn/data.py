@@ -3,6 +3,7 @@ that keeps every global batch identical whatever the number of processes."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -94,18 +95,45 @@ class BatchPreparer:
         return out
 
 
+def condition_groups(ds) -> np.ndarray:
+    """Per sample of ``ds`` (dataset or subset) its (weather kind, lighting kind) as an (N, 2) integer array, for
+    condition-sharing batches. Samples without scene parameters (imported data) share one key."""
+    base = ds.dataset if hasattr(ds, "dataset") else ds
+    keys = []
+    for k, local, _ in entries(ds):
+        h5 = base.readers[k].h5
+        if "params" not in h5:
+            keys.append(("", ""))
+            continue
+        raw = h5["params"][local]
+        p = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+        keys.append((str(p.get("weather", {}).get("kind", "")), str(p.get("lighting", {}).get("kind", ""))))
+    cols = [sorted({k[j] for k in keys}) for j in range(2)]
+    return np.array([[cols[j].index(k[j]) for j in range(2)] for k in keys], dtype=np.int64).reshape(-1, 2)
+
+
 class GlobalBatchSampler(Sampler[list[int]]):
     """Epoch-seeded permutation cut into global batches of ``global_batch``; process ``rank`` of ``world`` takes
     its contiguous slice of each. One process sees exactly the union of what several see, step by step, so
     single- and multi-process training optimise the same objective (unlike ``DistributedSampler``'s striding,
-    which this otherwise replaces: per-epoch reshuffle, equal work per rank, incomplete last batch dropped)."""
+    which this otherwise replaces: per-epoch reshuffle, equal work per rank, incomplete last batch dropped).
 
-    def __init__(self, n: int, global_batch: int, seed: int, rank: int = 0, world: int = 1):
+    With ``groups`` (integer keys per sample, shape (N,) or (N, levels), e.g. :func:`condition_groups`) the
+    permutation keeps samples with equal keys together: each level's values in a random order, the first level
+    outermost, samples shuffled within their group, then the batches' order shuffled. A batch then mixes as few
+    groups as the group sizes allow (and neighbouring groups share the outer key), so its pairs cannot be told
+    apart by what a group shares (weather, lighting)."""
+
+    def __init__(self, n: int, global_batch: int, seed: int, rank: int = 0, world: int = 1,
+                 groups: np.ndarray | None = None):
         if global_batch % world:
             raise DataError(f"batch_size {global_batch} is not divisible by the {world} processes")
         if n < global_batch:
             raise DataError(f"only {n} training samples, fewer than one batch of {global_batch}")
+        if groups is not None and len(groups) != n:
+            raise DataError(f"{len(groups)} batch groups for {n} training samples")
         self.n, self.batch, self.seed, self.rank, self.world = n, global_batch, seed, rank, world
+        self.groups = None if groups is None else np.asarray(groups, dtype=np.int64).reshape(n, -1)
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -114,8 +142,22 @@ class GlobalBatchSampler(Sampler[list[int]]):
     def __len__(self) -> int:
         return self.n // self.batch
 
+    def _permutation(self) -> np.ndarray:
+        rng = rng_for(self.seed, "ssl-batches", self.epoch)
+        perm = rng.permutation(self.n)
+        if self.groups is None:
+            return perm
+        ranks = []  # per level, a random rank for each key value
+        for level in self.groups.T:
+            shuffled = rng.permutation(int(level.max()) + 1)
+            ranks.append(shuffled[level[perm]])
+        perm = perm[np.lexsort(ranks[::-1])]  # lexsort: last key primary, so the first level is outermost;
+        # ties keep the shuffled order (lexsort is stable)
+        batches = perm[: len(self) * self.batch].reshape(len(self), self.batch)
+        return batches[rng.permutation(len(self))].reshape(-1)
+
     def __iter__(self):
-        perm = rng_for(self.seed, "ssl-batches", self.epoch).permutation(self.n)
+        perm = self._permutation()
         local = self.batch // self.world
         for b in range(len(self)):
             chunk = perm[b * self.batch: (b + 1) * self.batch]

@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader
 
 from maxray_gen.errors import ConfigError
 from maxray_gen.learn.config import SSLConfig
-from maxray_gen.learn.data import BatchPreparer, GlobalBatchSampler, background_map, open_split
+from maxray_gen.learn.data import BatchPreparer, GlobalBatchSampler, background_map, condition_groups, open_split
 from maxray_gen.learn.inputs import RadioInput, stored_background
 from maxray_gen.learn.model import RadioVisualModel
 from maxray_gen.learn.runtime import MetricsLog, Runtime, load_checkpoint, save_checkpoint, setup_runtime
@@ -80,7 +80,8 @@ def _train(data: Path, out: Path, cfg: SSLConfig, resume: bool, progress: bool, 
     params = [p for p in model.parameters() if p.requires_grad]
     opt = (torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay) if cfg.optimizer == "adam" else
            torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay))
-    sampler = GlobalBatchSampler(len(train), cfg.batch_size, cfg.seed, rt.rank, rt.world)  # checks sizes first
+    groups = condition_groups(train) if cfg.batches == "condition" else None
+    sampler = GlobalBatchSampler(len(train), cfg.batch_size, cfg.seed, rt.rank, rt.world, groups)  # checks sizes
     out = Path(out)
     ck_path = out / CHECKPOINT
     start = 0
