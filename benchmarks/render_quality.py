@@ -30,9 +30,9 @@ CONDITIONS = ("day-clear", "dusk-clear", "night-clear", "day-rain", "day-fog", "
 # name -> (RenderConfig fields, raw Cycles settings); {} is the default configuration.
 VARIANTS: dict[str, tuple[dict, dict]] = {
     "default": ({}, {}),
+    "8 samples, denoise high (default until 2026-12-03)": ({"samples": 8, "denoise_quality": "high"}, {}),
     "samples 6": ({"samples": 6}, {}),
-    "samples 7, denoise fast": ({"samples": 7, "denoise_quality": "fast"}, {}),
-    "denoise fast": ({"denoise_quality": "fast"}, {}),
+    "denoise high": ({"denoise_quality": "high"}, {}),
     "denoise balanced": ({"denoise_quality": "balanced"}, {}),
     "max bounces 2": ({"max_bounces": 2}, {}),
     "blue-noise pattern": ({}, {"sampling_pattern": "BLUE_NOISE"}),

@@ -5,10 +5,11 @@ layout (same objects, new car positions), the 640x480 render at the default qual
 depth/instance passes with boxes, the lidar scan; and resident memory after N samples in one process (tiny renders,
 so the loop exercises scene rebuilding, materials, lights and particles), which must not grow by more than 10%.
 
-Renders use a full lot (18 parked + 2 driving cars). Baseline in the same run: the same lots with every car
+Renders use a full lot (18 parked + 2 driving cars). Baselines in the same run: the same lots with every car
 replaced by the low-poly two-superellipsoid stand-in of maxray_gen.meshes.car (~4k triangles, no parts), so the
-ratio is the cost of the detailed car models (~49k triangles, 16 parts). Each condition's render times are medians of
-``--repeats`` interleaved renders of both lots (the first detailed one is the pipeline's own sample).
+ratio is the cost of the detailed car models (~49k triangles, 16 parts), and the detailed lot at the previous
+default quality (8 samples, OpenImageDenoise HIGH). Each condition's render times are medians of ``--repeats``
+interleaved renders of the three (the first detailed one is the pipeline's own sample).
 
     python benchmarks/scene.py [--samples 200] [--repeats 3] [--skip-renders]
 """
@@ -27,6 +28,7 @@ import numpy as np
 
 warnings.simplefilter("ignore")
 
+from maxray_gen.blender.build import apply_render_settings  # noqa: E402
 from maxray_gen.config import Config  # noqa: E402
 from maxray_gen.scene.config import CameraConfig, RenderConfig, SceneConfig  # noqa: E402
 from maxray_gen.scene.lot import build_snapshot  # noqa: E402
@@ -35,6 +37,9 @@ from maxray_gen.scene.spec import sample_scene  # noqa: E402
 from maxray_gen.meshes import car, placed  # noqa: E402
 from maxray_gen.seeding import rng_for  # noqa: E402
 from maxray_gen.snapshot import SnapshotObject  # noqa: E402
+
+
+PREVIOUS_DEFAULT = RenderConfig(samples=8, denoise_quality="high")  # the default until 2026-12-03
 
 
 def rss_mb() -> float:
@@ -59,7 +64,7 @@ def main() -> None:
     renderer = SceneRenderer(cfg)
     bl = renderer.blender
     print(f"Cycles device: {bl.device}; {cfg.camera.width}x{cfg.camera.height}, {cfg.render.samples} samples, "
-          f"denoise {cfg.render.denoise}")
+          f"denoise {cfg.render.denoise} ({cfg.render.denoise_quality})")
 
     # Layout: sample + numpy geometry + Blender realise (new layouts: seeds 0..4).
     lt, rp = [], []
@@ -79,7 +84,7 @@ def main() -> None:
     if not args.skip_renders:
         import bpy
 
-        detailed, stand_in = [], []
+        detailed, stand_in, previous = [], [], []
         for lighting, weather in [("day", "clear"), ("dusk", "clear"), ("night", "clear"), ("day", "rain"),
                                   ("day", "fog"), ("day", "snow")]:
             sc = cfg.scene.model_copy(update={"lighting": {lighting: 1.0}, "weather": {weather: 1.0}})
@@ -94,12 +99,18 @@ def main() -> None:
             stand_in_lot = base.replace_objects(simple)
             # Interleaved repeats (detailed, stand-in, detailed, ...): this VM's speed drifts by +-20 % within
             # minutes, so single renders compare the machine's moods, not the scenes.
-            d, b = [s.timings["render"]], []
+            d, b, o = [s.timings["render"]], [], []
             for rep in range(args.repeats):
                 bl.realise(spec, stand_in_lot, rng_for(7, 0, "render"))
                 t0 = time.perf_counter()
                 bl.render_rgb(tmp / "b.png")
                 b.append(time.perf_counter() - t0)
+                bl.realise(spec, base, rng_for(7, 0, "render"))
+                apply_render_settings(bpy.context.scene, PREVIOUS_DEFAULT)
+                t0 = time.perf_counter()
+                bl.render_rgb(tmp / "o.png")
+                o.append(time.perf_counter() - t0)
+                apply_render_settings(bpy.context.scene, cfg.render)
                 if rep + 1 < args.repeats:
                     bl.realise(spec, base, rng_for(7, 0, "render"))
                     t0 = time.perf_counter()
@@ -107,14 +118,17 @@ def main() -> None:
                     d.append(time.perf_counter() - t0)
             detailed.append(float(np.median(d)))
             stand_in.append(float(np.median(b)))
+            previous.append(float(np.median(o)))
             tris = sum(len(o.faces) for o in base.objects if o.role == "car")
             print(f"  render {lighting:5s} {weather:5s} {len(spec.cars)} cars ({tris:,} car triangles): "
-                  f"{detailed[-1]:.2f} s, stand-in cars {stand_in[-1]:.2f} s (x{detailed[-1] / stand_in[-1]:.2f}); "
+                  f"{detailed[-1]:.2f} s, stand-in cars {stand_in[-1]:.2f} s (x{detailed[-1] / stand_in[-1]:.2f}), "
+                  f"previous default quality {previous[-1]:.2f} s (x{detailed[-1] / previous[-1]:.2f}); "
                   f"medians of {len(d)}, detailed {' '.join(f'{x:.2f}' for x in d)}; "
                   f"realise {s.timings['realise']:.2f} s, passes + boxes {s.timings['passes_boxes']:.2f} s, "
                   f"lidar {s.timings['lidar']:.2f} s", flush=True)
         print(f"render median over conditions: {np.median(detailed):.2f} s detailed cars, "
-              f"{np.median(stand_in):.2f} s stand-ins; slowest condition {max(detailed):.2f} s (target <= 6 s)")
+              f"{np.median(stand_in):.2f} s stand-ins, {np.median(previous):.2f} s at the previous default quality; "
+              f"slowest condition {max(detailed):.2f} s (target <= 6 s)")
 
     # Memory over many samples in one process (tiny renders).
     tiny = cfg.model_copy(update={"camera": CameraConfig(width=64, height=48),
