@@ -8,12 +8,14 @@ RMS error against the reference over the whole image and over car pixels (8-bit 
 is only "free" when it is faster without more error than the default.
 
     python benchmarks/render_quality.py [--conditions day-clear,day-rain] [--ref-samples 64] [--repeats 2]
-                                        [--png render_quality.png]
+                                        [--variants "samples 6;denoise high"] [--png render_quality.png]
+                                        [--images DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import tempfile
 import time
 import warnings
@@ -31,7 +33,8 @@ CONDITIONS = ("day-clear", "dusk-clear", "night-clear", "day-rain", "day-fog", "
 VARIANTS: dict[str, tuple[dict, dict]] = {
     "default": ({}, {}),
     "8 samples, denoise high (default until 2026-12-03)": ({"samples": 8, "denoise_quality": "high"}, {}),
-    "samples 6": ({"samples": 6}, {}),
+    "samples 7": ({"samples": 7}, {}),
+    "samples 5": ({"samples": 5}, {}),
     "denoise high": ({"denoise_quality": "high"}, {}),
     "denoise balanced": ({"denoise_quality": "balanced"}, {}),
     "max bounces 2": ({"max_bounces": 2}, {}),
@@ -56,7 +59,16 @@ def main() -> None:
     ap.add_argument("--ref-samples", type=int, default=64)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--png", type=Path, help="time vs error per condition and variant")
+    ap.add_argument("--variants", help="semicolon-separated variant names to run (default: all); 'default' always runs")
+    ap.add_argument("--images", type=Path, help="keep each condition's reference and variant renders here")
     args = ap.parse_args()
+    variants = VARIANTS
+    if args.variants:
+        names = [n.strip() for n in args.variants.split(";")]
+        unknown = [n for n in names if n not in VARIANTS]
+        if unknown:
+            raise SystemExit(f"--variants: unknown {unknown}; known: {list(VARIANTS)}")
+        variants = {k: v for k, v in VARIANTS.items() if k == "default" or k in names}
     import bpy
 
     tmp = Path(tempfile.mkdtemp())
@@ -80,20 +92,26 @@ def main() -> None:
 
         apply(scene, cfg.render.model_copy(update={"samples": args.ref_samples}), {"denoising_prefilter": "ACCURATE"})
         ref, t_ref = render("reference")
-        times: dict[str, list[float]] = {k: [] for k in VARIANTS}
+        if args.images:
+            args.images.mkdir(parents=True, exist_ok=True)
+            shutil.copy(tmp / "reference.png", args.images / f"{cond}-reference.png")
+        times: dict[str, list[float]] = {k: [] for k in variants}
         errors: dict[str, tuple[float, float]] = {}
         for _ in range(args.repeats):
-            for name, (fields, raw) in VARIANTS.items():
+            for name, (fields, raw) in variants.items():
                 apply(scene, cfg.render.model_copy(update=fields), raw)
                 img, t = render("variant")
                 times[name].append(t)
                 d = img - ref
                 errors[name] = (float(np.sqrt(np.mean(d ** 2))), float(np.sqrt(np.mean(d[cars] ** 2))))
+                if args.images:
+                    slug = name.split(" (")[0].replace(",", "").replace(" ", "-")
+                    shutil.copy(tmp / "variant.png", args.images / f"{cond}-{slug}.png")
         apply(scene, cfg.render, {})
         base = float(np.median(times["default"]))
         print(f"{cond}: {len(s.spec.cars)} cars, reference {args.ref_samples} samples ({t_ref:.1f} s)", flush=True)
         results[cond] = {}
-        for name in VARIANTS:
+        for name in variants:
             t = float(np.median(times[name]))
             results[cond][name] = (t, *errors[name])
             print(f"  {name:30s} {t:5.2f} s  x{t / base:.2f}   RMS error {errors[name][0]:.4f} "

@@ -71,11 +71,11 @@ class CameraConfig(StrictModel):
 class RenderConfig(StrictModel):
     """Cycles settings. GPU (OptiX, then CUDA) is used when present unless ``device: cpu``."""
 
-    # The default quality (7 samples, OIDN 'fast') is 16-19 % faster than 8 samples with OIDN 'high' for 8-12 %
-    # more RMS error against a converged render (docs/performance.md, "Render time against image error"); it keeps
-    # a 20-car 640x480 frame under 6 s on 2 CPU cores in every weather. {samples: 8, denoise_quality: high}
-    # is the previous default.
-    samples: int = Field(7, ge=1, le=4096, description="Cycles samples per pixel (denoised)")
+    # The default quality (6 samples, OIDN 'fast', since 2026-12-03) renders a 20-car 640x480 frame 22-27 % faster
+    # than the previous default (8 samples, OIDN 'high') for 14-17 % more RMS error against a 64-sample render, hard
+    # to see side by side (docs/performance.md, "Render time against image error"); it keeps such a frame under
+    # 6 s on 2 CPU cores in every weather.
+    samples: int = Field(6, ge=1, le=4096, description="Cycles samples per pixel (denoised)")
     denoise: bool = True
     denoise_quality: Literal["high", "balanced", "fast"] = Field(
         "fast", description="OpenImageDenoise quality: 'high' costs ~0.5 s more per 640x480 frame on 2 cores for "
