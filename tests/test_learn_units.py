@@ -307,3 +307,34 @@ def test_condition_batches_keep_groups_together_and_every_rank_sees_its_slice():
     assert [list(b) for b in one] != first
     with pytest.raises(Exception, match="3 batch groups for 240"):
         GlobalBatchSampler(240, 32, seed=5, groups=groups[:3])
+
+
+def test_mirror_augmentation_flips_image_radio_box_and_target_together():
+    """``mirror: true``: the mirrored copy of a pair is the pair of the mirrored scene: image columns and radio
+    azimuth columns reversed (after the background division, which belongs to the unmirrored lot), the target box
+    and the target's azimuth bin moved to where the mirrored car would be (azimuth -> -azimuth)."""
+    from maxray_gen.learn.data import BatchPreparer, GlobalBatchSampler, Mirrored
+
+    g = torch.Generator().manual_seed(2)
+    axes = {"range_m": np.linspace(5, 30, 12), "azimuth_rad": np.radians(np.linspace(-54, 54, 16))}
+    background = np.random.default_rng(0).uniform(0.5, 2.0, (12, 16)).astype(np.float32)
+    cfg = InputConfig(radio_background="median", radio_reference="peak", radio_size=(24, 32), image_size=None)
+    radio = RadioInput.from_axes(axes, cfg, background)
+    item = {"index": 7, "target_bins": torch.tensor([4.0, 3.25]), "target_box": torch.tensor([2.0, 3.0, 9.0, 12.0]),
+            "range_azimuth": torch.rand(1, 12, 16, generator=g) + 0.01,
+            "rgb": torch.randint(0, 256, (3, 16, 24), generator=g, dtype=torch.uint8)}
+    prep = BatchPreparer(radio, cfg)
+    plain, mirrored = prep([dict(item, mirror=False)]), prep([dict(item, mirror=True)])
+    assert torch.equal(mirrored["radio"], plain["radio"].flip(-1))
+    assert torch.equal(mirrored["image"], plain["image"].flip(-1))
+    assert mirrored["boxes"].tolist() == [[24 - 9.0, 3.0, 24 - 2.0, 12.0]]
+    (_, az), (_, az_m) = (radio.bins_to_polar(*b[0].numpy()) for b in (plain["target_bins"], mirrored["target_bins"]))
+    assert az_m == pytest.approx(-az, abs=1e-9) and az != pytest.approx(0.0)
+    # The sampler: every sample once per epoch, about half of them as their mirrored copy, the same for any world.
+    ds = Mirrored([{"index": i} for i in range(64)])
+    assert len(ds) == 128 and ds[70] == {"index": 6, "mirror": True} and ds[6] == {"index": 6, "mirror": False}
+    one = GlobalBatchSampler(64, 32, seed=1, mirror=True)
+    two = [GlobalBatchSampler(64, 32, seed=1, rank=r, world=2, mirror=True) for r in (0, 1)]
+    flat = np.concatenate(list(one))
+    assert sorted(flat % 64) == list(range(64)) and 16 <= int((flat >= 64).sum()) <= 48
+    assert [a + b for a, b in zip(*two)] == [list(b) for b in one]

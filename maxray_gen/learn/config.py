@@ -93,6 +93,8 @@ class SSLConfig(StrictModel):
     batches: Literal["random", "condition"] = Field(
         "random", description="random: shuffled batches; condition: batches of samples that share weather and "
         "lighting, so global cues cannot tell a batch's pairs apart (a deviation from the paper, off by default)")
+    mirror: bool = Field(False, description="augmentation: flip image and radio map left-right together "
+                         "(azimuth -> -azimuth) for a random half of each epoch's samples; off by default")
     lr: float = Field(1e-5, gt=0)
     optimizer: Literal["adam", "sgd"] = "adam"
     momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum")

@@ -84,15 +84,51 @@ class BatchPreparer:
         self.radio, self.cfg, self.with_image = radio, cfg, with_image
 
     def __call__(self, items: list[dict]) -> dict:
+        flip = torch.tensor([bool(it.get("mirror", False)) for it in items])
         out = {"index": torch.tensor([it["index"] for it in items]),
                "target_bins": torch.stack([it["target_bins"] for it in items]),
                "radio": self.radio.prepare(torch.stack([it["range_azimuth"] for it in items]), self.cfg)}
+        if flip.any():
+            mirror_columns(out["radio"], flip, self.radio.size[1])
+            out["target_bins"] = out["target_bins"].clone()
+            out["target_bins"][flip, 1] = self.radio.native[1] - 1 - out["target_bins"][flip, 1]
         if self.with_image:
             rgb = torch.stack([it["rgb"] for it in items])
             boxes = torch.stack([it["target_box"] for it in items])
             out["image"], out["boxes"] = prepare_image(rgb, self.cfg.image_size, boxes)
             out["image_hw"] = tuple(self.cfg.image_size) if self.cfg.image_size else tuple(rgb.shape[-2:])
+            if flip.any():
+                width = out["image_hw"][1]
+                mirror_columns(out["image"], flip, width)
+                b = out["boxes"].clone()
+                b[flip, 0], b[flip, 2] = width - out["boxes"][flip, 2], width - out["boxes"][flip, 0]
+                out["boxes"] = b
         return out
+
+
+def mirror_columns(x: torch.Tensor, rows: torch.Tensor, width: int) -> None:
+    """Flip the first ``width`` columns (the unpadded input) of the batch entries ``rows`` of (B, C, H, W) ``x``
+    left-right, in place."""
+    x[rows, ..., :width] = x[rows, ..., :width].flip(-1)
+
+
+class Mirrored(torch.utils.data.Dataset):
+    """``ds`` twice: index ``i < len(ds)`` is sample ``i``, ``len(ds) + i`` the same sample marked ``mirror``
+    (image and radio map flipped left-right together by :class:`BatchPreparer`: the radar's azimuth axis is
+    symmetric about boresight, as the camera's image is about its centre, so a mirrored pair is a pair of the mirrored
+    scene). Used with ``GlobalBatchSampler(..., mirror=True)``."""
+
+    def __init__(self, ds):
+        self.ds = ds
+
+    def __len__(self) -> int:
+        return 2 * len(self.ds)
+
+    def __getitem__(self, i: int) -> dict:
+        n = len(self.ds)
+        item = dict(self.ds[i % n])
+        item["mirror"] = i >= n
+        return item
 
 
 def condition_groups(ds) -> np.ndarray:
@@ -122,10 +158,11 @@ class GlobalBatchSampler(Sampler[list[int]]):
     permutation keeps samples with equal keys together: each level's values in a random order, the first level
     outermost, samples shuffled within their group, then the batches' order shuffled. A batch then mixes as few
     groups as the group sizes allow (and neighbouring groups share the outer key), so its pairs cannot be told
-    apart by what a group shares (weather, lighting)."""
+    apart by what a group shares (weather, lighting). With ``mirror`` a random half of each epoch's indices are
+    shifted by ``n``: the mirrored copies of a :class:`Mirrored` dataset."""
 
     def __init__(self, n: int, global_batch: int, seed: int, rank: int = 0, world: int = 1,
-                 groups: np.ndarray | None = None):
+                 groups: np.ndarray | None = None, mirror: bool = False):
         if global_batch % world:
             raise DataError(f"batch_size {global_batch} is not divisible by the {world} processes")
         if n < global_batch:
@@ -134,6 +171,7 @@ class GlobalBatchSampler(Sampler[list[int]]):
             raise DataError(f"{len(groups)} batch groups for {n} training samples")
         self.n, self.batch, self.seed, self.rank, self.world = n, global_batch, seed, rank, world
         self.groups = None if groups is None else np.asarray(groups, dtype=np.int64).reshape(n, -1)
+        self.mirror = mirror
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -158,6 +196,9 @@ class GlobalBatchSampler(Sampler[list[int]]):
 
     def __iter__(self):
         perm = self._permutation()
+        if self.mirror:  # a random half of each epoch's samples mirrored (indices n.. of a Mirrored dataset)
+            flips = rng_for(self.seed, "ssl-mirror", self.epoch).random(self.n) < 0.5
+            perm = perm + self.n * flips[perm]
         local = self.batch // self.world
         for b in range(len(self)):
             chunk = perm[b * self.batch: (b + 1) * self.batch]

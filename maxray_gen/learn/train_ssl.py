@@ -11,7 +11,8 @@ from torch.utils.data import DataLoader
 
 from maxray_gen.errors import ConfigError
 from maxray_gen.learn.config import SSLConfig
-from maxray_gen.learn.data import BatchPreparer, GlobalBatchSampler, background_map, condition_groups, open_split
+from maxray_gen.learn.data import (BatchPreparer, GlobalBatchSampler, Mirrored, background_map, condition_groups,
+                                   open_split)
 from maxray_gen.learn.inputs import RadioInput, stored_background
 from maxray_gen.learn.model import RadioVisualModel
 from maxray_gen.learn.runtime import MetricsLog, Runtime, load_checkpoint, save_checkpoint, setup_runtime
@@ -81,7 +82,8 @@ def _train(data: Path, out: Path, cfg: SSLConfig, resume: bool, progress: bool, 
     opt = (torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay) if cfg.optimizer == "adam" else
            torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay))
     groups = condition_groups(train) if cfg.batches == "condition" else None
-    sampler = GlobalBatchSampler(len(train), cfg.batch_size, cfg.seed, rt.rank, rt.world, groups)  # checks sizes
+    sampler = GlobalBatchSampler(len(train), cfg.batch_size, cfg.seed, rt.rank, rt.world, groups,
+                                 mirror=cfg.mirror)  # checks sizes first
     out = Path(out)
     ck_path = out / CHECKPOINT
     start = 0
@@ -103,7 +105,8 @@ def _train(data: Path, out: Path, cfg: SSLConfig, resume: bool, progress: bool, 
         net = torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[rt.device.index] if rt.device.type == "cuda" else None)
     step_fn = torch.compile(net) if cfg.compile else net
-    loader = DataLoader(train, batch_sampler=sampler, collate_fn=BatchPreparer(radio, cfg.input),
+    loader = DataLoader(Mirrored(train) if cfg.mirror else train, batch_sampler=sampler,
+                        collate_fn=BatchPreparer(radio, cfg.input),
                         num_workers=cfg.workers, persistent_workers=cfg.workers > 0,
                         pin_memory=rt.device.type == "cuda")
     local = cfg.batch_size // rt.world
