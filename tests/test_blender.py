@@ -240,11 +240,12 @@ def test_rain_is_a_falling_field_of_drops_inside_the_view(tmp_path):
 
 
 def test_denoise_quality_reaches_cycles_and_bad_values_are_named(tmp_path):
-    BlenderScene(CAM, RenderConfig(samples=1, device="cpu", denoise_quality="fast"))
-    assert bpy.context.scene.cycles.denoising_quality == "FAST"
+    BlenderScene(CAM, RenderConfig(samples=1, device="cpu", denoise_quality="high"))
+    assert bpy.context.scene.cycles.denoising_quality == "HIGH"
     assert bpy.context.scene.cycles.use_denoising
-    BlenderScene(CAM, RenderConfig(samples=1, device="cpu"))
-    assert bpy.context.scene.cycles.denoising_quality == "HIGH"  # the default quality
+    BlenderScene(CAM, RenderConfig(device="cpu"))
+    c = bpy.context.scene.cycles  # the default quality (docs/performance.md): 6 samples, OIDN FAST
+    assert (c.samples, c.denoising_quality, c.use_denoising) == (6, "FAST", True)
     cfg = tmp_path / "bad.yaml"
     cfg.write_text("render: {denoise_quality: best}\n")
     res = CliRunner().invoke(main, ["config", "show", str(cfg)])
