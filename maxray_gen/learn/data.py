@@ -3,7 +3,6 @@ that keeps every global batch identical whatever the number of processes."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -133,16 +132,11 @@ class Mirrored(torch.utils.data.Dataset):
 
 def condition_groups(ds) -> np.ndarray:
     """Per sample of ``ds`` (dataset or subset) its (weather kind, lighting kind) as an (N, 2) integer array, for
-    condition-sharing batches. Samples without scene parameters (imported data) share one key."""
+    condition-sharing batches. Samples whose parameters lack them (imported data) share one key."""
     base = ds.dataset if hasattr(ds, "dataset") else ds
     keys = []
     for k, local, _ in entries(ds):
-        h5 = base.readers[k].h5
-        if "params" not in h5:
-            keys.append(("", ""))
-            continue
-        raw = h5["params"][local]
-        p = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+        p = base.readers[k].sample(local, fields=("params",))["params"]
         keys.append((str(p.get("weather", {}).get("kind", "")), str(p.get("lighting", {}).get("kind", ""))))
     cols = [sorted({k[j] for k in keys}) for j in range(2)]
     return np.array([[cols[j].index(k[j]) for j in range(2)] for k in keys], dtype=np.int64).reshape(-1, 2)
