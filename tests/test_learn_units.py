@@ -18,7 +18,7 @@ from maxray_gen.learn.inputs import (RadioInput, cartesian_to_polar, feature_sha
 from maxray_gen.learn.localiser import LocaliserNet  # noqa: E402
 from maxray_gen.learn.losses import (attention_maps, bidirectional_ce, correspondence_scores, info_nce,  # noqa: E402
                                      two_queue_info_nce)
-from maxray_gen.learn.masks import box_feature_mask, masked_mean  # noqa: E402
+from maxray_gen.learn.masks import box_feature_mask, box_pixel_mask, masked_mean  # noqa: E402
 from maxray_gen.learn.queues import EmbeddingQueue  # noqa: E402
 from maxray_gen.learn.selflabels import find_peaks  # noqa: E402
 
@@ -230,6 +230,42 @@ def test_rf_blur_is_a_unit_gain_gaussian_of_the_beamwidth():
     assert math.sqrt((out * (xx - 50) ** 2).sum()) == pytest.approx(sigma, rel=0.02)
 
 
+def test_box_pixel_mask_is_the_padded_box_clipped_to_the_image():
+    box = torch.tensor([[10.0, 6.0, 20.0, 12.0], [50.0, 30.0, 70.0, 45.0]])
+    m = box_pixel_mask(box, (48, 72), pad_px=2, image_hw=(40, 64))  # 72 wide padded input of a 64-wide image
+    assert m.shape == (2, 1, 48, 72) and set(m.unique().tolist()) == {0.0, 1.0}
+    rows, cols = m[0, 0].nonzero().T  # x 8..22, y 4..14 -> pixels 8..21, 4..13
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (4, 13, 8, 21) and int(m[0].sum()) == 10 * 14
+    rows, cols = m[1, 0].nonzero().T  # x 48..72 clipped to the image's 64, y 28..47 to its 40
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (28, 39, 48, 63)
+    keep = box_pixel_mask(torch.tensor([[float("nan")] * 4, [100.0, 100.0, 120.0, 110.0]]), (48, 72),
+                          pad_px=2, image_hw=(40, 64))
+    assert int(keep[0].sum()) == int(keep[1].sum()) == 40 * 64 and float(keep[0, 0, 40:, :].sum()) == 0
+
+
+@pytest.mark.parametrize("method", ["mcl", "scl"])
+def test_masked_vision_input_sees_only_the_target(method):
+    # gamma * v: pixels outside the padded box cannot change the target embedding, hence neither the attention
+    # nor the loss; with the whole image (the default) they do
+    from maxray_gen.learn.model import RadioVisualModel
+
+    boxes = torch.tensor([[8.0, 8.0, 24.0, 30.0], [30.0, 4.0, 50.0, 20.0]])
+    radio, image = torch.rand(2, 1, 32, 48, generator=torch.Generator().manual_seed(1)), \
+        torch.rand(2, 3, 40, 56, generator=torch.Generator().manual_seed(2))
+    inside = box_pixel_mask(boxes, (40, 56), pad_px=5)
+    other = image * inside + torch.rand(2, 3, 40, 56, generator=torch.Generator().manual_seed(3)) * (1 - inside)
+    for vision_input, same in (("masked", True), ("image", False)):
+        torch.manual_seed(0)
+        cfg = SSLConfig(method=method, vision_input=vision_input, backbone=BackboneConfig(width=0.125))
+        model = RadioVisualModel(cfg, (32, 48), (40, 56), queue_size=4).eval()
+        with torch.no_grad():
+            a, b = model.attention(radio, image, boxes), model.attention(radio, other, boxes)
+        assert torch.allclose(a, b, atol=1e-6) is same
+    with torch.no_grad():
+        seen = model.vision_view(image, boxes)
+    assert torch.equal(seen, image)  # the default passes the image through
+
+
 def test_config_errors_name_the_field(tmp_path):
     from maxray_gen.errors import ConfigError
     from maxray_gen.learn.config import load_localiser_config, load_ssl_config
@@ -243,6 +279,9 @@ def test_config_errors_name_the_field(tmp_path):
         load_localiser_config(bad)
     bad.write_text("input: {radio_size: [4, 64]}\n")
     with pytest.raises(ConfigError, match="input.radio_size: each side must be at least 8"):
+        load_ssl_config(bad)
+    bad.write_text("method: cl\nvision_input: masked\n")
+    with pytest.raises(ConfigError, match="vision_input: masked applies to MCL and SCL"):
         load_ssl_config(bad)
     assert SSLConfig(method="cl").tau == 0.07 and SSLConfig().tau == 0.1
 

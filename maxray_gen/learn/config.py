@@ -107,6 +107,11 @@ class SSLConfig(StrictModel):
     queue_size: int | None = Field(None, ge=1, description="null: the (global) batch size")
     ema_momentum: float | None = Field(None, ge=0, lt=1, description="momentum encoders (CL/MCL); null: off")
     masks: MaskConfig = MaskConfig()
+    vision_input: Literal["image", "masked"] = Field(
+        "image", description="what the vision encoder sees for MCL/SCL: the whole image, its features pooled "
+        "inside the target's mask (the reference code's reading), or masked: the image times the target mask "
+        "(gamma * v of appendix C: pixels outside the padded box set to the mean colour), so the target "
+        "embedding cannot carry the rest of the scene (other cars, sky, wall)")
     box_pad_px: int = Field(5, ge=0)
     feature_pad: int = Field(1, ge=0)
     workers: int = Field(0, ge=0)
@@ -124,6 +129,8 @@ class SSLConfig(StrictModel):
     def _method_options(self):
         if self.ema_momentum is not None and self.method == "scl":
             raise FieldProblem("ema_momentum", "momentum encoders apply to CL and MCL (SCL has no queue)")
+        if self.vision_input == "masked" and self.method == "cl":
+            raise FieldProblem("vision_input", "masked applies to MCL and SCL (CL has no target mask)")
         return self
 
 

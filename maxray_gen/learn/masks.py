@@ -40,6 +40,31 @@ def box_feature_mask(boxes: torch.Tensor, feat_hw: tuple[int, int], stride: int 
     return mask
 
 
+def box_pixel_mask(boxes: torch.Tensor, hw: tuple[int, int], pad_px: int = 5,
+                   image_hw: tuple[int, int] | None = None) -> torch.Tensor:
+    """(B, 1, H, W) float mask gamma of the paper's gamma * v: 1 on the pixels of the box (x0, y0, x1, y1, padded
+    by ``pad_px`` and clipped to the unpadded image ``image_hw``), 0 elsewhere. A box with NaNs (no target) or
+    one entirely outside the image keeps the whole image, as :func:`box_feature_mask` does."""
+    h, w = hw
+    lim_h, lim_w = image_hw if image_hw else (h, w)
+    b = boxes.detach().float().cpu()
+    x0 = (b[:, 0] - pad_px).clamp(0, lim_w)
+    y0 = (b[:, 1] - pad_px).clamp(0, lim_h)
+    x1 = (b[:, 2] + pad_px).clamp(0, lim_w)
+    y1 = (b[:, 3] + pad_px).clamp(0, lim_h)
+    cx = torch.arange(w, dtype=torch.float32) + 0.5
+    cy = torch.arange(h, dtype=torch.float32) + 0.5
+    col = (cx[None] > x0[:, None]) & (cx[None] < x1[:, None])
+    row = (cy[None] > y0[:, None]) & (cy[None] < y1[:, None])
+    mask = row[:, :, None] & col[:, None, :]
+    keep = torch.isnan(b).any(dim=1) | ~mask.flatten(1).any(1)
+    if keep.any():
+        full = torch.zeros(h, w, dtype=torch.bool)
+        full[:lim_h, :lim_w] = True
+        mask[keep] = full
+    return mask[:, None].float()
+
+
 def masked_mean(features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Average (B, C, h, w) features over the cells of (B, h, w) ``mask`` (or an (h, w) mask for all)."""
     m = mask.to(features.dtype)

@@ -11,7 +11,7 @@ from maxray_gen.learn.backbones import SpatialBackbone
 from maxray_gen.learn.cl import ContrastiveHead
 from maxray_gen.learn.config import SSLConfig
 from maxray_gen.learn.inputs import valid_feature_mask
-from maxray_gen.learn.masks import box_feature_mask, masked_mean
+from maxray_gen.learn.masks import box_feature_mask, box_pixel_mask, masked_mean
 from maxray_gen.learn.mcl import MaskedContrastiveHead
 from maxray_gen.learn.scl import SpatialContrastHead
 
@@ -49,6 +49,14 @@ class RadioVisualModel(nn.Module):
         r_net, v_net = modules or (self.radio, self.vision)
         return r_net(radio).float(), v_net(image).float()
 
+    def vision_view(self, image: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
+        """The image the vision encoder sees: as is, or gamma * image with ``vision_input: masked`` (standardised
+        pixels, so 0 is the mean colour)."""
+        if self.cfg.vision_input != "masked":
+            return image
+        gamma = box_pixel_mask(boxes, tuple(image.shape[-2:]), self.cfg.box_pad_px, self.image_hw)
+        return image * gamma.to(device=image.device, dtype=image.dtype)
+
     def valid_masks(self, f_r: torch.Tensor, f_v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return (valid_feature_mask(self.radio_hw).to(f_r.device), valid_feature_mask(self.image_hw).to(f_v.device))
 
@@ -58,6 +66,7 @@ class RadioVisualModel(nn.Module):
 
     def forward(self, radio: torch.Tensor, image: torch.Tensor, boxes: torch.Tensor, gather=_identity,
                 offset: int = 0) -> torch.Tensor:
+        image = self.vision_view(image, boxes)
         f_r, f_v = self.encode(radio, image)
         valid_r, valid_v = self.valid_masks(f_r, f_v)
         vmask = self.target_mask(boxes, f_v)
@@ -84,7 +93,7 @@ class RadioVisualModel(nn.Module):
     @torch.no_grad()
     def attention(self, radio: torch.Tensor, image: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
         """Each sample's radio attention map for its own (masked) vision target -> (B, h, w); padding = -inf."""
-        f_r, f_v = self.encode(radio, image)
+        f_r, f_v = self.encode(radio, self.vision_view(image, boxes))
         valid_r, _ = self.valid_masks(f_r, f_v)
         pooled_v = masked_mean(f_v, self.target_mask(boxes, f_v))  # SCL uses it as is, CL/MCL project it first
         a = self.head.attention(f_r, pooled_v)
