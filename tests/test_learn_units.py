@@ -266,6 +266,24 @@ def test_masked_vision_input_sees_only_the_target(method):
     assert torch.equal(seen, image)  # the default passes the image through
 
 
+def test_echo_peak_bound_takes_the_brightest_bin_near_the_target():
+    from maxray_gen.learn.evaluate import echo_peak_positions
+
+    r = np.linspace(5.0, 30.0, 126)  # 0.2 m bins
+    a = np.radians(np.linspace(-54.0, 54.0, 109))  # 1 deg bins
+    power = np.ones((3, len(r), len(a)))
+    # map 0: a return 1.4 m in front of the target (range 15 -> 13.6 m, boresight), a brighter one 6 m away
+    power[0, np.argmin(abs(r - 13.6)), 54] = 50.0
+    power[0, np.argmin(abs(r - 21.0)), 54] = 500.0
+    # map 1: the brightest bin inside the disc is off to the side, at 20 m and +5 deg
+    power[1, np.argmin(abs(r - 20.0)), 59] = 9.0
+    gt = np.array([[0.0, 15.0], [20 * np.sin(np.radians(4.0)), 20 * np.cos(np.radians(4.0))], [0.0, 60.0]])
+    xy = echo_peak_positions(power, r, a, gt, radius_m=3.0)
+    assert xy[0] == pytest.approx([0.0, r[np.argmin(abs(r - 13.6))]], abs=1e-9)
+    assert xy[1] == pytest.approx([20 * np.sin(a[59]), 20 * np.cos(a[59])], abs=1e-9)
+    assert xy[2] == pytest.approx([0.0, 30.0], abs=1e-9)  # no bin within 3 m (beyond the map): the nearest bin
+
+
 def test_config_errors_name_the_field(tmp_path):
     from maxray_gen.errors import ConfigError
     from maxray_gen.learn.config import load_localiser_config, load_ssl_config

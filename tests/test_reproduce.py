@@ -64,6 +64,8 @@ def test_smoke_run_writes_every_output(smoke):
     for lab in ("groundtruth", "scl", "mcl"):
         assert 0 < r["localiser"][lab]["median_cartesian_m"] < 60, r["localiser"][lab]
     assert 0 < r["random"]["median_cartesian_m"] < 60
+    # the echo-peak bound sits on a bin within 3 m of each target's centre
+    assert 0 <= r["echo_peak"]["median_cartesian_m"] <= 3.0 and r["echo_peak"]["n"] == r["selflabels"]["scl"]["n"]
     assert set(r["scene_sets"]) == {"multi", "single"} and r["headline_scene_set"] == "multi"
     assert "no-background" in r["ablations"] and r["ablations"] == r["scene_sets"]["multi"]["ablations"]
     assert re.fullmatch(r"[0-9a-f]{16}", r["config_hash"])
@@ -71,6 +73,7 @@ def test_smoke_run_writes_every_output(smoke):
     assert set(r["targets"]) == {"scl_median_m", "random_over_scl", "scl_better_than_mcl",
                                  "localiser_scl_over_groundtruth"}
     report = (out / "report.md").read_text()
+    assert "bound: target's brightest return within 3 m" in report
     assert "## Targets" in report and "## Scene set `single`" in report and "### Ablations" in report
     for link in re.findall(r"\]\((figures/[^)]+\.png)\)", report):  # every figure the report shows exists
         assert (out / link).stat().st_size > 1000, link

@@ -86,3 +86,23 @@ def report_markdown(results: dict, data: Path, localiser: Path) -> str:
                      f"{100 * r['within_cell']:.1f} % |")
     lines += ["", "![error CDF](error_cdf.png)", "", "![positions](positions.png)", ""]
     return "\n".join(lines)
+
+
+def echo_peak_positions(power: np.ndarray, range_m: np.ndarray, azimuth_rad: np.ndarray, gt_xy: np.ndarray,
+                        radius_m: float = 3.0) -> np.ndarray:
+    """(N, 2) Cartesian position of each map's brightest bin within ``radius_m`` of its target's groundtruth
+    ``gt_xy``: the best a label that sits on the target's own echo (an attention peak) can do against the
+    target's centre, since a car's strongest return comes from its near face, not its centre. ``power``: (N, R, A)
+    range-azimuth maps on the ``range_m`` x ``azimuth_rad`` grid. A map with no bin in the disc gives the
+    nearest bin."""
+    r = np.asarray(range_m, dtype=np.float64)[:, None]
+    a = np.asarray(azimuth_rad, dtype=np.float64)[None, :]
+    bx, by = r * np.sin(a), r * np.cos(a)
+    out = np.empty((len(power), 2))
+    for k, (p, (gx, gy)) in enumerate(zip(power, np.asarray(gt_xy, dtype=np.float64))):
+        d = np.hypot(bx - gx, by - gy)
+        inside = d <= radius_m
+        score = np.where(inside, np.asarray(p, dtype=np.float64), -np.inf) if inside.any() else -d
+        i, j = np.unravel_index(int(np.argmax(score)), score.shape)
+        out[k] = bx[i, j], by[i, j]
+    return out
