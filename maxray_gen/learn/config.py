@@ -108,8 +108,8 @@ class SSLConfig(StrictModel):
     ema_momentum: float | None = Field(None, ge=0, lt=1, description="momentum encoders (CL/MCL); null: off")
     masks: MaskConfig = MaskConfig()
     vision_input: Literal["image", "masked"] = Field(
-        "image", description="what the vision encoder sees for MCL/SCL: the whole image, its features pooled "
-        "inside the target's mask (the reference code's reading), or masked: the image times the target mask "
+        "image", description="what the vision encoder sees for MCL/SCL: image: the whole image, its features "
+        "pooled inside the target's mask (the reference code's reading); masked: the image times the target mask "
         "(gamma * v of appendix C: pixels outside the padded box set to the mean colour), so the target "
         "embedding cannot carry the rest of the scene (other cars, sky, wall)")
     box_pad_px: int = Field(5, ge=0)

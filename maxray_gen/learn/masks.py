@@ -6,6 +6,12 @@ import torch
 import torch.nn.functional as F
 
 
+def _padded(b: torch.Tensor, pad_px: float, lim_w: float, lim_h: float) -> tuple[torch.Tensor, ...]:
+    """x0, y0, x1, y1 of (B, 4) boxes padded by ``pad_px`` and clipped to [0, lim_w] x [0, lim_h]."""
+    return ((b[:, 0] - pad_px).clamp(0, lim_w), (b[:, 1] - pad_px).clamp(0, lim_h),
+            (b[:, 2] + pad_px).clamp(0, lim_w), (b[:, 3] + pad_px).clamp(0, lim_h))
+
+
 def box_feature_mask(boxes: torch.Tensor, feat_hw: tuple[int, int], stride: int = 8, pad_px: int = 5,
                      pad_features: int = 1, image_hw: tuple[int, int] | None = None) -> torch.Tensor:
     """(B, h, w) bool masks of the feature cells a box (x0, y0, x1, y1 in input pixels) covers.
@@ -17,10 +23,7 @@ def box_feature_mask(boxes: torch.Tensor, feat_hw: tuple[int, int], stride: int 
     h, w = feat_hw
     b = boxes.detach().float().cpu()
     lim_w, lim_h = (image_hw[1], image_hw[0]) if image_hw else (w * stride, h * stride)
-    x0 = (b[:, 0] - pad_px).clamp(0, lim_w)
-    y0 = (b[:, 1] - pad_px).clamp(0, lim_h)
-    x1 = (b[:, 2] + pad_px).clamp(0, lim_w)
-    y1 = (b[:, 3] + pad_px).clamp(0, lim_h)
+    x0, y0, x1, y1 = _padded(b, pad_px, lim_w, lim_h)
     cx = torch.arange(w, dtype=torch.float32) * stride
     cy = torch.arange(h, dtype=torch.float32) * stride
     col = (cx[None] < x1[:, None]) & (cx[None] + stride > x0[:, None])
@@ -48,10 +51,7 @@ def box_pixel_mask(boxes: torch.Tensor, hw: tuple[int, int], pad_px: int = 5,
     h, w = hw
     lim_h, lim_w = image_hw if image_hw else (h, w)
     b = boxes.detach().float().cpu()
-    x0 = (b[:, 0] - pad_px).clamp(0, lim_w)
-    y0 = (b[:, 1] - pad_px).clamp(0, lim_h)
-    x1 = (b[:, 2] + pad_px).clamp(0, lim_w)
-    y1 = (b[:, 3] + pad_px).clamp(0, lim_h)
+    x0, y0, x1, y1 = _padded(b, pad_px, lim_w, lim_h)
     cx = torch.arange(w, dtype=torch.float32) + 0.5
     cy = torch.arange(h, dtype=torch.float32) + 0.5
     col = (cx[None] > x0[:, None]) & (cx[None] < x1[:, None])

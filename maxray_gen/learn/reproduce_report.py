@@ -62,7 +62,7 @@ def predictions(cfg, run: Path, root: Path, scene: str, seed: int) -> dict:
     from maxray_gen.seeding import rng_for
     from maxray_gen.learn.reproduce import random_positions
 
-    val, axes = open_split(root, "val", ("objects", "target"))
+    val, axes = open_split(root, "val", ("objects", "target", "range_azimuth"))
     train, _ = open_split(root, "train", ("objects", "target"))
     idx, gt = groundtruth_positions(val)
     axes = {k: np.asarray(v, dtype=np.float64) for k, v in axes.items()}
@@ -81,9 +81,8 @@ def predictions(cfg, run: Path, root: Path, scene: str, seed: int) -> dict:
     pred["random"] = (random_positions(RANDOM_DRAWS * len(idx), axes, rng), np.repeat(gt, RANDOM_DRAWS, axis=0))
     _, train_xy = groundtruth_positions(train)
     pred["mean_position"] = (np.broadcast_to(train_xy.mean(0), gt.shape), gt)
-    maps, _ = open_split(root, "val", ("range_azimuth", "target"))
-    power = np.stack([np.asarray(maps[k]["range_azimuth"], dtype=np.float64).reshape(len(axes["range_m"]), -1)
-                      for k in range(len(maps))])
+    power = np.stack([np.asarray(val[k]["range_azimuth"], dtype=np.float64).reshape(len(axes["range_m"]), -1)
+                      for k in range(len(val))])
     pred["echo_peak"] = (echo_peak_positions(power, axes["range_m"], axes["azimuth_rad"], gt, ECHO_RADIUS_M), gt)
     return {"n": len(gt), "axes": axes, "pred": pred}
 
