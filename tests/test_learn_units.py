@@ -395,3 +395,29 @@ def test_mirror_augmentation_flips_image_radio_box_and_target_together():
     flat = np.concatenate(list(one))
     assert sorted(flat % 64) == list(range(64)) and 16 <= int((flat >= 64).sum()) <= 48
     assert [a + b for a, b in zip(*two)] == [list(b) for b in one]
+
+
+@pytest.mark.parametrize("coordinates,radio_knows,vision_knows",
+                         [("none", False, False), ("radio", True, False), ("vision", False, True),
+                          ("both", True, True)])
+def test_coordinate_channels_per_encoder(coordinates, radio_knows, vision_knows):
+    """On a blank input a convolutional encoder's interior features are the same in every bin (it cannot tell
+    where it is); the encoders given coordinate channels (``backbone.coordinates``) give different features
+    bin to bin, the others do not. true/false in a config (the option's first form) read as both/none and are
+    written back as true/false, so older checkpoints and reproduce stage keys stay valid."""
+    from maxray_gen.learn.model import RadioVisualModel
+
+    torch.manual_seed(0)
+    cfg = SSLConfig(method="scl", backbone=BackboneConfig(width=0.125, coordinates=coordinates))
+    model = RadioVisualModel(cfg, (256, 256), (256, 256), queue_size=4).eval()
+    with torch.no_grad():
+        for enc, knows in ((model.radio, radio_knows), (model.vision, vision_knows)):
+            ch = enc.features[0].in_channels
+            f = enc(torch.zeros(1, ch - (2 if knows else 0), 256, 256))[0, :, 15:17, 15:17].flatten(1)  # 77 px fields: no padding
+            assert torch.allclose(f, f[:, :1].expand_as(f), atol=1e-6) is not knows, coordinates
+    for old, new in ((True, "both"), (False, "none")):
+        b = BackboneConfig(coordinates=old)
+        assert b.coordinates == new and b.model_dump(mode="json")["coordinates"] is old
+    assert BackboneConfig(coordinates="radio").model_dump(mode="json")["coordinates"] == "radio"
+    with pytest.raises(ValueError, match="coordinates"):
+        BackboneConfig(coordinates="range")

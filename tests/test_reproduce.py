@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -73,7 +74,8 @@ def test_smoke_run_writes_every_output(smoke):
     assert set(r["targets"]) == {"scl_median_m", "random_over_scl", "scl_better_than_mcl",
                                  "localiser_scl_over_groundtruth"}
     report = (out / "report.md").read_text()
-    assert "bound: target's brightest return within 3 m" in report
+    assert "bound: target's brightest return within 3 m" in report and "| range bias (m) |" in report
+    assert all(np.isfinite(r["selflabels"][m]["range_bias_m"]) for m in ("cl", "mcl", "scl"))
     assert "## Targets" in report and "## Scene set `single`" in report and "### Ablations" in report
     for link in re.findall(r"\]\((figures/[^)]+\.png)\)", report):  # every figure the report shows exists
         assert (out / link).stat().st_size > 1000, link
@@ -155,3 +157,28 @@ def test_a_dataset_without_targets(tmp_path):
                "--data", f"single={tmp_path / 'empty'}"])
     assert res.exit_code == 2 and "no train samples with a designated target" in res.output, res.output
     assert not (tmp_path / "r").exists()
+
+
+def test_position_metrics_bias_is_signed():
+    """A label 2 m short of each target and 5 deg to its left: the bias columns give -2 m and +5 deg exactly,
+    while the absolute medians are 2 m and 5 deg too; mirrored errors (half short, half long) have a zero
+    range bias but the same absolute median, so the two columns tell offset from scatter."""
+    import numpy as np
+
+    from maxray_gen.learn.inputs import cartesian_to_polar, polar_to_cartesian
+    from maxray_gen.learn.reproduce_report import position_metrics
+
+    rng = np.random.default_rng(0)
+    gr, ga = rng.uniform(8, 25, 40), np.radians(rng.uniform(-40, 40, 40))
+    gt = np.stack(polar_to_cartesian(gr, ga), 1)
+    axes = {"range_m": np.linspace(5, 30, 134), "azimuth_rad": np.radians(np.linspace(-54, 54, 128))}
+    short = np.stack(polar_to_cartesian(gr - 2.0, ga + np.radians(5.0)), 1)
+    m = position_metrics(short, gt, axes, 0.19, np.radians(2.0))
+    assert m["range_bias_m"] == pytest.approx(-2.0, abs=1e-9)
+    assert m["azimuth_bias_deg"] == pytest.approx(5.0, abs=1e-9)
+    assert m["median_range_m"] == pytest.approx(2.0, abs=1e-9)
+    sign = np.where(np.arange(40) % 2 == 0, -1.0, 1.0)
+    both = np.stack(polar_to_cartesian(gr + 2.0 * sign, ga), 1)
+    m = position_metrics(both, gt, axes, 0.19, np.radians(2.0))
+    assert m["range_bias_m"] == pytest.approx(0.0, abs=1e-9) and m["median_range_m"] == pytest.approx(2.0, abs=1e-9)
+    assert np.allclose(cartesian_to_polar(*both.T)[1], ga)

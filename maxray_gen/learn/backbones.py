@@ -28,12 +28,13 @@ class SpatialBackbone(nn.Module):
     stride = 8
 
     def __init__(self, in_channels: int, cfg: BackboneConfig = BackboneConfig(), padding_mode: str = "zeros",
-                 local: bool = False):
+                 local: bool = False, coordinates: bool = False):
         """``local``: the last three convolutions are 1 x 1 (receptive field 29 x 29 input pixels instead of
-        77 x 77), for a radio encoder whose features describe only their neighbourhood."""
+        77 x 77), for a radio encoder whose features describe only their neighbourhood. ``coordinates``: append
+        the row/column coordinate channels to the input."""
         super().__init__()
-        self.coordinates = cfg.coordinates
-        in_channels += 2 if cfg.coordinates else 0
+        self.coordinates = coordinates
+        in_channels += 2 if coordinates else 0
         c1, c2, c3, c4 = (max(4, int(round(c * cfg.width))) for c in HIDDEN)
 
         def block(cin, cout, k, s=1):

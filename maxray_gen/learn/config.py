@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_serializer, field_validator, model_validator
 
 from maxray_gen.schema import FieldProblem, StrictModel, load, parse
 
@@ -57,10 +57,23 @@ class BackboneConfig(StrictModel):
     width: float = Field(1.0, gt=0, le=4)
     out_channels: int = Field(128, ge=1)
     norm: Literal["none", "batch", "group"] = "none"
-    coordinates: bool = Field(
-        False, description="append two normalised coordinate channels (row, column in [-1, 1]) to each encoder's "
-                           "input (CoordConv), so features can say where they are: a box's place in the image and "
-                           "an echo's range and azimuth")
+    coordinates: Literal["none", "both", "radio", "vision"] = Field(
+        "none", description="which encoders get two normalised coordinate channels (row, column in [-1, 1]) "
+                            "appended to their input (CoordConv), so features can say where they are: an echo's "
+                            "range and azimuth (radio), a box's place in the image (vision); true = both, "
+                            "false = none")
+
+    @field_validator("coordinates", mode="before")
+    @classmethod
+    def _coordinates_bool(cls, v):
+        """true/false (the option's first form, in older configs and checkpoints) mean both/none."""
+        return {True: "both", False: "none"}.get(v, v) if isinstance(v, bool) else v
+
+    @field_serializer("coordinates")
+    def _coordinates_dump(self, v: str):
+        """none/both are written as false/true, their first form, so configs, checkpoints and reproduce stage keys
+        written before the per-encoder values existed stay valid."""
+        return {"none": False, "both": True}.get(v, v)
     radio_field: Literal["wide", "local"] = Field(
         "wide", description="receptive field of a radio feature: wide (the paper's backbone: 77 x 77 input pixels, "
                             "most of a 120 x 192 map) or local (the radio encoder's last three convolutions are "

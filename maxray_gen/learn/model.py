@@ -28,9 +28,10 @@ class RadioVisualModel(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.radio_hw, self.image_hw = tuple(radio_hw), tuple(image_hw)
+        coords = cfg.backbone.coordinates
         self.radio = SpatialBackbone(1, cfg.backbone, padding_mode=cfg.backbone.radio_padding,
-                                     local=cfg.backbone.radio_field == "local")
-        self.vision = SpatialBackbone(3, cfg.backbone)
+                                     local=cfg.backbone.radio_field == "local", coordinates=coords in ("both", "radio"))
+        self.vision = SpatialBackbone(3, cfg.backbone, coordinates=coords in ("both", "vision"))
         c = cfg.backbone.out_channels
         if cfg.method == "scl":
             self.head = SpatialContrastHead(cfg.tau)

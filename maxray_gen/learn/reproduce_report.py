@@ -21,7 +21,10 @@ ECHO_RADIUS_M = 3.0
 def position_metrics(pred_xy: np.ndarray, gt_xy: np.ndarray, axes: dict, range_res_m: float,
                      az_res_rad: float) -> dict:
     """:func:`~maxray_gen.learn.evaluate.localisation_errors` flattened, plus range and azimuth errors in heatmap
-    bins (the native grid, exact for non-uniform axes) and the share within 1 m."""
+    bins (the native grid, exact for non-uniform axes), the share within 1 m, and the median signed range and
+    azimuth errors (prediction minus groundtruth: a label that sits systematically short of or beside the target
+    shows here, where the absolute medians cannot tell it from scatter)."""
+    from maxray_gen.learn.evaluate import wrap_angle
     from maxray_gen.learn.evaluate import localisation_errors
 
     e = localisation_errors(pred_xy, gt_xy, range_res_m, az_res_rad)
@@ -40,7 +43,9 @@ def position_metrics(pred_xy: np.ndarray, gt_xy: np.ndarray, axes: dict, range_r
             "median_range_bins": float(np.median(bins(pr, gr, axes["range_m"]))),
             "median_azimuth_deg": e["azimuth_deg"]["median"],
             "median_azimuth_cells": float(np.median(bins(pa, ga, axes["azimuth_rad"]))),
-            "within_cell": e["within_cell"]}
+            "within_cell": e["within_cell"],
+            "range_bias_m": float(np.median(pr - gr)),
+            "azimuth_bias_deg": float(np.degrees(np.median(wrap_angle(pa - ga))))}
 
 
 def _variants(cfg, scene: str) -> list[str]:
@@ -153,7 +158,9 @@ def write_report(cfg, run: Path, roots: dict[str, Path], preds: dict[str, dict],
              "of the radar's mapped field of view; mean position: the train targets' mean. Range errors in heatmap "
              "range bins, azimuth errors in heatmap azimuth bins. The bound row is not a method: it knows the "
              f"target's centre and takes the map's brightest bin within {ECHO_RADIUS_M:g} m of it, i.e. the error of "
-             "a label that sits exactly on the target's strongest echo (a car's near face, not its centre).", ""]
+             "a label that sits exactly on the target's strongest echo (a car's near face, not its centre). "
+             "Bias columns: median signed error, prediction minus groundtruth (negative range bias: short of the "
+             "target).", ""]
     lines += _targets_md(results)
     for scene, res in results["scene_sets"].items():
         root = roots[scene]
@@ -164,7 +171,8 @@ def write_report(cfg, run: Path, roots: dict[str, Path], preds: dict[str, dict],
         lines += [f"## Scene set `{scene}` ({res['val_samples']} validation samples; resolution cell "
                   f"{res['resolution']['range_m']:.3f} m x {res['resolution']['azimuth_deg']:.2f} deg)", "",
                   "| predictor | median (m) | mean (m) | p90 (m) | within 1 m | range median (m / bins) | "
-                  "azimuth median (deg / bins) | within one cell |", "|---|---|---|---|---|---|---|---|"]
+                  "azimuth median (deg / bins) | within one cell | range bias (m) | azimuth bias (deg) |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         rows = [(f"self-labels {k}", v) for k, v in res["selflabels"].items()]
         rows += [(f"localiser on {k}", v) for k, v in res["localiser"].items()]
         rows += [("random in the field of view", res["random"]), ("mean train position", res["mean_position"]),
@@ -203,7 +211,8 @@ def write_report(cfg, run: Path, roots: dict[str, Path], preds: dict[str, dict],
 def _row(name: str, m: dict) -> str:
     return (f"| {name} | {m['median_cartesian_m']:.2f} | {m['mean_cartesian_m']:.2f} | {m['p90_cartesian_m']:.2f} | "
             f"{100 * m['within_1m']:.0f} % | {m['median_range_m']:.2f} / {m['median_range_bins']:.1f} | "
-            f"{m['median_azimuth_deg']:.1f} / {m['median_azimuth_cells']:.1f} | {100 * m['within_cell']:.0f} % |")
+            f"{m['median_azimuth_deg']:.1f} / {m['median_azimuth_cells']:.1f} | {100 * m['within_cell']:.0f} % | "
+            f"{m['range_bias_m']:+.2f} | {m['azimuth_bias_deg']:+.1f} |")
 
 
 def _targets_md(results: dict) -> list[str]:
