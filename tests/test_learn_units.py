@@ -421,3 +421,24 @@ def test_coordinate_channels_per_encoder(coordinates, radio_knows, vision_knows)
     assert BackboneConfig(coordinates="radio").model_dump(mode="json")["coordinates"] == "radio"
     with pytest.raises(ValueError, match="coordinates"):
         BackboneConfig(coordinates="range")
+
+
+def test_radar_peak_baseline_divides_out_the_static_lot():
+    """Every map has a bright kerb row (the static lot, in the median map) and a weaker car echo at a different
+    place per map: the raw brightest bin is the kerb, the brightest bin over the median map is each car, at its
+    exact bin's position."""
+    from maxray_gen.learn.evaluate import radar_peak_positions
+
+    r = np.linspace(5.0, 30.0, 126)
+    a = np.radians(np.linspace(-54.0, 54.0, 109))
+    rng = np.random.default_rng(3)
+    power = rng.uniform(0.5, 1.5, (6, len(r), len(a)))
+    power[:, 30, :] = 100.0  # kerb at 11 m in every map
+    cars = [(60 + 5 * k, 20 + 12 * k) for k in range(6)]
+    for k, (i, j) in enumerate(cars):
+        power[k, i, j] = 20.0
+    background = np.median(power, axis=0)
+    want = np.array([[r[i] * np.sin(a[j]), r[i] * np.cos(a[j])] for i, j in cars])
+    assert np.allclose(radar_peak_positions(power, background, r, a), want)
+    raw = radar_peak_positions(power, None, r, a)
+    assert np.allclose(np.hypot(*raw.T), r[30])  # every raw peak on the kerb

@@ -65,6 +65,7 @@ def test_smoke_run_writes_every_output(smoke):
     for lab in ("groundtruth", "scl", "mcl"):
         assert 0 < r["localiser"][lab]["median_cartesian_m"] < 60, r["localiser"][lab]
     assert 0 < r["random"]["median_cartesian_m"] < 60
+    assert 0 < r["radar_peak"]["median_cartesian_m"] < 60 and r["radar_peak"]["n"] == r["selflabels"]["scl"]["n"]
     # the echo-peak bound sits on a bin within 3 m of each target's centre
     assert 0 <= r["echo_peak"]["median_cartesian_m"] <= 3.0 and r["echo_peak"]["n"] == r["selflabels"]["scl"]["n"]
     assert set(r["scene_sets"]) == {"multi", "single"} and r["headline_scene_set"] == "multi"
@@ -75,6 +76,7 @@ def test_smoke_run_writes_every_output(smoke):
                                  "localiser_scl_over_groundtruth"}
     report = (out / "report.md").read_text()
     assert "bound: target's brightest return within 3 m" in report and "| range bias (m) |" in report
+    assert "| brightest echo over the median map (no learning) |" in report
     assert all(np.isfinite(r["selflabels"][m]["range_bias_m"]) for m in ("cl", "mcl", "scl"))
     assert "## Targets" in report and "## Scene set `single`" in report and "### Ablations" in report
     for link in re.findall(r"\]\((figures/[^)]+\.png)\)", report):  # every figure the report shows exists

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from maxray_gen.config import load_config
-from maxray_gen.learn.inputs import cartesian_to_polar
+from maxray_gen.learn.inputs import cartesian_to_polar, polar_to_cartesian
 
 
 def wrap_angle(a: np.ndarray) -> np.ndarray:
@@ -106,3 +106,17 @@ def echo_peak_positions(power: np.ndarray, range_m: np.ndarray, azimuth_rad: np.
         i, j = np.unravel_index(int(np.argmax(score)), score.shape)
         out[k] = bx[i, j], by[i, j]
     return out
+
+
+def radar_peak_positions(power: np.ndarray, background: np.ndarray | None, range_m: np.ndarray,
+                         azimuth_rad: np.ndarray) -> np.ndarray:
+    """(N, 2) Cartesian position of each map's brightest bin after dividing by ``background`` (the train split's
+    per-bin median map, :func:`~maxray_gen.learn.data.background_map`; None: the raw maps): a detector that learns
+    nothing and needs no labels, the baseline a self-supervised label has to beat to have learnt which echo is the
+    target's. ``power``: (N, R, A) maps on the ``range_m`` x ``azimuth_rad`` grid."""
+    p = np.asarray(power, dtype=np.float64)
+    if background is not None:
+        p = p / np.maximum(np.asarray(background, dtype=np.float64), 1e-30)
+    i, j = np.unravel_index(p.reshape(len(p), -1).argmax(axis=1), p.shape[1:])
+    return np.stack(polar_to_cartesian(np.asarray(range_m, dtype=np.float64)[i],
+                                       np.asarray(azimuth_rad, dtype=np.float64)[j]), axis=1)

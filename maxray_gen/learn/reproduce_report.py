@@ -58,10 +58,11 @@ def _variants(cfg, scene: str) -> list[str]:
 def predictions(cfg, run: Path, root: Path, scene: str, seed: int) -> dict:
     """Every predictor's positions on the validation split of one scene set, each with the groundtruth it is
     scored against: {"n": samples, "axes": ..., "pred": {name: (pred (m, 2), gt (m, 2))}}, names
-    selflabels/<tag>, localiser/<labels>, random (RANDOM_DRAWS per sample), mean_position, echo_peak (the
-    brightest return within ECHO_RADIUS_M of the target's centre: a groundtruth-informed bound, not a method)."""
-    from maxray_gen.learn.data import open_split
-    from maxray_gen.learn.evaluate import echo_peak_positions
+    selflabels/<tag>, localiser/<labels>, random (RANDOM_DRAWS per sample), mean_position, radar_peak (each
+    map's brightest bin over the train split's median map: no learning, no labels), echo_peak (the brightest
+    return within ECHO_RADIUS_M of the target's centre: a groundtruth-informed bound, not a method)."""
+    from maxray_gen.learn.data import background_map, open_split
+    from maxray_gen.learn.evaluate import echo_peak_positions, radar_peak_positions
     from maxray_gen.learn.localiser import groundtruth_positions, predict_split
     from maxray_gen.learn.selflabels import read_selflabels
     from maxray_gen.seeding import rng_for
@@ -88,6 +89,8 @@ def predictions(cfg, run: Path, root: Path, scene: str, seed: int) -> dict:
     pred["mean_position"] = (np.broadcast_to(train_xy.mean(0), gt.shape), gt)
     power = np.stack([np.asarray(val[k]["range_azimuth"], dtype=np.float64).reshape(len(axes["range_m"]), -1)
                       for k in range(len(val))])
+    pred["radar_peak"] = (radar_peak_positions(power, background_map(train), axes["range_m"], axes["azimuth_rad"]),
+                          gt)
     pred["echo_peak"] = (echo_peak_positions(power, axes["range_m"], axes["azimuth_rad"], gt, ECHO_RADIUS_M), gt)
     return {"n": len(gt), "axes": axes, "pred": pred}
 
@@ -115,7 +118,7 @@ def score(cfg, roots: dict[str, Path], preds: dict[str, dict]) -> dict:
         res["resolution"] = {"range_m": rres, "azimuth_deg": float(np.degrees(ares))}
         out["scene_sets"][scene] = res
     head = out["scene_sets"][next(iter(cfg.scenes))]
-    for key in ("selflabels", "localiser", "random", "mean_position", "echo_peak", "ablations"):
+    for key in ("selflabels", "localiser", "random", "mean_position", "radar_peak", "echo_peak", "ablations"):
         out[key] = head[key]
     out["headline_scene_set"] = next(iter(cfg.scenes))
     out["targets"] = targets(head)
@@ -155,12 +158,14 @@ def write_report(cfg, run: Path, roots: dict[str, Path], preds: dict[str, dict],
              "Validation split against groundtruth (the designated target's range and heatmap azimuth). "
              "Self-labels: the peak of each method's attention map; localisers: the table-2 network trained on "
              "groundtruth or on a method's self-labels of the train split; random: positions uniform over the area "
-             "of the radar's mapped field of view; mean position: the train targets' mean. Range errors in heatmap "
-             "range bins, azimuth errors in heatmap azimuth bins. The bound row is not a method: it knows the "
-             f"target's centre and takes the map's brightest bin within {ECHO_RADIUS_M:g} m of it, i.e. the error of "
-             "a label that sits exactly on the target's strongest echo (a car's near face, not its centre). "
-             "Bias columns: median signed error, prediction minus groundtruth (negative range bias: short of the "
-             "target).", ""]
+             "of the radar's mapped field of view; mean position: the train targets' mean; brightest echo: each map's "
+             "brightest bin after dividing by the train split's median map (the static lot out), a detector that "
+             "learns nothing, so a self-label that does not beat it has not learnt which echo is the target's. "
+             "Range errors in heatmap range bins, azimuth errors in heatmap azimuth bins. The bound row is not a "
+             f"method: it knows the target's centre and takes the map's brightest bin within {ECHO_RADIUS_M:g} m of "
+             "it, i.e. the error of a label that sits exactly on the target's strongest echo (a car's near face, not "
+             "its centre). Bias columns: median signed error, prediction minus groundtruth (negative range bias: "
+             "short of the target).", ""]
     lines += _targets_md(results)
     for scene, res in results["scene_sets"].items():
         root = roots[scene]
@@ -176,6 +181,7 @@ def write_report(cfg, run: Path, roots: dict[str, Path], preds: dict[str, dict],
         rows = [(f"self-labels {k}", v) for k, v in res["selflabels"].items()]
         rows += [(f"localiser on {k}", v) for k, v in res["localiser"].items()]
         rows += [("random in the field of view", res["random"]), ("mean train position", res["mean_position"]),
+                 ("brightest echo over the median map (no learning)", res["radar_peak"]),
                  (f"bound: target's brightest return within {ECHO_RADIUS_M:g} m", res["echo_peak"])]
         lines += [_row(n, m) for n, m in rows]
         lines += ["", f"![error CDFs](figures/cdf-{scene}.png)", ""]
