@@ -186,6 +186,7 @@ def test_scl_self_labels_localise_and_the_localiser_learns_from_them(tmp_path):
     random_guess = np.median(np.hypot(r * np.sin(a) - gt[:, 0], r * np.cos(a) - gt[:, 1]))
     print(f"self-label median error {trained:.2f} m, random guess {random_guess:.2f} m")
     assert trained < 0.6 * random_guess, (trained, random_guess)
+    _check_echo_refinement(data, tmp_path / "scl" / "model.pt", t, tmp_path / "refined.h5")
     res = run(["train", "localiser", "--data", str(data), "--out", str(tmp_path / "loc"), "--labels", str(labels),
                "--epochs", "40", "--no-progress"])
     assert res.exit_code == 0, res.output
@@ -198,6 +199,35 @@ def test_scl_self_labels_localise_and_the_localiser_learns_from_them(tmp_path):
     print("localiser", m["localiser"]["cartesian_m"], "baseline", m["mean_position_baseline"]["cartesian_m"])
     assert m["localiser"]["cartesian_m"]["median"] < 0.75 * m["mean_position_baseline"]["cartesian_m"]["median"], m
     assert m["localiser_labels"].endswith("scl.h5")
+
+
+def _check_echo_refinement(data: Path, checkpoint: Path, plain: dict, out: Path) -> None:
+    """`maxray selflabels --refine echo`: the attention maxima are the plain run's labels, and each refined label is
+    the brightest raw-map bin (this model has no background map) within half the radio encoder's 77-pixel
+    receptive field of its maximum, converted from the 120 x 192 input to the native grid."""
+    from maxray_gen.learn.data import open_split
+    from maxray_gen.learn.selflabels import read_selflabels
+
+    res = run(["selflabels", "--data", str(data), "--checkpoint", str(checkpoint), "--refine", "echo", "--out",
+               str(out), "--no-progress"])
+    assert res.exit_code == 0, res.output
+    t = read_selflabels(out)
+    assert np.array_equal(t["attention_range_bin"], plain["range_bin"])
+    assert np.array_equal(t["attention_azimuth_bin"], plain["azimuth_bin"])
+    ds, axes = open_split(data, "all", ("range_azimuth",))
+    n_r, n_a = len(axes["range_m"]), len(axes["azimuth_rad"])
+    half = (int(38.5 * n_r / 120), int(38.5 * n_a / 192))
+    by_index = {int(ds[k]["index"]): k for k in range(len(ds))}
+    moved = 0
+    for g, i, j, ri, rj in zip(t["index"], t["attention_range_bin"], t["attention_azimuth_bin"], t["range_bin"],
+                               t["azimuth_bin"]):
+        power = ds[by_index[int(g)]]["range_azimuth"].numpy().reshape(n_r, n_a)
+        i, j = int(i), int(j)
+        win = power[max(0, i - half[0]): i + half[0] + 1, max(0, j - half[1]): j + half[1] + 1]
+        assert abs(ri - i) <= half[0] and abs(rj - j) <= half[1]
+        assert power[int(ri), int(rj)] == win.max()
+        moved += (ri, rj) != (i, j)
+    assert moved > 0  # the refinement did something on at least one sample
 
 
 LEARNING_CONFIG = """

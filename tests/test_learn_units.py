@@ -53,6 +53,7 @@ def test_radio_receptive_field_is_77_pixels_wide_or_29_local(local, extent):
     f[:, :, 10, 10].pow(2).sum().backward()  # an interior bin (far from the padding)
     rows, cols = np.nonzero(x.grad.abs().sum(dim=(0, 1)).numpy())
     assert rows.max() - rows.min() + 1 == extent and cols.max() - cols.min() + 1 == extent
+    assert net.receptive_field == extent  # the figure the echo refinement of self-labels uses
     assert rows.min() + rows.max() == pytest.approx(2 * 8 * 10 + 7, abs=1)  # centred on the bin's pixels 80..87
 
 

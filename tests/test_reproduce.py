@@ -33,6 +33,7 @@ PRESET = {
             "input": {"radio_background": "median", "radio_reference": "peak"}},
     "localiser": {"epochs": 1, "batch_size": 2},
     "ablations": {"no-background": {"input": {"radio_background": "none"}}},
+    "selflabel_refine": "echo",
 }
 
 
@@ -77,6 +78,8 @@ def test_smoke_run_writes_every_output(smoke):
     report = (out / "report.md").read_text()
     assert "bound: target's brightest return within 3 m" in report and "| range bias (m) |" in report
     assert "| brightest echo over the median map (no learning) |" in report
+    assert set(r["attention_peak"]) == {"cl", "mcl", "scl"}  # the unrefined maxima, scored beside the labels
+    assert "| attention maximum scl (self-label before the echo refinement) |" in report
     assert all(np.isfinite(r["selflabels"][m]["range_bias_m"]) for m in ("cl", "mcl", "scl"))
     assert "## Targets" in report and "## Scene set `single`" in report and "### Ablations" in report
     for link in re.findall(r"\]\((figures/[^)]+\.png)\)", report):  # every figure the report shows exists

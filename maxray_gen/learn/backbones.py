@@ -42,6 +42,9 @@ class SpatialBackbone(nn.Module):
                     nn.ReLU(inplace=True)]
 
         k = 1 if local else 3
+        #: input pixels (square) one output feature depends on: 29 after conv7/2-pool2-conv5-pool2, and each of
+        #: the three k x k convolutions at stride 8 adds (k - 1) * 8
+        self.receptive_field = 29 + 3 * (k - 1) * 8
         self.features = nn.Sequential(
             *block(in_channels, c1, 7, 2), nn.AvgPool2d(2, ceil_mode=True),
             *block(c1, c2, 5), nn.AvgPool2d(2, ceil_mode=True),

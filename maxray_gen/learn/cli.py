@@ -113,8 +113,11 @@ def train_localiser_cmd(data, out, labels, config_path, epochs, batch_size, lr, 
               help="Peaks kept per sample (non-maximum suppression).")
 @click.option("--masks", default=None, help="Target masks: 'groundtruth', or a detections sidecar name/path "
                                             "(`maxray detect predict`). Default: those the model trained with.")
+@click.option("--refine", type=click.Choice(["none", "echo"]), default="none", show_default=True,
+              help="none: the label is the attention maximum (the paper); echo: the brightest bin of the map "
+                   "(over the model's background map) within the maximum's receptive field.")
 @PROGRESS
-def selflabels_cmd(data, checkpoint, out, peaks, masks, no_progress):
+def selflabels_cmd(data, checkpoint, out, peaks, masks, refine, no_progress):
     """Self-coordinates from a trained model's attention maps, written next to the dataset (+ a preview PNG)."""
     _require_torch()
     import numpy as np
@@ -127,10 +130,10 @@ def selflabels_cmd(data, checkpoint, out, peaks, masks, no_progress):
     model, ck = model_from_checkpoint(checkpoint)
     mask_cfg = SSLConfig.model_validate(ck["config"]).masks if masks is None else (
         MaskConfig() if masks == "groundtruth" else MaskConfig(source="detections", detections=masks))
-    labels = extract_selflabels(model, ck, data, k=peaks, progress=not no_progress, masks=mask_cfg)
+    labels = extract_selflabels(model, ck, data, k=peaks, progress=not no_progress, masks=mask_cfg, refine=refine)
     out = out or Path(data) / "selflabels" / f"{Path(checkpoint).resolve().parent.name}.h5"
     write_selflabels(out, labels, {"checkpoint": str(checkpoint), "method": ck["config"]["method"],
-                                   "epoch": int(ck["epoch"]), "masks": mask_cfg.model_dump_json()})
+                                   "epoch": int(ck["epoch"]), "masks": mask_cfg.model_dump_json(), "refine": refine})
     png = attention_preview(model, ck, data, out.with_suffix(".png"), mask_cfg, split="all")
     click.echo(f"wrote {len(labels['index'])} self-labels to {out} (median peak score "
                f"{np.nanmedian(labels['score']):.3f}); attention preview {png}")

@@ -41,6 +41,10 @@ class ReproduceConfig(StrictModel):
                                      description="method -> its own setting overrides")
     localiser: dict = Field(default_factory=dict, description="`maxray train localiser` settings")
     localiser_labels: list[str] = Field(default_factory=lambda: ["groundtruth", "scl", "mcl", "cl"])
+    selflabel_refine: Literal["none", "echo"] = Field(
+        "none", description="none: a self-label is the attention maximum (the paper); echo: the brightest bin "
+                            "(over the background map) within the maximum's receptive field (`maxray selflabels "
+                            "--refine`); the report then also scores the unrefined maxima")
     ablations: dict[str, dict] = Field(default_factory=dict,
                                        description="name -> SCL setting overrides, trained on the headline scene "
                                                    "set and scored like the methods")
@@ -250,15 +254,22 @@ def _plan(cfg: ReproduceConfig, seed: int) -> list[tuple[str, dict, Callable]]:
             scfg = ssl_config(cfg, method, seed, ablation)
             plan.append((f"ssl/{scene}/{tag}", {"ssl": scfg.model_dump(mode="json")},
                          _ssl_stage(scene, tag, scfg)))
-            plan.append((f"selflabels/{scene}/{tag}", {"ssl": scfg.model_dump(mode="json"), "kind": "selflabels"},
-                         _selflabels_stage(scene, tag)))
+            plan.append((f"selflabels/{scene}/{tag}", {"ssl": scfg.model_dump(mode="json"), "kind": "selflabels",
+                                                        **_refine_key(cfg)},
+                         _selflabels_stage(scene, tag, cfg.selflabel_refine)))
         lcfg = localiser_config(cfg, seed)
         for lab in cfg.localiser_labels:
             deps = {"localiser": lcfg.model_dump(mode="json"), "labels": lab}
             if lab != "groundtruth":
                 deps["ssl"] = ssl_config(cfg, lab, seed).model_dump(mode="json")
+                deps.update(_refine_key(cfg))
             plan.append((f"localiser/{scene}/{lab}", deps, _localiser_stage(scene, lab, lcfg)))
     return plan
+
+
+def _refine_key(cfg: ReproduceConfig) -> dict:
+    """The self-label refinement as a stage dependency; absent when off, so runs made before it keep their keys."""
+    return {} if cfg.selflabel_refine == "none" else {"refine": cfg.selflabel_refine}
 
 
 def _generate_stage(cfg: ReproduceConfig, scene: str):
@@ -291,17 +302,17 @@ def _ssl_stage(scene: str, tag: str, scfg):
     return run_stage
 
 
-def _selflabels_stage(scene: str, tag: str):
+def _selflabels_stage(scene: str, tag: str, refine: str):
     def run_stage(run: Path, roots: dict[str, Path], progress: bool) -> dict:
         from maxray_gen.learn.selflabels import attention_preview, extract_selflabels, write_selflabels
         from maxray_gen.learn.train_ssl import model_from_checkpoint
 
         ck_path = run / "ssl" / scene / tag / "model.pt"
         model, ck = model_from_checkpoint(ck_path)
-        labels = extract_selflabels(model, ck, roots[scene], k=3, progress=progress)
+        labels = extract_selflabels(model, ck, roots[scene], k=3, progress=progress, refine=refine)
         out = run / "selflabels" / scene / f"{tag}.h5"
         write_selflabels(out, labels, {"checkpoint": str(ck_path), "method": ck["config"]["method"],
-                                       "epoch": int(ck["epoch"])})
+                                       "epoch": int(ck["epoch"]), "refine": refine})
         attention_preview(model, ck, roots[scene], run / "figures" / f"attention-{scene}-{tag}.png", split="val")
         return {"selflabels": str(out), "samples": int(len(labels["index"]))}
     return run_stage

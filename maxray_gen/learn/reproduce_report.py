@@ -79,6 +79,9 @@ def predictions(cfg, run: Path, root: Path, scene: str, seed: int) -> dict:
         rows = [lookup[int(i)] for i in idx]
         xy = np.stack(polar_to_cartesian(t["range_m"][rows], t["azimuth_rad"][rows]), 1)
         pred[f"selflabels/{tag}"] = (xy, gt)
+        if cfg.selflabel_refine != "none" and tag in cfg.methods:  # the unrefined attention maxima beside them
+            pred[f"attention/{tag}"] = (np.stack(polar_to_cartesian(t["attention_range_m"][rows],
+                                                                    t["attention_azimuth_rad"][rows]), 1), gt)
     for lab in cfg.localiser_labels:
         p = predict_split(run / "localiser" / scene / lab / "localiser.pt", root, "val")
         assert np.array_equal(p["index"], idx)
@@ -104,7 +107,8 @@ def score(cfg, roots: dict[str, Path], preds: dict[str, dict]) -> dict:
     for scene, root in roots.items():
         e = preds[scene]
         rres, ares = resolutions(root)
-        res: dict = {"val_samples": int(e["n"]), "selflabels": {}, "localiser": {}, "ablations": {}}
+        res: dict = {"val_samples": int(e["n"]), "selflabels": {}, "localiser": {}, "ablations": {},
+                     "attention_peak": {}}
         for name, (p, gt) in e["pred"].items():
             m = position_metrics(p, gt, e["axes"], rres, ares)
             kind, _, tag = name.partition("/")
@@ -113,12 +117,15 @@ def score(cfg, roots: dict[str, Path], preds: dict[str, dict]) -> dict:
                     tag.removeprefix("ablation-")] = m
             elif kind == "localiser":
                 res["localiser"][tag] = m
+            elif kind == "attention":
+                res["attention_peak"][tag] = m
             else:
                 res[kind] = m
         res["resolution"] = {"range_m": rres, "azimuth_deg": float(np.degrees(ares))}
         out["scene_sets"][scene] = res
     head = out["scene_sets"][next(iter(cfg.scenes))]
-    for key in ("selflabels", "localiser", "random", "mean_position", "radar_peak", "echo_peak", "ablations"):
+    for key in ("selflabels", "localiser", "random", "mean_position", "radar_peak", "echo_peak", "ablations",
+                "attention_peak"):
         out[key] = head[key]
     out["headline_scene_set"] = next(iter(cfg.scenes))
     out["targets"] = targets(head)
@@ -156,7 +163,10 @@ def write_report(cfg, run: Path, roots: dict[str, Path], preds: dict[str, dict],
     lines = [f"# Reproduction report: preset `{results['preset']}`, seed {results['seed']}", "",
              f"{cfg.description.strip()}", "",
              "Validation split against groundtruth (the designated target's range and heatmap azimuth). "
-             "Self-labels: the peak of each method's attention map; localisers: the table-2 network trained on "
+             + ("Self-labels: the peak of each method's attention map; " if cfg.selflabel_refine == "none" else
+                "Self-labels: the brightest bin of the map (over the median map) within the receptive field of each "
+                "method's attention maximum (the maxima themselves are scored in their own rows); ") +
+             "localisers: the table-2 network trained on "
              "groundtruth or on a method's self-labels of the train split; random: positions uniform over the area "
              "of the radar's mapped field of view; mean position: the train targets' mean; brightest echo: each map's "
              "brightest bin after dividing by the train split's median map (the static lot out), a detector that "
@@ -171,7 +181,7 @@ def write_report(cfg, run: Path, roots: dict[str, Path], preds: dict[str, dict],
         root = roots[scene]
         curves = {name.replace("selflabels/", "self-labels ").replace("localiser/", "localiser "):
                   np.hypot(*(p - gt).T) for name, (p, gt) in preds[scene]["pred"].items()
-                  if not name.startswith("selflabels/ablation-")}
+                  if not name.startswith(("selflabels/ablation-", "attention/"))}
         error_cdf_png(curves, fig / f"cdf-{scene}.png")
         lines += [f"## Scene set `{scene}` ({res['val_samples']} validation samples; resolution cell "
                   f"{res['resolution']['range_m']:.3f} m x {res['resolution']['azimuth_deg']:.2f} deg)", "",
@@ -179,6 +189,8 @@ def write_report(cfg, run: Path, roots: dict[str, Path], preds: dict[str, dict],
                   "azimuth median (deg / bins) | within one cell | range bias (m) | azimuth bias (deg) |",
                   "|---|---|---|---|---|---|---|---|---|---|"]
         rows = [(f"self-labels {k}", v) for k, v in res["selflabels"].items()]
+        rows += [(f"attention maximum {k} (self-label before the echo refinement)", v)
+                 for k, v in res["attention_peak"].items()]
         rows += [(f"localiser on {k}", v) for k, v in res["localiser"].items()]
         rows += [("random in the field of view", res["random"]), ("mean train position", res["mean_position"]),
                  ("brightest echo over the median map (no learning)", res["radar_peak"]),

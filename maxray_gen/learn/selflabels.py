@@ -49,6 +49,35 @@ def find_peaks(score: np.ndarray, k: int = 1, min_distance: tuple[int, int] = (3
     return np.array(out, dtype=np.float64).reshape(-1, 3)
 
 
+def echo_in_field(power: np.ndarray, peak: tuple[int, int], half_window: tuple[int, int]) -> tuple[int, int]:
+    """The brightest bin of ``power`` (R, A) within ``half_window`` (rows, columns) of ``peak``: the echo that the
+    attention maximum's radio feature can see (its receptive field), where the label then goes."""
+    i, j = int(peak[0]), int(peak[1])
+    r0, c0 = max(0, i - half_window[0]), max(0, j - half_window[1])
+    win = np.asarray(power)[r0: i + half_window[0] + 1, c0: j + half_window[1] + 1]
+    di, dj = np.unravel_index(int(np.argmax(win)), win.shape)
+    return r0 + int(di), c0 + int(dj)
+
+
+def field_half_window(model, radio: RadioInput) -> tuple[int, int]:
+    """Half the radio encoder's receptive field in native heatmap bins (rows, columns), rounded down."""
+    half = model.radio.receptive_field / 2
+    return (int(half * radio.native[0] / radio.size[0]), int(half * radio.native[1] / radio.size[1]))
+
+
+class _WithPower:
+    """Collate: :class:`BatchPreparer`'s batch plus the raw native maps (B, R, A) as ``power``."""
+
+    def __init__(self, prepare: BatchPreparer):
+        self.prepare = prepare
+
+    def __call__(self, items: list[dict]) -> dict:
+        out = self.prepare(items)
+        power = torch.stack([it["range_azimuth"] for it in items])
+        out["power"] = power.reshape(len(items), *self.prepare.radio.native)
+        return out
+
+
 def native_attention(model, radio: RadioInput, batch: dict) -> torch.Tensor:
     """Each sample's attention map on the native heatmap grid (B, R, A)."""
     att = model.attention(batch["radio"], batch["image"], batch["boxes"])
@@ -56,9 +85,17 @@ def native_attention(model, radio: RadioInput, batch: dict) -> torch.Tensor:
 
 
 def extract_selflabels(model, ck: dict, data: Path, k: int = 3, batch_size: int = 32,
-                       progress: bool = True, masks=None) -> dict[str, np.ndarray]:
+                       progress: bool = True, masks=None, refine: str = "none") -> dict[str, np.ndarray]:
     """Self-labels for every sample with a target in ``data`` (train and validation). The target masks come from
-    ``masks`` (a MaskConfig), by default the ones the model was trained with."""
+    ``masks`` (a MaskConfig), by default the ones the model was trained with.
+
+    ``refine``: ``none`` labels the attention maximum (the paper); ``echo`` moves the label to the brightest bin
+    of the map (divided by the model's background map, when it has one) within the receptive field of the
+    maximum's radio feature, i.e. onto the echo that feature responds to: the contrastive loss only asks the
+    maximum to be *somewhere* that sees the target's echo, not on it. The attention maximum is kept as
+    ``attention_range_bin`` / ``attention_azimuth_bin`` either way."""
+    if refine not in ("none", "echo"):
+        raise ValueError(f"refine must be 'none' or 'echo', got {refine!r}")
     from maxray_gen.learn.config import SSLConfig
     from maxray_gen.learn.train_ssl import radio_input_of
 
@@ -68,9 +105,12 @@ def extract_selflabels(model, ck: dict, data: Path, k: int = 3, batch_size: int 
     radio = radio_input_of(ck, axes)
     if radio.size != tuple(ck["radio_hw"]):
         raise DataError(f"{data}: heatmap grid {radio.native} does not match the model's input {ck['radio_hw']}")
-    loader = DataLoader(ds, batch_size=batch_size, collate_fn=BatchPreparer(radio, cfg.input))
+    loader = DataLoader(ds, batch_size=batch_size, collate_fn=_WithPower(BatchPreparer(radio, cfg.input)))
     min_dist = (max(1, radio.native[0] // 20), max(1, radio.native[1] // 20))
-    rows = {"index": [], "range_bin": [], "azimuth_bin": [], "score": [], "peaks": []}
+    half = field_half_window(model, radio)
+    bg = None if radio.background is None else np.maximum(np.asarray(radio.background, dtype=np.float64), 1e-30)
+    rows = {"index": [], "range_bin": [], "azimuth_bin": [], "score": [], "peaks": [], "attention_range_bin": [],
+            "attention_azimuth_bin": []}
     bar = None
     if progress:
         from tqdm import tqdm
@@ -78,13 +118,18 @@ def extract_selflabels(model, ck: dict, data: Path, k: int = 3, batch_size: int 
         bar = tqdm(total=len(ds), desc="self-labels", unit="sample")
     for batch in loader:
         maps = native_attention(model, radio, batch).numpy()
-        for idx, m in zip(batch["index"].tolist(), maps):
+        for idx, m, power in zip(batch["index"].tolist(), maps, batch["power"].numpy()):
             p = find_peaks(m, k, min_dist)
             pk = np.full((k, 3), np.nan)
             pk[: len(p)] = p
+            label = pk[0, :2]
+            if refine == "echo" and len(p):
+                label = echo_in_field(power / bg if bg is not None else power, p[0, :2], half)
             rows["index"].append(idx)
-            rows["range_bin"].append(pk[0, 0])
-            rows["azimuth_bin"].append(pk[0, 1])
+            rows["range_bin"].append(label[0])
+            rows["azimuth_bin"].append(label[1])
+            rows["attention_range_bin"].append(pk[0, 0])
+            rows["attention_azimuth_bin"].append(pk[0, 1])
             rows["score"].append(pk[0, 2])
             rows["peaks"].append(pk)
         if bar is not None:
@@ -94,6 +139,8 @@ def extract_selflabels(model, ck: dict, data: Path, k: int = 3, batch_size: int 
     out = {key: np.asarray(v) for key, v in rows.items()}
     out["range_m"], out["azimuth_rad"] = radio.bins_to_polar(out["range_bin"], out["azimuth_bin"])
     out["x_m"], out["y_m"] = polar_to_cartesian(out["range_m"], out["azimuth_rad"])
+    out["attention_range_m"], out["attention_azimuth_rad"] = radio.bins_to_polar(out["attention_range_bin"],
+                                                                                 out["attention_azimuth_bin"])
     return out
 
 
