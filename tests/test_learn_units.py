@@ -414,7 +414,8 @@ def test_coordinate_channels_per_encoder(coordinates, radio_knows, vision_knows)
     with torch.no_grad():
         for enc, knows in ((model.radio, radio_knows), (model.vision, vision_knows)):
             ch = enc.features[0].in_channels
-            f = enc(torch.zeros(1, ch - (2 if knows else 0), 256, 256))[0, :, 15:17, 15:17].flatten(1)  # 77 px fields: no padding
+            # bins 15-16 of 32: their 77-pixel fields stay clear of the padding
+            f = enc(torch.zeros(1, ch - (2 if knows else 0), 256, 256))[0, :, 15:17, 15:17].flatten(1)
             assert torch.allclose(f, f[:, :1].expand_as(f), atol=1e-6) is not knows, coordinates
     for old, new in ((True, "both"), (False, "none")):
         b = BackboneConfig(coordinates=old)

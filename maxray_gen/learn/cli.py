@@ -134,7 +134,7 @@ def selflabels_cmd(data, checkpoint, out, peaks, masks, refine, no_progress):
     out = out or Path(data) / "selflabels" / f"{Path(checkpoint).resolve().parent.name}.h5"
     write_selflabels(out, labels, {"checkpoint": str(checkpoint), "method": ck["config"]["method"],
                                    "epoch": int(ck["epoch"]), "masks": mask_cfg.model_dump_json(), "refine": refine})
-    png = attention_preview(model, ck, data, out.with_suffix(".png"), mask_cfg, split="all")
+    png = attention_preview(model, ck, data, out.with_suffix(".png"), mask_cfg, split="all", refine=refine)
     click.echo(f"wrote {len(labels['index'])} self-labels to {out} (median peak score "
                f"{np.nanmedian(labels['score']):.3f}); attention preview {png}")
 

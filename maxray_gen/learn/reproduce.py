@@ -313,7 +313,8 @@ def _selflabels_stage(scene: str, tag: str, refine: str):
         out = run / "selflabels" / scene / f"{tag}.h5"
         write_selflabels(out, labels, {"checkpoint": str(ck_path), "method": ck["config"]["method"],
                                        "epoch": int(ck["epoch"]), "refine": refine})
-        attention_preview(model, ck, roots[scene], run / "figures" / f"attention-{scene}-{tag}.png", split="val")
+        attention_preview(model, ck, roots[scene], run / "figures" / f"attention-{scene}-{tag}.png", split="val",
+                          refine=refine)
         return {"selflabels": str(out), "samples": int(len(labels["index"]))}
     return run_stage
 

@@ -203,7 +203,9 @@ def write_report(cfg, run: Path, roots: dict[str, Path], preds: dict[str, dict],
             selflabel_histograms_png(hists, edges, fig / f"fig5-{scene}-{tag}.png")
             lines += [f"**{tag.upper()}**: self-label vs groundtruth histograms (fig. 5) and attention maps of "
                       "validation samples (image with the target box; heatmap; attention; o groundtruth, "
-                      "x self-label)", "", f"![fig5 {tag}](figures/fig5-{scene}-{tag}.png)", "",
+                      "x self-label" + (", + the attention maximum it was refined from"
+                                        if cfg.selflabel_refine == "echo" else "") + ")", "",
+                      f"![fig5 {tag}](figures/fig5-{scene}-{tag}.png)", "",
                       f"![attention {tag}](figures/attention-{scene}-{tag}.png)", ""]
         if res["ablations"]:
             lines += ["### Ablations (SCL variants on this scene set)", "",

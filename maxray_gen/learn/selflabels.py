@@ -172,9 +172,11 @@ def read_selflabels(path: Path) -> dict[str, np.ndarray]:
         raise DataError(f"{path}: cannot read self-labels ({exc})") from None
 
 
-def attention_preview(model, ck: dict, data: Path, png: Path, masks=None, n: int = 6, split: str = "val") -> Path:
+def attention_preview(model, ck: dict, data: Path, png: Path, masks=None, n: int = 6, split: str = "val",
+                      refine: str = "none") -> Path:
     """A PNG of ``n`` samples of ``split``: image with the target box, heatmap, attention map, with the
-    groundtruth (o) and the self-label (x) on both maps."""
+    groundtruth (o) and the self-label (x) on both maps; with ``refine="echo"`` also the attention maximum (+)
+    the label was moved from (see :func:`extract_selflabels`)."""
     from maxray_gen.learn.config import SSLConfig
     from maxray_gen.learn.train_ssl import radio_input_of
     from maxray_gen.viz.learn_plots import attention_png
@@ -184,10 +186,18 @@ def attention_preview(model, ck: dict, data: Path, png: Path, masks=None, n: int
                           masks=masks if masks is not None else cfg.masks)
     radio = radio_input_of(ck, axes)
     items = [ds[i] for i in np.unique(np.linspace(0, len(ds) - 1, min(n, len(ds))).round().astype(int))]
-    b = BatchPreparer(radio, cfg.input)(items)
+    b = _WithPower(BatchPreparer(radio, cfg.input))(items)
     att = native_attention(model, radio, b).numpy()
-    labels = np.array([find_peaks(a, 1)[0, :2] for a in att])
+    maxima = np.array([find_peaks(a, 1)[0, :2] for a in att])
+    labels, shown_maxima = maxima, None
+    if refine == "echo":
+        half = field_half_window(model, radio)
+        power = b["power"].numpy().astype(np.float64)
+        if radio.background is not None:
+            power = power / np.maximum(np.asarray(radio.background, dtype=np.float64), 1e-30)
+        labels = np.array([echo_in_field(p, m, half) for p, m in zip(power, maxima.astype(int))], dtype=np.float64)
+        shown_maxima = maxima
     hm = np.stack([10 * np.log10(np.maximum(it["range_azimuth"][0].numpy(), 1e-30)) for it in items])
     return attention_png(hm, att, np.stack([it["rgb"].permute(1, 2, 0).numpy() for it in items]),
                          np.stack([it["target_box"].numpy() for it in items]), b["target_bins"].numpy(), labels,
-                         Path(png))
+                         Path(png), maxima=shown_maxima)

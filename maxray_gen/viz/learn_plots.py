@@ -93,8 +93,9 @@ def training_curve_png(epochs: np.ndarray, values: np.ndarray, ylabel: str, path
 
 
 def attention_png(heatmaps: np.ndarray, attention: np.ndarray, images: np.ndarray, boxes: np.ndarray,
-                  truth: np.ndarray, labels: np.ndarray, path: Path) -> Path:
-    """Per sample: image with the target box, heatmap, attention map; groundtruth (o) and self-label (x)."""
+                  truth: np.ndarray, labels: np.ndarray, path: Path, maxima: np.ndarray | None = None) -> Path:
+    """Per sample: image with the target box, heatmap, attention map; groundtruth (o), self-label (x) and, when
+    given, the attention maximum the label was refined from (+)."""
     n = len(heatmaps)
     fig, axes = plt.subplots(3, n, figsize=(3.2 * n, 8), squeeze=False)
     for k in range(n):
@@ -105,6 +106,8 @@ def attention_png(heatmaps: np.ndarray, attention: np.ndarray, images: np.ndarra
             axes[row, k].imshow(m, origin="lower", aspect="auto")
             axes[row, k].plot(truth[k, 1], truth[k, 0], "wo", mfc="none")
             axes[row, k].plot(labels[k, 1], labels[k, 0], "rx")
+            if maxima is not None:
+                axes[row, k].plot(maxima[k, 1], maxima[k, 0], "c+")
         for row in axes[:, k]:
             row.set_xticks([])
             row.set_yticks([])
