@@ -24,8 +24,7 @@ def position_metrics(pred_xy: np.ndarray, gt_xy: np.ndarray, axes: dict, range_r
     bins (the native grid, exact for non-uniform axes), the share within 1 m, and the median signed range and
     azimuth errors (prediction minus groundtruth: a label that sits systematically short of or beside the target
     shows here, where the absolute medians cannot tell it from scatter)."""
-    from maxray_gen.learn.evaluate import wrap_angle
-    from maxray_gen.learn.evaluate import localisation_errors
+    from maxray_gen.learn.evaluate import localisation_errors, wrap_angle
 
     e = localisation_errors(pred_xy, gt_xy, range_res_m, az_res_rad)
     pr, pa = cartesian_to_polar(*np.asarray(pred_xy, dtype=np.float64).T)
