@@ -59,6 +59,17 @@ def echo_in_field(power: np.ndarray, peak: tuple[int, int], half_window: tuple[i
     return r0 + int(di), c0 + int(dj)
 
 
+def refine_onto_echo(power: np.ndarray, maxima: np.ndarray, background: np.ndarray | None,
+                     half_window: tuple[int, int]) -> np.ndarray:
+    """(N, 2) bins: for each map of ``power`` (N, R, A), divided by ``background`` when given, the brightest bin
+    within ``half_window`` of its attention maximum (``maxima``, (N, 2) bins; see :func:`echo_in_field`)."""
+    p = np.asarray(power, dtype=np.float64)
+    if background is not None:
+        p = p / np.maximum(np.asarray(background, dtype=np.float64), 1e-30)
+    return np.array([echo_in_field(m, peak, half_window) for m, peak in zip(p, np.asarray(maxima).astype(int))],
+                    dtype=np.float64).reshape(-1, 2)
+
+
 def field_half_window(model, radio: RadioInput) -> tuple[int, int]:
     """Half the radio encoder's receptive field in native heatmap bins (rows, columns), rounded down."""
     half = model.radio.receptive_field / 2
@@ -108,7 +119,6 @@ def extract_selflabels(model, ck: dict, data: Path, k: int = 3, batch_size: int 
     loader = DataLoader(ds, batch_size=batch_size, collate_fn=_WithPower(BatchPreparer(radio, cfg.input)))
     min_dist = (max(1, radio.native[0] // 20), max(1, radio.native[1] // 20))
     half = field_half_window(model, radio)
-    bg = None if radio.background is None else np.maximum(np.asarray(radio.background, dtype=np.float64), 1e-30)
     rows = {"index": [], "range_bin": [], "azimuth_bin": [], "score": [], "peaks": [], "attention_range_bin": [],
             "attention_azimuth_bin": []}
     bar = None
@@ -124,7 +134,7 @@ def extract_selflabels(model, ck: dict, data: Path, k: int = 3, batch_size: int 
             pk[: len(p)] = p
             label = pk[0, :2]
             if refine == "echo" and len(p):
-                label = echo_in_field(power / bg if bg is not None else power, p[0, :2], half)
+                label = refine_onto_echo(power[None], p[None, 0, :2], radio.background, half)[0]
             rows["index"].append(idx)
             rows["range_bin"].append(label[0])
             rows["azimuth_bin"].append(label[1])
@@ -191,11 +201,7 @@ def attention_preview(model, ck: dict, data: Path, png: Path, masks=None, n: int
     maxima = np.array([find_peaks(a, 1)[0, :2] for a in att])
     labels, shown_maxima = maxima, None
     if refine == "echo":
-        half = field_half_window(model, radio)
-        power = b["power"].numpy().astype(np.float64)
-        if radio.background is not None:
-            power = power / np.maximum(np.asarray(radio.background, dtype=np.float64), 1e-30)
-        labels = np.array([echo_in_field(p, m, half) for p, m in zip(power, maxima.astype(int))], dtype=np.float64)
+        labels = refine_onto_echo(b["power"].numpy(), maxima, radio.background, field_half_window(model, radio))
         shown_maxima = maxima
     hm = np.stack([10 * np.log10(np.maximum(it["range_azimuth"][0].numpy(), 1e-30)) for it in items])
     return attention_png(hm, att, np.stack([it["rgb"].permute(1, 2, 0).numpy() for it in items]),
