@@ -188,7 +188,7 @@ def test_scl_self_labels_localise_and_the_localiser_learns_from_them(tmp_path):
     assert trained < 0.6 * random_guess, (trained, random_guess)
     _check_echo_refinement(data, tmp_path / "scl" / "model.pt", t, tmp_path / "refined.h5")
     res = run(["train", "localiser", "--data", str(data), "--out", str(tmp_path / "loc"), "--labels", str(labels),
-               "--epochs", "40", "--no-progress"])
+               "--epochs", "60", "--no-progress"])
     assert res.exit_code == 0, res.output
     res = run(["evaluate", "--data", str(data), "--localiser", str(tmp_path / "loc" / "localiser.pt"),
                "--selflabels", str(labels), "--out", str(tmp_path / "report")])
