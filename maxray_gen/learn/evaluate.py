@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from maxray_gen.config import load_config
-from maxray_gen.learn.inputs import cartesian_to_polar, polar_to_cartesian
+from maxray_gen.learn.inputs import cartesian_to_polar, over_background, polar_to_cartesian
 
 
 def wrap_angle(a: np.ndarray) -> np.ndarray:
@@ -114,9 +114,7 @@ def radar_peak_positions(power: np.ndarray, background: np.ndarray | None, range
     per-bin median map, :func:`~maxray_gen.learn.data.background_map`; None: the raw maps): a detector that learns
     nothing and needs no labels, the baseline a self-supervised label has to beat to have learnt which echo is the
     target's. ``power``: (N, R, A) maps on the ``range_m`` x ``azimuth_rad`` grid."""
-    p = np.asarray(power, dtype=np.float64)
-    if background is not None:
-        p = p / np.maximum(np.asarray(background, dtype=np.float64), 1e-30)
+    p = over_background(power, background)
     i, j = np.unravel_index(p.reshape(len(p), -1).argmax(axis=1), p.shape[1:])
     return np.stack(polar_to_cartesian(np.asarray(range_m, dtype=np.float64)[i],
                                        np.asarray(azimuth_rad, dtype=np.float64)[j]), axis=1)

@@ -144,6 +144,13 @@ def stored_background(ck: dict) -> np.ndarray | None:
     return None if bg is None else bg.numpy()
 
 
+def over_background(power: np.ndarray, background: np.ndarray | None) -> np.ndarray:
+    """Heatmap power (..., R, A) as float64, divided by a per-bin ``background`` map (R, A) when given (the numpy
+    counterpart of the division in :meth:`RadioInput.prepare`)."""
+    p = np.asarray(power, dtype=np.float64)
+    return p if background is None else p / np.maximum(np.asarray(background, dtype=np.float64), 1e-30)
+
+
 def polar_to_cartesian(range_m: np.ndarray, azimuth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Ground-plane (x right, y forward) from range and azimuth (positive to the right)."""
     return np.asarray(range_m) * np.sin(azimuth), np.asarray(range_m) * np.cos(azimuth)

@@ -17,7 +17,7 @@ from torch.utils.data import DataLoader
 
 from maxray_gen.errors import DataError
 from maxray_gen.learn.data import BatchPreparer, open_split
-from maxray_gen.learn.inputs import RadioInput, polar_to_cartesian
+from maxray_gen.learn.inputs import RadioInput, over_background, polar_to_cartesian
 
 
 def find_peaks(score: np.ndarray, k: int = 1, min_distance: tuple[int, int] = (3, 3),
@@ -63,9 +63,7 @@ def refine_onto_echo(power: np.ndarray, maxima: np.ndarray, background: np.ndarr
                      half_window: tuple[int, int]) -> np.ndarray:
     """(N, 2) bins: for each map of ``power`` (N, R, A), divided by ``background`` when given, the brightest bin
     within ``half_window`` of its attention maximum (``maxima``, (N, 2) bins; see :func:`echo_in_field`)."""
-    p = np.asarray(power, dtype=np.float64)
-    if background is not None:
-        p = p / np.maximum(np.asarray(background, dtype=np.float64), 1e-30)
+    p = over_background(power, background)
     return np.array([echo_in_field(m, peak, half_window) for m, peak in zip(p, np.asarray(maxima).astype(int))],
                     dtype=np.float64).reshape(-1, 2)
 
@@ -134,7 +132,7 @@ def extract_selflabels(model, ck: dict, data: Path, k: int = 3, batch_size: int 
             pk[: len(p)] = p
             label = pk[0, :2]
             if refine == "echo" and len(p):
-                label = refine_onto_echo(power[None], p[None, 0, :2], radio.background, half)[0]
+                label = echo_in_field(over_background(power, radio.background), p[0, :2], half)
             rows["index"].append(idx)
             rows["range_bin"].append(label[0])
             rows["azimuth_bin"].append(label[1])
