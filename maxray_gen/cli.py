@@ -736,5 +736,9 @@ from maxray_gen.detect.cli import register as _register_detection  # noqa: E402
 
 _register_detection(main)
 
+from maxray_gen.viz.cli import register as _register_viewing  # noqa: E402
+
+_register_viewing(main)
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -1,0 +1,388 @@
+"""A dataset as a Rerun recording: the world in 3-D (lot, cars' boxes, target, camera and radar poses, lidar, the
+radar map laid on the ground), the camera's images with boxes, and the radar's maps with groundtruth, per sample
+on a ``sample`` timeline (and ``frame_time`` for sequences). Rerun (``rerun-sdk``) is the optional ``view`` extra.
+
+Entity tree (``docs/viewing.md``)::
+
+    world                     lot structure (static), z up
+    world/cars, world/target  oriented 3-D boxes, labelled class / id / visibility / speed; the target in red
+    world/camera              pose + pinhole; rgb, rgb/boxes, rgb/amodal, depth, instance under it
+    world/radar               pose; fov (range window x azimuth field of view in the array's plane)
+    world/radar_ground        the range-azimuth map in dB on the ground (a coloured mesh)
+    world/lidar               points coloured by object type
+    radar/range_azimuth       the map as an image (range up, azimuth right) with groundtruth markers
+    radar/range_doppler       likewise, velocity right
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from maxray_gen.dataset.inspect import shard_paths
+from maxray_gen.dataset.reader import ShardReader
+from maxray_gen.dataset.schema import CLASSES
+from maxray_gen.errors import ConfigError, DataError, DependencyError
+from maxray_gen.geometry import Pose, direction
+from maxray_gen.radar.config import RadarConfig
+from maxray_gen.radar.ground_map import ground_map, grid_mesh
+from maxray_gen.radar.groundtruth import velocity_to_bin
+from maxray_gen.snapshot import ROLES
+
+DYNAMIC_RANGE_DB = 35.0  # colour scale of the maps: the strongest return down to 35 dB below it
+TARGET_RGB = (230, 30, 30)
+CAR_RGB = (60, 200, 90)
+DARK_RGB = (150, 150, 150)  # cars the camera cannot see (photometric visibility below the threshold)
+AMODAL_RGB = (255, 165, 0)
+LIDAR_CLASSES = tuple(ROLES) + ("weather",)  # lidar object_type codes; -1 (rain/snow returns) -> "weather"
+LIDAR_RGB = ((255, 127, 14), (127, 127, 127), (140, 86, 75), (188, 189, 34), (148, 103, 189), (214, 39, 40),
+             (44, 160, 44), (23, 190, 207))
+
+
+def import_rerun():
+    """The ``rerun`` module, or one clear line saying how to install it."""
+    try:
+        import rerun
+        import rerun.blueprint  # noqa: F401
+    except ImportError as exc:
+        raise DependencyError("Rerun is not installed (maxray view needs it): pip install 'maxray-gen[view]' "
+                              f"(rerun-sdk 0.22, the newest that works with the numpy 1.x that bpy needs) [{exc}]") from None
+    return rerun
+
+
+@dataclass(frozen=True)
+class SampleRef:
+    """Where one dataset sample lives: global index, shard reader, index within it, and its sequence fields."""
+
+    index: int
+    reader: ShardReader
+    local: int
+    sequence: int
+    frame: int
+    time_s: float
+
+
+def dataset_samples(root: str | Path) -> list[SampleRef]:
+    """Every sample of a dataset in shard order (readers opened lazily)."""
+    out, n = [], 0
+    for p in shard_paths(root):
+        r = ShardReader(p)
+        seq = r.sequences
+        for k in range(len(r)):
+            out.append(SampleRef(n, r, k, int(seq["sequence"][k]), int(seq["frame"][k]), float(seq["time_s"][k])))
+            n += 1
+    return out
+
+
+def select_samples(root: str | Path, index: int | None = None, sequence: int | None = None) -> list[SampleRef]:
+    """The samples to show: one (``index``), one sequence's frames in order (``sequence``), or all."""
+    if index is not None and sequence is not None:
+        raise ConfigError("--index and --sequence: give one of them (or --all)")
+    refs = dataset_samples(root)
+    if index is not None:
+        if not 0 <= index < len(refs):
+            raise DataError(f"{root}: sample index {index} out of range (dataset has {len(refs)} samples, "
+                            f"0..{len(refs) - 1})")
+        return [refs[index]]
+    if sequence is not None:
+        chosen = sorted((r for r in refs if r.sequence == sequence), key=lambda r: r.frame)
+        if not chosen:
+            seqs = sorted({r.sequence for r in refs})
+            raise DataError(f"{root}: no sequence {sequence} (the dataset's sequences: {seqs[0]}..{seqs[-1]}, "
+                            f"{len(seqs)} in all)")
+        return chosen
+    return refs
+
+
+def shard_config(reader: ShardReader) -> dict:
+    """The resolved configuration a shard was generated with (its ``config`` attribute)."""
+    try:
+        return json.loads(reader.attrs["config"])
+    except (KeyError, ValueError) as exc:
+        raise DataError(f"{reader.path}: shard has no readable config attribute ({exc})") from None
+
+
+def _pose(params: dict) -> Pose:
+    bs = params["basestation"]
+    return Pose(bs["position"], bs["rotation"])
+
+
+def _colormap(db: np.ndarray, top: float) -> np.ndarray:
+    """dB values -> uint8 RGB with viridis over [top - DYNAMIC_RANGE_DB, top]."""
+    from matplotlib import colormaps
+
+    x = np.clip((np.asarray(db, np.float64) - (top - DYNAMIC_RANGE_DB)) / DYNAMIC_RANGE_DB, 0.0, 1.0)
+    return (colormaps["viridis"](np.nan_to_num(x))[..., :3] * 255).astype(np.uint8)
+
+
+def _car_labels(objs: np.ndarray, target: int, min_visibility: float) -> list[str]:
+    out = []
+    for k, o in enumerate(objs):
+        cls = CLASSES[int(o["class_id"])] if 0 <= int(o["class_id"]) < len(CLASSES) else str(int(o["class_id"]))
+        vis = float(o["camera_visibility"])
+        seen = "" if np.isnan(vis) or vis >= min_visibility else " dark"
+        speed = float(np.linalg.norm(o["velocity"]))
+        out.append(f"{'TARGET ' if k == target else ''}{cls} {int(o['instance_id'])} vis {o['visible_fraction']:.0%}"
+                   f"{seen} {speed:.1f} m/s")
+    return out
+
+
+def _dark(objs: np.ndarray, min_visibility: float) -> np.ndarray:
+    vis = objs["camera_visibility"].astype(np.float64)
+    return ~np.isnan(vis) & (vis < min_visibility)
+
+
+class DatasetRecorder:
+    """Logs samples of one dataset into a Rerun recording stream (static parts once, then per sample)."""
+
+    def __init__(self, rec, cfg: dict):
+        self.rr = import_rerun()
+        self.rec = rec
+        self.cfg = cfg
+        self.radar = RadarConfig(**cfg["radar"])
+        self.min_visibility = float(cfg.get("camera", {}).get("min_visibility", 0.15))
+        self.builtin_lot = cfg.get("scene", {}).get("blend") is None
+
+    def log(self, path: str, *archetypes, static: bool = False) -> None:
+        """Log strictly: a value Rerun cannot take raises instead of being dropped with a warning."""
+        self.rec.log(path, *archetypes, static=static, strict=True)
+
+    # ---- static ----
+    def log_static(self) -> None:
+        rr, rec = self.rr, self.rec
+        self.log("world", rr.ViewCoordinates.RIGHT_HAND_Z_UP, static=True)
+        self.log("world/lidar", rr.AnnotationContext([(i, name, LIDAR_RGB[i]) for i, name in enumerate(LIDAR_CLASSES)]),
+                static=True)
+        self.log("world/cars", rr.AnnotationContext([(i, name) for i, name in enumerate(CLASSES)]), static=True)
+        if self.builtin_lot:
+            self._log_lot()
+
+    def _log_lot(self) -> None:
+        from maxray_gen.scene.lot import static_objects
+        from maxray_gen.scene.spec import SLOT_DEPTH, SLOT_WIDTH, lot_slots
+
+        rr, rec = self.rr, self.rec
+        shades = {"ground": (70, 70, 75), "clutter": (170, 170, 160), "building": (150, 130, 115), "pole": (90, 90, 90)}
+        for o in static_objects(ground_cells=1):
+            z_off = -0.02 if o.role == "ground" else 0.0  # under the radar map laid on the ground
+            self.log(f"world/lot/{o.name}", rr.Mesh3D(vertex_positions=o.vertices + [0, 0, z_off],
+                                                    triangle_indices=o.faces.astype(np.uint32),
+                                                    albedo_factor=shades.get(o.role, (120, 120, 120))), static=True)
+        strips = []
+        for s in lot_slots():
+            c, sn = np.cos(s.yaw), np.sin(s.yaw)
+            half = np.array([[SLOT_DEPTH / 2, SLOT_WIDTH / 2], [-SLOT_DEPTH / 2, SLOT_WIDTH / 2],
+                             [-SLOT_DEPTH / 2, -SLOT_WIDTH / 2], [SLOT_DEPTH / 2, -SLOT_WIDTH / 2],
+                             [SLOT_DEPTH / 2, SLOT_WIDTH / 2]])
+            xy = half @ np.array([[c, sn], [-sn, c]]) + [s.x, s.y]
+            strips.append(np.column_stack([xy, np.full(len(xy), 0.01)]))
+        self.log("world/lot/slots", rr.LineStrips3D(strips, colors=(235, 235, 235), radii=0.03), static=True)
+
+    # ---- per sample ----
+    def log_sample(self, ref: SampleRef, multi_frame: bool) -> None:
+        rr, rec = self.rr, self.rec
+        s = ref.reader.sample(ref.local)
+        rec.set_time_sequence("sample", ref.index)
+        if multi_frame:
+            rec.set_time_sequence("sequence", ref.sequence)
+            rec.set_time_seconds("frame_time", ref.time_s)
+        pose = _pose(s["params"])
+        self._log_world(s, pose)
+        self._log_camera(s, pose)
+        self._log_lidar(s)
+        self._log_radar(s, pose, ref.reader.axes)
+        p = s["params"]
+        self.log("sample/info", rr.TextDocument(
+            f"sample {ref.index} (shard {ref.reader.path.name}, #{ref.local}), sequence {ref.sequence} frame "
+            f"{ref.frame} t {ref.time_s:.3f} s\n{len(s['objects'])} cars, lighting {p.get('lighting', {}).get('kind')}, "
+            f"weather {p.get('weather', {}).get('kind')}, {p.get('n_paths', 0):,} radar paths"))
+
+    def _log_world(self, s: dict, pose: Pose) -> None:
+        rr, rec = self.rr, self.rec
+        objs, target = s["objects"], s["target"]
+        half = objs["dimensions"].astype(np.float64) / 2
+        rot = [rr.RotationAxisAngle(axis=(0, 0, 1), radians=float(y)) for y in objs["yaw"]]
+        dark = _dark(objs, self.min_visibility)
+        colours = np.array([TARGET_RGB if k == target else (DARK_RGB if dark[k] else CAR_RGB)
+                            for k in range(len(objs))], dtype=np.uint8).reshape(-1, 3)
+        self.log("world/cars", rr.Boxes3D(centers=objs["centre"], half_sizes=half, rotation_axis_angles=rot,
+                                         colors=colours, labels=_car_labels(objs, target, self.min_visibility),
+                                         class_ids=objs["class_id"].astype(np.uint16), radii=0.03))
+        if target >= 0:
+            t = objs[target]
+            self.log("world/target", rr.Boxes3D(centers=[t["centre"]], half_sizes=[t["dimensions"] / 2 + 0.15],
+                                               rotation_axis_angles=[rr.RotationAxisAngle(axis=(0, 0, 1),
+                                                                                          radians=float(t["yaw"]))],
+                                               colors=[TARGET_RGB], labels=["target"], radii=0.06))
+        else:
+            self.log("world/target", rr.Clear(recursive=False))
+
+    def _log_camera(self, s: dict, pose: Pose) -> None:
+        rr, rec = self.rr, self.rec
+        h, w = s["rgb"].shape[:2]
+        fov = np.radians(float(self.cfg["camera"]["horizontal_fov_deg"]))
+        focal = w / 2 / np.tan(fov / 2)
+        self.log("world/camera", rr.Transform3D(translation=pose.position, mat3x3=pose.rotation))
+        self.log("world/camera", rr.Pinhole(focal_length=float(focal), width=w, height=h, camera_xyz=rr.ViewCoordinates.RDF,
+                                           image_plane_distance=1.0))
+        self.log("world/camera/rgb", rr.Image(s["rgb"]))
+        d = s["depth"]
+        self.log("world/camera/depth", rr.DepthImage(np.where(np.isfinite(d), d, 0.0).astype(np.float32), meter=1.0))
+        self.log("world/camera/instance", rr.SegmentationImage(s["instance"].astype(np.uint16)))
+        objs, target = s["objects"], s["target"]
+        seen = np.all(np.isfinite(objs["visible_box"]), axis=1)
+        dark = _dark(objs, self.min_visibility)
+        idx = np.nonzero(seen)[0]
+        colours = np.array([TARGET_RGB if k == target else (DARK_RGB if dark[k] else CAR_RGB) for k in idx],
+                           dtype=np.uint8).reshape(-1, 3)
+        labels = [f"{'target ' if k == target else ''}{int(objs[k]['instance_id'])}{' dark' if dark[k] else ''}"
+                  for k in idx]
+        self.log("world/camera/rgb/boxes", rr.Boxes2D(array=objs["visible_box"][idx].reshape(-1, 4),
+                                                    array_format=rr.Box2DFormat.XYXY, colors=colours, labels=labels,
+                                                    class_ids=objs["class_id"][idx].astype(np.uint16)))
+        am = np.all(np.isfinite(objs["amodal_box"]), axis=1) & (objs["visible_fraction"] < 0.98)
+        self.log("world/camera/rgb/amodal", rr.Boxes2D(array=objs["amodal_box"][am].reshape(-1, 4),
+                                                     array_format=rr.Box2DFormat.XYXY, colors=AMODAL_RGB,
+                                                     radii=0.5))
+
+    def _log_lidar(self, s: dict) -> None:
+        lid = s["lidar"]
+        codes = lid["object_type"].astype(np.int64)
+        codes = np.where(codes < 0, len(LIDAR_CLASSES) - 1, codes).astype(np.uint16)
+        self.log("world/lidar", self.rr.Points3D(lid["xyz"], class_ids=codes, radii=0.04))
+
+    def _log_radar(self, s: dict, pose: Pose, axes: dict) -> None:
+        rr, rec, cfg = self.rr, self.rec, self.radar
+        self.log("world/radar", rr.Transform3D(translation=pose.position, mat3x3=pose.rotation))
+        self.log("world/radar/fov", rr.LineStrips3D(fov_outline(cfg), colors=(255, 255, 0), radii=0.03))
+        objs, target = s["objects"], s["target"]
+        inview = objs["in_radar_view"]
+        if "range_azimuth" in s:
+            ra = s["range_azimuth"]
+            db = 10 * np.log10(np.maximum(ra, 1e-30))
+            top = float(db.max())
+            gm = ground_map(ra, pose, cfg, dynamic_range_db=DYNAMIC_RANGE_DB)
+            v, tri, vdb = grid_mesh(gm)
+            self.log("world/radar_ground", rr.Mesh3D(vertex_positions=v + [0, 0, 0.02], triangle_indices=tri,
+                                                    vertex_colors=_colormap(vdb, top)))
+            n_r = ra.shape[0]
+            self.log("radar/range_azimuth", rr.Image(_colormap(db, top)[::-1]))
+            pts = np.column_stack([objs["azimuth_bin"] + 0.5, n_r - 0.5 - objs["range_bin"]])
+            self._markers("radar/range_azimuth/truth", pts, inview, objs, target)
+        if "range_doppler" in s:
+            rd = s["range_doppler"]
+            db = 10 * np.log10(np.maximum(rd, 1e-30))
+            self.log("radar/range_doppler", rr.Image(_colormap(db, float(db.max()))[::-1]))
+            vb = velocity_to_bin(objs["radial_velocity_mps"].astype(np.float64), cfg)
+            pts = np.column_stack([vb + 0.5, rd.shape[0] - 0.5 - objs["range_bin"]])
+            self._markers("radar/range_doppler/truth", pts, inview, objs, target)
+
+    def _markers(self, path: str, pts: np.ndarray, inview: np.ndarray, objs: np.ndarray, target: int) -> None:
+        idx = np.nonzero(inview)[0]
+        colours = np.array([TARGET_RGB if k == target else (255, 255, 255) for k in idx], dtype=np.uint8).reshape(-1, 3)
+        self.log(path, self.rr.Points2D(pts[idx].reshape(-1, 2), colors=colours, radii=1.5,
+                                            labels=[str(int(objs[k]["instance_id"])) for k in idx]))
+
+
+def fov_outline(cfg: RadarConfig, n: int = 33) -> list[np.ndarray]:
+    """The radar's coverage in its own frame: the range window between +-azimuth_fov in the array's plane
+    (elevation 0), as line strips (two arcs and the two edges)."""
+    fov = np.radians(cfg.azimuth_fov_deg)
+    az = np.linspace(-fov, fov, n)
+    r0, r1 = float(cfg.range_axis_m[0]), float(cfg.range_axis_m[-1])
+    arc = direction(az, np.zeros_like(az))
+    edge = np.array([0.0, r1])
+    return [arc * r0, arc * r1, direction(-fov, 0.0) * edge[:, None], direction(fov, 0.0) * edge[:, None]]
+
+
+def blueprint(multi_frame: bool):
+    """The default layout: the 3-D world on the left; camera, radar maps and the sample's text on the right."""
+    import rerun.blueprint as rrb
+
+    return rrb.Blueprint(
+        rrb.Horizontal(
+            rrb.Spatial3DView(name="world", origin="world",
+                              contents=["+ /world/**", "- /world/camera/depth", "- /world/camera/instance"]),
+            rrb.Vertical(
+                rrb.Spatial2DView(name="camera", origin="world/camera",
+                                  contents=["+ $origin/rgb/**"]),
+                rrb.Horizontal(rrb.Spatial2DView(name="range-azimuth", origin="radar/range_azimuth"),
+                               rrb.Spatial2DView(name="range-Doppler", origin="radar/range_doppler")),
+                rrb.Tabs(rrb.Spatial2DView(name="depth", origin="world/camera", contents=["+ $origin/depth"]),
+                         rrb.Spatial2DView(name="instances", origin="world/camera", contents=["+ $origin/instance"]),
+                         rrb.TextDocumentView(name="sample", origin="sample/info")),
+                row_shares=[3, 2, 2]),
+            column_shares=[3, 2]),
+        rrb.TimePanel(state="collapsed" if not multi_frame else "expanded"),
+        collapse_panels=False,
+    )
+
+
+def record(root: str | Path, refs: list[SampleRef], rec, progress: bool = True) -> int:
+    """Log ``refs`` of the dataset at ``root`` into the recording stream ``rec``; returns the samples logged."""
+    if not refs:
+        return 0
+    cfg = shard_config(refs[0].reader)
+    recorder = DatasetRecorder(rec, cfg)
+    recorder.log_static()
+    multi = any(r.frame > 0 for r in refs) or len({r.sequence for r in refs}) < len(refs)
+    it: Iterator[SampleRef] = iter(refs)
+    if progress and len(refs) > 1:
+        from rich.progress import track
+
+        it = track(refs, description="recording", transient=True)
+    for ref in it:
+        recorder.log_sample(ref, multi)
+    return len(refs)
+
+
+def save_recording(root: str | Path, refs: list[SampleRef], out: str | Path, progress: bool = True) -> Path:
+    """Write the samples as an ``.rrd`` file (atomically: a partial file never takes the name ``out``)."""
+    rr = import_rerun()
+    out = Path(out)
+    if out.suffix != ".rrd":
+        raise ConfigError(f"--save: {out}: a Rerun recording file ends in .rrd")
+    if not out.parent.exists():
+        raise ConfigError(f"--save: {out.parent}: folder does not exist")
+    multi = any(r.frame > 0 for r in refs)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")
+    rec = rr.new_recording(application_id="maxray", recording_id=f"{Path(root).resolve().name}")
+    try:
+        rec.save(tmp, default_blueprint=blueprint(multi))
+        record(root, refs, rec, progress)
+        rec.flush(blocking=True)
+        rec.disconnect()
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
+def serve_recording(root: str | Path, refs: list[SampleRef], web_port: int, ws_port: int,
+                    open_browser: bool = False, progress: bool = True):
+    """Serve the samples to Rerun's web viewer on localhost (http://localhost:WEB_PORT); returns the stream,
+    which keeps serving until the process ends."""
+    rr = import_rerun()
+    rec = rr.new_recording(application_id="maxray", recording_id=f"{Path(root).resolve().name}")
+    rec.serve(open_browser=open_browser, web_port=web_port, ws_port=ws_port,
+              default_blueprint=blueprint(any(r.frame > 0 for r in refs)))
+    record(root, refs, rec, progress)
+    rec.flush(blocking=True)
+    return rec
+
+
+def spawn_viewer(root: str | Path, refs: list[SampleRef], progress: bool = True) -> None:
+    """Stream the samples to a native Rerun viewer started on this machine's display."""
+    rr = import_rerun()
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise ConfigError("no display to open the Rerun viewer on: use --save OUT.rrd (open it with `rerun OUT.rrd` "
+                          "elsewhere) or --serve (web viewer on localhost)")
+    rec = rr.new_recording(application_id="maxray", recording_id=f"{Path(root).resolve().name}")
+    rec.spawn(default_blueprint=blueprint(any(r.frame > 0 for r in refs)))
+    record(root, refs, rec, progress)
+    rec.flush(blocking=True)
