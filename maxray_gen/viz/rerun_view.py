@@ -112,6 +112,12 @@ def _pose(params: dict) -> Pose:
     return Pose(bs["position"], bs["rotation"])
 
 
+def _f32(x) -> np.ndarray:
+    """A fresh, aligned float32 copy: fields of the shards' structured arrays are strided, unaligned views, which
+    Rerun's Arrow import refuses (it aborts the process)."""
+    return np.array(x, dtype=np.float32, order="C", copy=True)
+
+
 def _colormap(db: np.ndarray, top: float) -> np.ndarray:
     """dB values -> uint8 RGB with viridis over [top - DYNAMIC_RANGE_DB, top]."""
     from matplotlib import colormaps
@@ -170,8 +176,8 @@ class DatasetRecorder:
         shades = {"ground": (70, 70, 75), "clutter": (170, 170, 160), "building": (150, 130, 115), "pole": (90, 90, 90)}
         for o in static_objects(ground_cells=1):
             z_off = -0.02 if o.role == "ground" else 0.0  # under the radar map laid on the ground
-            self.log(f"world/lot/{o.name}", rr.Mesh3D(vertex_positions=o.vertices + [0, 0, z_off],
-                                                    triangle_indices=o.faces.astype(np.uint32),
+            self.log(f"world/lot/{o.name}", rr.Mesh3D(vertex_positions=_f32(o.vertices + [0, 0, z_off]),
+                                                    triangle_indices=np.ascontiguousarray(o.faces, np.uint32),
                                                     albedo_factor=shades.get(o.role, (120, 120, 120))), static=True)
         strips = []
         for s in lot_slots():
@@ -180,7 +186,7 @@ class DatasetRecorder:
                              [-SLOT_DEPTH / 2, -SLOT_WIDTH / 2], [SLOT_DEPTH / 2, -SLOT_WIDTH / 2],
                              [SLOT_DEPTH / 2, SLOT_WIDTH / 2]])
             xy = half @ np.array([[c, sn], [-sn, c]]) + [s.x, s.y]
-            strips.append(np.column_stack([xy, np.full(len(xy), 0.01)]))
+            strips.append(_f32(np.column_stack([xy, np.full(len(xy), 0.01)])))
         self.log("world/lot/slots", rr.LineStrips3D(strips, colors=(235, 235, 235), radii=0.03), static=True)
 
     # ---- per sample ----
@@ -205,17 +211,17 @@ class DatasetRecorder:
     def _log_world(self, s: dict, pose: Pose) -> None:
         rr, rec = self.rr, self.rec
         objs, target = s["objects"], s["target"]
-        half = objs["dimensions"].astype(np.float64) / 2
+        half = _f32(objs["dimensions"]) / 2
         rot = [rr.RotationAxisAngle(axis=(0, 0, 1), radians=float(y)) for y in objs["yaw"]]
         dark = _dark(objs, self.min_visibility)
         colours = np.array([TARGET_RGB if k == target else (DARK_RGB if dark[k] else CAR_RGB)
                             for k in range(len(objs))], dtype=np.uint8).reshape(-1, 3)
-        self.log("world/cars", rr.Boxes3D(centers=objs["centre"], half_sizes=half, rotation_axis_angles=rot,
+        self.log("world/cars", rr.Boxes3D(centers=_f32(objs["centre"]), half_sizes=half, rotation_axis_angles=rot,
                                          colors=colours, labels=_car_labels(objs, target, self.min_visibility),
-                                         class_ids=objs["class_id"].astype(np.uint16), radii=0.03))
+                                         class_ids=np.ascontiguousarray(objs["class_id"], np.uint16), radii=0.03))
         if target >= 0:
             t = objs[target]
-            self.log("world/target", rr.Boxes3D(centers=[t["centre"]], half_sizes=[t["dimensions"] / 2 + 0.15],
+            self.log("world/target", rr.Boxes3D(centers=_f32([t["centre"]]), half_sizes=_f32([t["dimensions"] / 2 + 0.15]),
                                                rotation_axis_angles=[rr.RotationAxisAngle(axis=(0, 0, 1),
                                                                                           radians=float(t["yaw"]))],
                                                colors=[TARGET_RGB], labels=["target"], radii=0.06))
@@ -227,13 +233,13 @@ class DatasetRecorder:
         h, w = s["rgb"].shape[:2]
         fov = np.radians(float(self.cfg["camera"]["horizontal_fov_deg"]))
         focal = w / 2 / np.tan(fov / 2)
-        self.log("world/camera", rr.Transform3D(translation=pose.position, mat3x3=pose.rotation))
+        self.log("world/camera", rr.Transform3D(translation=_f32(pose.position), mat3x3=_f32(pose.rotation)))
         self.log("world/camera", rr.Pinhole(focal_length=float(focal), width=w, height=h, camera_xyz=rr.ViewCoordinates.RDF,
                                            image_plane_distance=1.0))
-        self.log("world/camera/rgb", rr.Image(s["rgb"]))
+        self.log("world/camera/rgb", rr.Image(np.ascontiguousarray(s["rgb"])))
         d = s["depth"]
         self.log("world/camera/depth", rr.DepthImage(np.where(np.isfinite(d), d, 0.0).astype(np.float32), meter=1.0))
-        self.log("world/camera/instance", rr.SegmentationImage(s["instance"].astype(np.uint16)))
+        self.log("world/camera/instance", rr.SegmentationImage(np.ascontiguousarray(s["instance"], np.uint16)))
         objs, target = s["objects"], s["target"]
         seen = np.all(np.isfinite(objs["visible_box"]), axis=1)
         dark = _dark(objs, self.min_visibility)
@@ -242,11 +248,11 @@ class DatasetRecorder:
                            dtype=np.uint8).reshape(-1, 3)
         labels = [f"{'target ' if k == target else ''}{int(objs[k]['instance_id'])}{' dark' if dark[k] else ''}"
                   for k in idx]
-        self.log("world/camera/rgb/boxes", rr.Boxes2D(array=objs["visible_box"][idx].reshape(-1, 4),
+        self.log("world/camera/rgb/boxes", rr.Boxes2D(array=_f32(objs["visible_box"][idx]).reshape(-1, 4),
                                                     array_format=rr.Box2DFormat.XYXY, colors=colours, labels=labels,
-                                                    class_ids=objs["class_id"][idx].astype(np.uint16)))
+                                                    class_ids=np.ascontiguousarray(objs["class_id"][idx], np.uint16)))
         am = np.all(np.isfinite(objs["amodal_box"]), axis=1) & (objs["visible_fraction"] < 0.98)
-        self.log("world/camera/rgb/amodal", rr.Boxes2D(array=objs["amodal_box"][am].reshape(-1, 4),
+        self.log("world/camera/rgb/amodal", rr.Boxes2D(array=_f32(objs["amodal_box"][am]).reshape(-1, 4),
                                                      array_format=rr.Box2DFormat.XYXY, colors=AMODAL_RGB,
                                                      radii=0.5))
 
@@ -254,12 +260,12 @@ class DatasetRecorder:
         lid = s["lidar"]
         codes = lid["object_type"].astype(np.int64)
         codes = np.where(codes < 0, len(LIDAR_CLASSES) - 1, codes).astype(np.uint16)
-        self.log("world/lidar", self.rr.Points3D(lid["xyz"], class_ids=codes, radii=0.04))
+        self.log("world/lidar", self.rr.Points3D(_f32(lid["xyz"]), class_ids=codes, radii=0.04))
 
     def _log_radar(self, s: dict, pose: Pose, axes: dict) -> None:
         rr, rec, cfg = self.rr, self.rec, self.radar
-        self.log("world/radar", rr.Transform3D(translation=pose.position, mat3x3=pose.rotation))
-        self.log("world/radar/fov", rr.LineStrips3D(fov_outline(cfg), colors=(255, 255, 0), radii=0.03))
+        self.log("world/radar", rr.Transform3D(translation=_f32(pose.position), mat3x3=_f32(pose.rotation)))
+        self.log("world/radar/fov", rr.LineStrips3D([_f32(x) for x in fov_outline(cfg)], colors=(255, 255, 0), radii=0.03))
         objs, target = s["objects"], s["target"]
         inview = objs["in_radar_view"]
         if "range_azimuth" in s:
@@ -268,7 +274,7 @@ class DatasetRecorder:
             top = float(db.max())
             gm = ground_map(ra, pose, cfg, dynamic_range_db=DYNAMIC_RANGE_DB)
             v, tri, vdb = grid_mesh(gm)
-            self.log("world/radar_ground", rr.Mesh3D(vertex_positions=v + [0, 0, 0.02], triangle_indices=tri,
+            self.log("world/radar_ground", rr.Mesh3D(vertex_positions=_f32(v + [0, 0, 0.02]), triangle_indices=np.ascontiguousarray(tri),
                                                     vertex_colors=_colormap(vdb, top)))
             n_r = ra.shape[0]
             self.log("radar/range_azimuth", rr.Image(_colormap(db, top)[::-1]))
@@ -285,7 +291,7 @@ class DatasetRecorder:
     def _markers(self, path: str, pts: np.ndarray, inview: np.ndarray, objs: np.ndarray, target: int) -> None:
         idx = np.nonzero(inview)[0]
         colours = np.array([TARGET_RGB if k == target else (255, 255, 255) for k in idx], dtype=np.uint8).reshape(-1, 3)
-        self.log(path, self.rr.Points2D(pts[idx].reshape(-1, 2), colors=colours, radii=1.5,
+        self.log(path, self.rr.Points2D(_f32(pts[idx]).reshape(-1, 2), colors=colours, radii=1.5,
                                             labels=[str(int(objs[k]["instance_id"])) for k in idx]))
 
 
