@@ -2,16 +2,18 @@
 # Set up MaxRay-Gen on Debian 12 with Python 3.11: system packages (apt) and a virtual environment in .venv.
 #   bash scripts/setup.sh         # runtime (package + radio engines)
 #   bash scripts/setup.sh --detect  # plus vision detection (ultralytics, AGPL-3.0; torch 2.14.1 + torchvision)
-#   bash scripts/setup.sh --dev   # plus detection and test tools
+#   bash scripts/setup.sh --view  # plus the Rerun viewer extra (maxray view)
+#   bash scripts/setup.sh --dev   # plus detection, viewing and test tools (and Chromium for the report test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 extras="radio,blender,torch,farm"
 case "${1:-}" in
-  --dev) extras="radio,blender,torch,farm,detect,dev" ;;
+  --dev) extras="radio,blender,torch,farm,detect,view,dev" ;;
+  --view) extras="radio,blender,torch,farm,view" ;;
   --detect) extras="radio,blender,torch,farm,detect" ;;
   "") ;;
-  *) echo "usage: bash scripts/setup.sh [--detect|--dev]" >&2; exit 2 ;;
+  *) echo "usage: bash scripts/setup.sh [--detect|--view|--dev]" >&2; exit 2 ;;
 esac
 
 # Dr.Jit's CPU backend needs LLVM >= 17 (Debian 12's default 14/15 abort); maxray finds it by itself.
@@ -25,12 +27,14 @@ if ! ls /usr/lib/*/libLLVM.so.19* /usr/lib/*/libLLVM-19.so* >/dev/null 2>&1; the
   fi
 fi
 
-# Test tools: a single-node SLURM cluster from Debian packages (started by the farm tests), and Debian 12's
-# default LLVM 15, which the tests load on purpose to check that a too-old LLVM is refused cleanly.
+# Test tools: a single-node SLURM cluster from Debian packages (started by the farm tests), Debian 12's
+# default LLVM 15, which the tests load on purpose to check that a too-old LLVM is refused cleanly, and Chromium,
+# which opens the `maxray report` page headless.
 if [ "${1:-}" = "--dev" ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
   need=""
   command -v slurmctld >/dev/null 2>&1 || need="slurm-wlm munge"
   ls /usr/lib/*/libLLVM-15.so.1 >/dev/null 2>&1 || ls /usr/lib/*/libLLVM-14.so.1 >/dev/null 2>&1 || need="$need libllvm15"
+  command -v chromium >/dev/null 2>&1 || need="$need chromium"
   if [ -n "$need" ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null 2>&1 \
       || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need; }

@@ -133,8 +133,9 @@ def _car_labels(objs: np.ndarray, target: int, min_visibility: float) -> list[st
         vis = float(o["camera_visibility"])
         seen = "" if np.isnan(vis) or vis >= min_visibility else " dark"
         speed = float(np.linalg.norm(o["velocity"]))
-        out.append(f"{'TARGET ' if k == target else ''}{cls} {int(o['instance_id'])} vis {o['visible_fraction']:.0%}"
-                   f"{seen} {speed:.1f} m/s")
+        moving = f" {speed:.1f} m/s" if speed > 0.05 else ""
+        out.append(f"{'TARGET ' if k == target else ''}{cls} {int(o['instance_id'])} {o['visible_fraction']:.0%}"
+                   f"{seen}{moving}")
     return out
 
 
@@ -224,7 +225,7 @@ class DatasetRecorder:
             self.log("world/target", rr.Boxes3D(centers=_f32([t["centre"]]), half_sizes=_f32([t["dimensions"] / 2 + 0.15]),
                                                rotation_axis_angles=[rr.RotationAxisAngle(axis=(0, 0, 1),
                                                                                           radians=float(t["yaw"]))],
-                                               colors=[TARGET_RGB], labels=["target"], radii=0.06))
+                                               colors=[TARGET_RGB], radii=0.06))
         else:
             self.log("world/target", rr.Clear(recursive=False))
 
