@@ -191,6 +191,7 @@ window.addEventListener('load',()=>{
   const imgs=[...document.images];
   document.body.dataset.imagesLoaded=imgs.filter(i=>i.complete&&i.naturalWidth>0).length;
   document.body.dataset.images=imgs.length;
+  document.body.dataset.loadMs=Math.round(performance.now());
 });
 """
 

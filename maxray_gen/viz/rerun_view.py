@@ -107,8 +107,11 @@ def shard_config(reader: ShardReader) -> dict:
         raise DataError(f"{reader.path}: shard has no readable config attribute ({exc})") from None
 
 
-def _pose(params: dict) -> Pose:
-    bs = params["basestation"]
+def _pose(params: dict, where: str) -> Pose:
+    bs = params.get("basestation")
+    if bs is None:
+        raise DataError(f"{where}: no basestation pose in the sample's params (a stand-in or imported dataset has "
+                        "no world frame to draw; `maxray report` still shows it)")
     return Pose(bs["position"], bs["rotation"])
 
 
@@ -198,7 +201,7 @@ class DatasetRecorder:
         if multi_frame:
             rec.set_time_sequence("sequence", ref.sequence)
             rec.set_time_seconds("frame_time", ref.time_s)
-        pose = _pose(s["params"])
+        pose = _pose(s["params"], f"{ref.reader.path} sample {ref.local}")
         self._log_world(s, pose)
         self._log_camera(s, pose)
         self._log_lidar(s)
