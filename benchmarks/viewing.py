@@ -119,7 +119,7 @@ def main() -> None:
         print(f"bytes a browser loads: report page {ours_b / 1e6:.1f} MB (html + thumbnails + figures), naive page "
               f"{(naive_page.stat().st_size + full) / 1e6:.1f} MB; ratio {ours_b / (naive_page.stat().st_size + full):.3f}")
         print(f"Chromium, {n} samples, time to the load event: report page {ours:.0f} ms ({loaded}/{total} images "
-              f"decoded at load, the rest lazily on scroll); naive page of full previews {naive:.0f} ms "
+              f"decoded by the load event); naive page of full previews {naive:.0f} ms "
               f"({nloaded}/{ntotal}); ratio {ours / naive:.3f}")
 
         refs = select_samples(data)
