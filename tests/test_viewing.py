@@ -4,6 +4,7 @@ and `maxray report` (a static HTML page, opened in headless Chromium)."""
 from __future__ import annotations
 
 import html.parser
+import re
 import os
 import shutil
 import socket
@@ -328,3 +329,19 @@ def test_report_opens_in_headless_chromium_with_every_image_loaded(tiny, tmp_pat
         px = np.asarray(im.convert("RGB"), dtype=np.float64)
     assert px.shape[:2] == (1400, 1400)
     assert px.std() > 20  # a page with figures and thumbnails, not a blank or error page
+
+
+def test_report_of_a_large_dataset_tiles_an_evenly_spaced_subset_and_counts_every_sample(tiny, tmp_path):
+    from maxray_gen.viz.dataset_report import shown_indices
+
+    assert shown_indices(4, None).tolist() == [0, 1, 2, 3] and shown_indices(4, 9).tolist() == [0, 1, 2, 3]
+    assert shown_indices(30000, 500)[[0, -1]].tolist() == [0, 29999] and len(shown_indices(30000, 500)) == 500
+    _, root = tiny
+    out = tmp_path / "report"
+    res = run(["report", str(root), "--out", str(out), "--max-samples", "2", "--no-progress"])
+    assert res.exit_code == 0, res.output
+    text = (out / "index.html").read_text()
+    assert re.findall(r'data-index="(\d+)"', text) == ["0", "3"]
+    assert sorted(p.name for p in (out / "thumbs").iterdir()) == ["sample-00000.jpg", "sample-00003.jpg"]
+    assert sorted(p.name for p in (out / "samples").iterdir()) == ["sample-00000.png", "sample-00003.png"]
+    assert "4 samples in 2 shards" in text and "tiles for 2 of the 4 samples" in text

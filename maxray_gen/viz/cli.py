@@ -63,11 +63,15 @@ def view_cmd(root: Path, index: int | None, sequence: int | None, all_samples: b
 @ROOT
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Report folder (default: ROOT/report).")
+@click.option("--max-samples", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Tiles (thumbnail + full preview) for at most this many samples, evenly spaced; the figures "
+                   "cover every sample.")
+@click.option("--all-samples", is_flag=True, help="A tile for every sample, however many.")
 @click.option("--no-progress", is_flag=True)
-def report_cmd(root: Path, out: Path | None, no_progress: bool) -> None:
+def report_cmd(root: Path, out: Path | None, max_samples: int, all_samples: bool, no_progress: bool) -> None:
     """A static HTML page of a dataset (no server needed): figures, and every sample's thumbnail (RGB with boxes |
     radar map) opening its full preview."""
     from maxray_gen.viz.dataset_report import write_report
 
-    page = write_report(root, out, progress=not no_progress)
+    page = write_report(root, out, progress=not no_progress, max_samples=None if all_samples else max_samples)
     click.echo(f"wrote {page}; open it in a browser")

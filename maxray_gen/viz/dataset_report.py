@@ -39,6 +39,7 @@ class SampleRow:
     target: int
     sequence: int
     frame: int
+    shown: bool = True  # has a tile (thumbnail + full preview) in the grid
 
 
 @dataclass
@@ -112,8 +113,19 @@ def _figures(stats: DatasetStats, out: Path) -> list[tuple[str, str]]:
     return figs
 
 
-def _collect(root: Path, out: Path, progress: bool) -> DatasetStats:
-    """One pass over the dataset: statistics, thumbnails and full previews."""
+STATS_FIELDS = ("objects", "params", "range_azimuth", "target", "sequence", "frame")
+
+
+def shown_indices(total: int, max_samples: int | None) -> np.ndarray:
+    """The samples that get a tile: all, or ``max_samples`` evenly spaced over the dataset (first and last
+    included)."""
+    if max_samples is None or total <= max_samples:
+        return np.arange(total)
+    return np.unique(np.round(np.linspace(0, total - 1, max_samples)).astype(int))
+
+
+def _collect(root: Path, out: Path, progress: bool, max_samples: int | None) -> DatasetStats:
+    """One pass over the dataset: statistics of every sample; thumbnails and full previews of the shown ones."""
     from maxray_gen.viz.dataset_plots import plot_sample
 
     stats = DatasetStats()
@@ -122,6 +134,7 @@ def _collect(root: Path, out: Path, progress: bool) -> DatasetStats:
     readers = [ShardReader(p) for p in paths]
     total = sum(len(r) for r in readers)
     stats.attrs = dict(readers[0].attrs)
+    shown = set(shown_indices(total, max_samples).tolist())
     progress_bar = None
     if progress:
         from rich.progress import Progress
@@ -137,11 +150,12 @@ def _collect(root: Path, out: Path, progress: bool) -> DatasetStats:
             radar = RadarConfig(**cfg["radar"]) if "radar" in cfg else None
             min_vis = float(cfg.get("camera", {}).get("min_visibility", 0.15))
             for k in range(len(r)):
-                s = r.sample(k)
+                tile = i in shown
+                s = r.sample(k) if tile else r.sample(k, STATS_FIELDS)
                 p, objs = s["params"], s["objects"]
                 stats.rows.append(SampleRow(i, r.path.name, str(p.get("lighting", {}).get("kind", "?")),
                                             str(p.get("weather", {}).get("kind", "?")), len(objs), s["target"],
-                                            int(s["sequence"]), int(s["frame"])))
+                                            int(s["sequence"]), int(s["frame"]), tile))
                 view = objs[objs["in_radar_view"]]
                 stats.ranges += view["range_m"].tolist()
                 stats.azimuths += np.degrees(view["heatmap_azimuth_rad"]).tolist()
@@ -150,10 +164,11 @@ def _collect(root: Path, out: Path, progress: bool) -> DatasetStats:
                     stats.target_azimuths.append(float(np.degrees(objs[s["target"]]["heatmap_azimuth_rad"])))
                 if radar is not None and "range_azimuth" in s:
                     stats.echoes += car_echoes(s["range_azimuth"], r.axes["range_m"], r.axes["azimuth_rad"], objs, radar)
-                _write_jpeg(thumbnail(s, min_visibility=min_vis), out / "thumbs" / f"sample-{i:05d}.jpg")
-                title = (f"sample {i}: {len(objs)} cars, {stats.rows[-1].lighting}, {stats.rows[-1].weather}, "
-                         f"{p.get('n_paths', 0):,} radar paths")
-                plot_sample(s, r.axes, out / "samples" / f"sample-{i:05d}.png", title, min_visibility=min_vis)
+                if tile:
+                    _write_jpeg(thumbnail(s, min_visibility=min_vis), out / "thumbs" / f"sample-{i:05d}.jpg")
+                    title = (f"sample {i}: {len(objs)} cars, {stats.rows[-1].lighting}, {stats.rows[-1].weather}, "
+                             f"{p.get('n_paths', 0):,} radar paths")
+                    plot_sample(s, r.axes, out / "samples" / f"sample-{i:05d}.png", title, min_visibility=min_vis)
                 i += 1
                 if progress_bar is not None:
                     progress_bar.advance(task)
@@ -221,7 +236,8 @@ def _page(root: Path, out: Path, stats: DatasetStats, figs: list[tuple[str, str]
              _echo_text(echo)]
     w, h = thumb_size
     tiles = []
-    for k, r in enumerate(stats.rows):
+    rows = [r for r in stats.rows if r.shown]
+    for k, r in enumerate(rows):
         seq = f" · seq {r.sequence} f{r.frame}" if r.frame or any(x.frame for x in stats.rows) else ""
         target = "" if r.target >= 0 else ' · <span class="t">no target</span>'
         lazy = "" if k < eager else ' loading="lazy"'
@@ -231,6 +247,7 @@ def _page(root: Path, out: Path, stats: DatasetStats, figs: list[tuple[str, str]
             f'<img src="thumbs/sample-{r.index:05d}.jpg" width="{w}" height="{h}" alt="sample {r.index}"'
             f'{lazy} decoding="async">'
             f'#{r.index} · {html.escape(r.lighting)} · {html.escape(r.weather)} · {r.cars} cars{seq}{target}</a>')
+    subset = "" if len(rows) == n else f" (every sample's statistics above; tiles for {len(rows)} of the {n} samples, evenly spaced)"
     fig_html = "".join(f'<figure><a href="figures/{f}"><img src="figures/{f}" alt="{html.escape(c)}"></a>'
                        f'<figcaption>{html.escape(c)}</figcaption></figure>' for f, c in figs)
     sheet = root / "DATASHEET.md"
@@ -245,12 +262,15 @@ def _page(root: Path, out: Path, stats: DatasetStats, figs: list[tuple[str, str]
             "map, range up, azimuth right (cars white rings, target red); click for the full preview</p>"
             f'<h2>Figures</h2><div class="figs">{fig_html}</div>'
             f'<h2>Samples</h2><div class="bar">{_options([r.lighting for r in stats.rows], "lighting")} '
-            f'{_options([r.weather for r in stats.rows], "weather")} · <span id="shown">{n}</span> of {n} shown</div>'
+            f'{_options([r.weather for r in stats.rows], "weather")} · <span id="shown">{len(rows)}</span> of '
+            f'{len(rows)} shown{subset}</div>'
             f'<div class="grid" id="grid">{"".join(tiles)}</div></body></html>\n')
 
 
-def write_report(root: str | Path, out: str | Path | None = None, progress: bool = True, eager: int = 24) -> Path:
+def write_report(root: str | Path, out: str | Path | None = None, progress: bool = True, eager: int = 24,
+                 max_samples: int | None = 500) -> Path:
     """Write the report of the dataset at ``root`` into ``out`` (default ``ROOT/report``); returns index.html.
+    Figures cover every sample; the grid has a tile for at most ``max_samples`` (evenly spaced; None: all).
 
     Built in a sibling folder and moved into place at the end, so an interrupted run leaves no half-written report;
     an existing report of ours at ``out`` is replaced, any other existing folder refused."""
@@ -264,9 +284,10 @@ def write_report(root: str | Path, out: str | Path | None = None, progress: bool
     try:
         (tmp / "thumbs").mkdir(parents=True)
         (tmp / "samples").mkdir()
-        stats = _collect(root, tmp, progress)
+        stats = _collect(root, tmp, progress, max_samples)
         figs = _figures(stats, tmp)
-        size = Image.open(tmp / "thumbs" / "sample-00000.jpg").size
+        with Image.open(tmp / "thumbs" / "sample-00000.jpg") as im:
+            size = im.size
         (tmp / "index.html").write_text(_page(root, out, stats, figs, size, eager), encoding="utf-8")
         (tmp / MARKER).write_text("written by maxray report\n")
         if out.exists():
