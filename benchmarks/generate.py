@@ -18,9 +18,9 @@ from pathlib import Path
 warnings.simplefilter("ignore")
 
 from maxray_gen.config import load_config  # noqa: E402
+from maxray_gen.presets import preset_path  # noqa: E402
 from maxray_gen.pipeline.generate import generate  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(cfg, out: Path, label: str) -> None:
@@ -37,12 +37,12 @@ def main() -> None:
     ap.add_argument("--paper-samples", type=int, default=2)
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp())
-    demo = load_config(ROOT / "pipelines" / "demo.yaml")
+    demo = load_config(preset_path("demo"))
     # Warm-up (engine start, kernel compilation) is excluded by generating one throw-away sample first.
     warm = demo.model_copy(update={"generate": demo.generate.model_copy(update={"shards": 1, "samples_per_shard": 1})})
     generate(warm, tmp / "warm", progress=False)
     run(demo, tmp / "demo", "demo preset (320x240, 4 spp, noncoherent radar)")
-    paper = load_config(ROOT / "pipelines" / "maxray_parking_lot.yaml")
+    paper = load_config(preset_path("maxray_parking_lot"))
     paper = paper.model_copy(update={"generate": paper.generate.model_copy(
         update={"shards": 1, "samples_per_shard": args.paper_samples})})
     run(paper, tmp / "paper", "paper scale (640x480, 8 spp, 1e6 rays, 16x16 array)")

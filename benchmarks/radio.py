@@ -22,6 +22,7 @@ import numpy as np
 warnings.simplefilter("ignore")
 
 from maxray_gen.config import load_config  # noqa: E402
+from maxray_gen.presets import preset_path  # noqa: E402
 from maxray_gen.radar.processing import heatmaps  # noqa: E402
 from maxray_gen.radio.tracer import RadarTracer  # noqa: E402
 from maxray_gen.scene.lot import build_snapshot  # noqa: E402
@@ -33,7 +34,7 @@ def peak_rss_mb() -> float:
 
 
 def lot(n_cars: int, seed: int = 0, moving: int = 0):
-    cfg = load_config("pipelines/maxray_parking_lot.yaml")
+    cfg = load_config(preset_path("maxray_parking_lot"))
     scene = cfg.scene.model_copy(update={"min_cars": n_cars, "max_cars": n_cars, "min_moving_cars": moving,
                                          "max_moving_cars": moving})
     return cfg, build_snapshot(sample_scene(scene, cfg.camera, seed, 0))

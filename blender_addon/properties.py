@@ -77,7 +77,7 @@ class MAXRAY_PG_settings(bpy.types.PropertyGroup):
     shards: IntProperty(name="Shards", default=2, min=1)
     samples_per_shard: IntProperty(name="Samples/shard", default=4, min=1)
     base_config: StringProperty(name="Base config", subtype="FILE_PATH", update=_load_base,
-                                description="Optional YAML (e.g. pipelines/demo.yaml): fills the panel, and gives "
+                                description="Optional YAML (e.g. maxray_gen/presets/demo.yaml): fills the panel, and gives "
                                             "everything the panel does not show")
     out_dir: StringProperty(name="Output", subtype="DIR_PATH", default="//maxray_dataset")
     # feedback

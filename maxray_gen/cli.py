@@ -79,6 +79,18 @@ def config_show(path: Path | None) -> None:
     click.echo(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False), nl=False)
 
 
+@config.command("presets")
+def config_presets() -> None:
+    """The shipped presets (generate --preset, reproduce --preset) and scenes, with their files."""
+    from maxray_gen import presets
+
+    for kind, flag in (("generate", "maxray generate --preset"), ("reproduce", "maxray reproduce --preset"),
+                       ("scene", "maxray scene preview --config")):
+        for name in presets.names(kind):
+            path = presets.KINDS[kind] / f"{name}.yaml"
+            click.echo(f"{flag} {path}" if kind == "scene" else f"{flag} {name}    # {path}")
+
+
 @main.group()
 def radar() -> None:
     """The OFDM radar model: parameters, demo heatmaps, heatmaps of path lists."""
@@ -433,9 +445,6 @@ def scene_export(blend: Path, out: Path) -> None:
     _report_engine_log(log)
 
 
-PIPELINES = Path(__file__).resolve().parent.parent / "pipelines"
-
-
 def _generate_config(config_path: Path | None, preset: str | None, overrides: dict):
     from maxray_gen.config import Config, load_config
     from maxray_gen.errors import ConfigError
@@ -444,10 +453,9 @@ def _generate_config(config_path: Path | None, preset: str | None, overrides: di
     if config_path is not None and preset is not None:
         raise ConfigError("give either CONFIG or --preset, not both")
     if preset is not None:
-        config_path = PIPELINES / f"{preset}.yaml"
-        if not config_path.exists():
-            names = sorted(p.stem for p in PIPELINES.glob("*.yaml"))
-            raise ConfigError(f"--preset: unknown preset {preset!r}; presets: {', '.join(names)}")
+        from maxray_gen.presets import preset_path
+
+        config_path = preset_path(preset)
     cfg = load_config(config_path)
     if overrides:
         d = cfg.model_dump(mode="json")
@@ -485,7 +493,7 @@ def _write_previews(cfg, out: Path, count: int) -> list[Path]:
 
 @main.command("generate")
 @click.argument("config_path", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--preset", default=None, help="A preset from pipelines/ (demo, maxray_parking_lot, ...).")
+@click.option("--preset", default=None, help="A shipped preset (demo, maxray_parking_lot, ...; `maxray config presets` lists them).")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--shards", type=click.IntRange(min=1), default=None)
 @click.option("--samples-per-shard", type=click.IntRange(min=1), default=None)

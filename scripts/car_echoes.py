@@ -2,7 +2,7 @@
 of cars at least half visible to the camera whose echo stands >= 10 dB above the map around them, whose peak lies
 in their groundtruth footprint and on the correct side (see maxray_gen/radar/echoes.py).
 
-    python scripts/car_echoes.py [--config pipelines/maxray_parking_lot.yaml] [--lots 10] [--seed 0]
+    python scripts/car_echoes.py [--config maxray_gen/presets/maxray_parking_lot.yaml] [--lots 10] [--seed 0]
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import numpy as np
 warnings.simplefilter("ignore")
 
 from maxray_gen.config import load_config  # noqa: E402
+from maxray_gen.presets import preset_path  # noqa: E402
 from maxray_gen.radar.processing import heatmaps  # noqa: E402
 from maxray_gen.radio.tracer import RadarTracer  # noqa: E402
 from maxray_gen.scene.lot import build_snapshot  # noqa: E402
@@ -34,7 +35,7 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    cfg = load_config("pipelines/maxray_parking_lot.yaml")
+    cfg = load_config(preset_path("maxray_parking_lot"))
     spec = sample_scene(cfg.scene, cfg.camera, args.seed, args.index)
     snap = build_snapshot(spec)
     truth = [t for t in instance_truth(snap, cfg.radar) if t.in_radar_view]

@@ -31,7 +31,7 @@ def test_heatmaps_are_bit_identical_across_processes():
     assert len(runs) == 1, runs
 
 
-@pytest.mark.parametrize("preset", sorted([*(ROOT / "pipelines").glob("*.yaml"), *(ROOT / "scenes").glob("*.yaml")]),
+@pytest.mark.parametrize("preset", sorted([*(ROOT / "maxray_gen" / "presets").glob("*.yaml"), *(ROOT / "maxray_gen" / "presets" / "scenes").glob("*.yaml")]),
                          ids=lambda p: p.name)
 def test_shipped_presets_validate(preset):
     load_config(preset)

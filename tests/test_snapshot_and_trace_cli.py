@@ -39,7 +39,7 @@ def test_snapshot_file_errors(tmp_path):
 
 
 def test_shipped_test_scene_is_current():
-    shipped = SceneSnapshot.load(ROOT / "scenes" / "radio_test_lot.npz")
+    shipped = SceneSnapshot.load(ROOT / "maxray_gen" / "presets" / "scenes" / "radio_test_lot.npz")
     fresh = radio_test_lot()
     # Same objects and geometry (to rounding: numpy versions differ in the last bit of trig functions).
     assert [(o.name, o.instance_id, o.material) for o in shipped.objects] == \
@@ -59,7 +59,7 @@ def test_every_default_material_works_at_60ghz_or_says_why():
 
 def test_trace_command_end_to_end(tmp_path):
     out, png = tmp_path / "paths.npz", tmp_path / "map.png"
-    res = CliRunner().invoke(main, ["trace", str(ROOT / "scenes" / "radio_test_lot.npz"), "--out", str(out),
+    res = CliRunner().invoke(main, ["trace", str(ROOT / "maxray_gen" / "presets" / "scenes" / "radio_test_lot.npz"), "--out", str(out),
                                     "--png", str(png)])
     assert res.exit_code == 0, res.output
     paths = PathSet.load(out)
@@ -74,7 +74,7 @@ def test_trace_command_end_to_end(tmp_path):
 
 
 def test_trace_command_bad_inputs(tmp_path):
-    snap = SceneSnapshot.load(ROOT / "scenes" / "radio_test_lot.npz")
+    snap = SceneSnapshot.load(ROOT / "maxray_gen" / "presets" / "scenes" / "radio_test_lot.npz")
     bad = snap.replace_objects([*snap.objects[:-1], snap.objects[-1].__class__(
         "crate", 12, "clutter", "brick", snap.objects[-1].vertices, snap.objects[-1].faces)])
     bad.save(tmp_path / "brick.npz")
@@ -85,13 +85,13 @@ def test_trace_command_bad_inputs(tmp_path):
     assert res.exit_code == 2 and "none.npz: file not found" in res.stderr
     cfg = tmp_path / "c.yaml"
     cfg.write_text("trace:\n  tx_offset_m: [0, 0, 0]\n")
-    res = CliRunner().invoke(main, ["trace", str(ROOT / "scenes" / "radio_test_lot.npz"), "--out",
+    res = CliRunner().invoke(main, ["trace", str(ROOT / "maxray_gen" / "presets" / "scenes" / "radio_test_lot.npz"), "--out",
                                     str(tmp_path / "p.npz"), "--config", str(cfg)])
     assert res.exit_code == 2 and "trace.tx_offset_m" in res.stderr and "co-located" in res.stderr
 
 
 def test_trace_command_refuses_meshes_physical_optics_cannot_trace(tmp_path):
-    snap = SceneSnapshot.load(ROOT / "scenes" / "radio_test_lot.npz")
+    snap = SceneSnapshot.load(ROOT / "maxray_gen" / "presets" / "scenes" / "radio_test_lot.npz")
     car = snap.objects[1]
     cases = {"open": (car.faces[:-5], "open edge"), "inward": (car.faces[:, ::-1], "inward-facing"),
              "flipped": (np.concatenate([car.faces[:1, ::-1], car.faces[1:]]), "flipped normals")}
@@ -121,5 +121,5 @@ def test_variant_override_and_missing_cuda():
 
 
 def test_snapshot_info_command():
-    res = CliRunner().invoke(main, ["snapshot", "info", str(ROOT / "scenes" / "radio_test_lot.npz")])
+    res = CliRunner().invoke(main, ["snapshot", "info", str(ROOT / "maxray_gen" / "presets" / "scenes" / "radio_test_lot.npz")])
     assert res.exit_code == 0 and "car_mid" in res.output and "5,832 triangles" in res.output

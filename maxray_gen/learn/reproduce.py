@@ -22,12 +22,11 @@ from pydantic import Field, model_validator
 from maxray_gen.errors import ConfigError, DataError
 from maxray_gen.schema import FieldProblem, StrictModel, load
 
-PRESETS = Path(__file__).resolve().parent.parent.parent / "pipelines" / "reproduce"
 METHODS = ("cl", "mcl", "scl")
 
 
 class ReproduceConfig(StrictModel):
-    """A reproduction preset (``pipelines/reproduce/<name>.yaml``)."""
+    """A reproduction preset (``maxray_gen/presets/reproduce/<name>.yaml``)."""
 
     description: str = ""
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="cuda: the preset needs a GPU (refused "
@@ -100,11 +99,9 @@ def load_preset(preset: str | None, config_path: Path | None) -> tuple[Reproduce
     if (preset is None) == (config_path is None):
         raise ConfigError("give one of --preset (cpu, paper) or --config FILE")
     if preset is not None:
-        path = PRESETS / f"{preset}.yaml"
-        if not path.exists():
-            names = ", ".join(sorted(p.stem for p in PRESETS.glob("*.yaml")))
-            raise ConfigError(f"--preset: unknown preset {preset!r}; presets: {names}")
-        return load(ReproduceConfig, path), preset
+        from maxray_gen.presets import preset_path
+
+        return load(ReproduceConfig, preset_path(preset, "reproduce")), preset
     return load(ReproduceConfig, config_path), Path(config_path).stem
 
 
