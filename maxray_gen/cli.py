@@ -464,33 +464,6 @@ def _generate_config(config_path: Path | None, preset: str | None, overrides: di
     return cfg
 
 
-def _write_previews(cfg, out: Path, count: int) -> list[Path]:
-    """Preview pictures of the first ``count`` samples and the car-dimension plot, in one pass over the shards."""
-    import numpy as np
-
-    from maxray_gen.dataset.inspect import shard_paths
-    from maxray_gen.dataset.reader import ShardReader
-    from maxray_gen.viz.dataset_plots import plot_car_dimensions, plot_sample
-
-    written, objs, i = [], [], 0
-    (out / "previews").mkdir(exist_ok=True)
-    for path in shard_paths(out):
-        reader = ShardReader(path)
-        for k in range(len(reader)):
-            if i < count:
-                s = reader.sample(k)
-                p = s["params"]
-                title = (f"sample {i}: {len(s['objects'])} cars, {p.get('lighting', {}).get('kind')}, "
-                         f"{p.get('weather', {}).get('kind')}, {p.get('n_paths', 0):,} radar paths")
-                written.append(plot_sample(s, reader.axes, out / "previews" / f"sample-{i:05d}.png", title))
-            objs.append(reader.sample(k, ("objects",))["objects"])
-            i += 1
-        reader.close()
-    if objs and sum(len(o) for o in objs):
-        written.append(plot_car_dimensions(np.concatenate(objs), out / "previews" / "car_dimensions.png"))
-    return written
-
-
 @main.command("generate")
 @click.argument("config_path", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--preset", default=None, help="A shipped preset (demo, maxray_parking_lot, ...; `maxray config presets` lists them).")
@@ -521,9 +494,8 @@ def generate_cmd(config_path, preset, out, shards, samples_per_shard, seed, shar
                  no_previews, render_threads, executor, partition, account, time_limit, cpus_per_task,
                  gpus_per_task, array_parallelism, ray_address, retries, shards_per_task, dry_run, no_wait) -> None:
     """Generate a dataset: scenes, renders, lidar, radar heatmaps and groundtruth into HDF5 shards (resumable)."""
-    from maxray_gen.dataset.datasheet import write_datasheet
     from maxray_gen.errors import ConfigError
-    from maxray_gen.pipeline.generate import generate, prepare_output
+    from maxray_gen.pipeline.generate import describe_dataset, generate, prepare_output
 
     overrides = {k: v for k, v in dict(shards=shards, samples_per_shard=samples_per_shard, seed=seed,
                                         workers=workers).items() if v is not None}
@@ -548,8 +520,7 @@ def generate_cmd(config_path, preset, out, shards, samples_per_shard, seed, shar
     with _engine_log(out, "engines") as log:
         res = generate(cfg, out, ids, progress=not no_progress, executor=executor, farm=farm)
         if not (dry_run or no_wait) and res["manifest"]["samples_done"] and not no_previews:
-            previews = _write_previews(cfg, out, cfg.generate.previews)
-            write_datasheet(cfg, out)
+            previews = describe_dataset(cfg, out)
     fr = res.get("farm") or {}
     if dry_run:
         click.echo(fr.get("text", ""), nl=False)
@@ -566,7 +537,7 @@ def generate_cmd(config_path, preset, out, shards, samples_per_shard, seed, shar
         click.echo("time per stage: " + ", ".join(f"{k} {v:.1f} s ({100 * v / total:.0f}%)" for k, v in st.items()))
     done = res["manifest"]["samples_done"]
     if done and not no_previews:
-        click.echo(f"{done} samples in {out}; previews: {len(previews)} PNGs in {out / 'previews'}; "
+        click.echo(f"{done} samples in {out}; previews: {len(previews['previews'])} PNGs in {out / 'previews'}; "
                    f"datasheet: {out / 'DATASHEET.md'}")
     _report_engine_log(log)
 

@@ -86,6 +86,10 @@ def test_smoke_run_writes_every_output(smoke):
         assert (out / link).stat().st_size > 1000, link
     assert len(re.findall(r"\]\(figures/", report)) == 2 * (1 + 2 * 3)
     assert "self-label median error (m): cl" in output and "report:" in output
+    for scene in ("multi", "single"):  # the datasets carry what `maxray generate` writes beside the shards
+        data = out / "datasets" / scene
+        assert (data / "DATASHEET.md").read_text().startswith(f"# Datasheet: MaxRay-Gen dataset `{scene}`")
+        assert (data / "previews" / "sample-00000.png").stat().st_size > 1000
 
 
 def test_second_run_reuses_every_stage(smoke):

@@ -276,7 +276,7 @@ def _generate_stage(cfg: ReproduceConfig, scene: str):
             return {"dataset": str(root), "generated": False}
         from maxray_gen.config import Config
         from maxray_gen.native_log import native_output_to
-        from maxray_gen.pipeline.generate import generate
+        from maxray_gen.pipeline.generate import describe_dataset, generate
         from maxray_gen.schema import parse
 
         gcfg = parse(Config, deep_merge(cfg.scenes[scene], {"generate": {"workers": cfg.workers}}),
@@ -284,6 +284,8 @@ def _generate_stage(cfg: ReproduceConfig, scene: str):
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         with native_output_to(run / "logs" / f"engines-{scene}-{stamp}.log"):
             res = generate(gcfg, root, progress=progress)
+            if res["manifest"]["samples_done"]:
+                describe_dataset(gcfg, root)  # previews and DATASHEET.md, as `maxray generate` writes them
         check_dataset(root)
         return {"dataset": str(root), "generated": True, "samples": res["manifest"]["samples_done"],
                 "samples_per_s": res["samples_per_s"]}

@@ -251,6 +251,15 @@ def generate(cfg: Config, out: Path, shard_ids: list[int] | None = None, progres
             "samples_per_s": n / wall if wall > 0 and n else 0.0, "farm": farm_result}
 
 
+def describe_dataset(cfg: Config, out: Path) -> dict:
+    """What a finished dataset carries beside its shards: preview pictures of its first ``generate.previews``
+    samples (``OUT/previews/``) and ``OUT/DATASHEET.md``; used by `maxray generate` and `maxray reproduce`."""
+    from maxray_gen.dataset.datasheet import write_datasheet
+    from maxray_gen.viz.dataset_plots import write_previews
+
+    return {"previews": write_previews(out, cfg.generate.previews), "datasheet": write_datasheet(cfg, Path(out))}
+
+
 def split_of(cfg: Config, n_total: int) -> np.ndarray:
     """Reproducible train (True) / validation (False) assignment of global sample indices."""
     from maxray_gen.seeding import rng_for

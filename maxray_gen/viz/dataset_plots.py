@@ -68,3 +68,29 @@ def plot_car_dimensions(objects: np.ndarray, path: str | Path) -> Path:
     fig.suptitle(f"car dimensions over the dataset ({len(objects)} cars)")
     fig.tight_layout()
     return _save(fig, path)
+
+
+def write_previews(root: str | Path, count: int) -> list[Path]:
+    """Preview pictures of the first ``count`` samples of the dataset at ``root`` (``ROOT/previews/``) and the
+    car-dimension plot, in one pass over the shards."""
+    from maxray_gen.dataset.inspect import shard_paths
+    from maxray_gen.dataset.reader import ShardReader
+
+    root = Path(root)
+    written, objs, i = [], [], 0
+    (root / "previews").mkdir(exist_ok=True)
+    for path in shard_paths(root):
+        reader = ShardReader(path)
+        for k in range(len(reader)):
+            if i < count:
+                s = reader.sample(k)
+                p = s["params"]
+                title = (f"sample {i}: {len(s['objects'])} cars, {p.get('lighting', {}).get('kind')}, "
+                         f"{p.get('weather', {}).get('kind')}, {p.get('n_paths', 0):,} radar paths")
+                written.append(plot_sample(s, reader.axes, root / "previews" / f"sample-{i:05d}.png", title))
+            objs.append(reader.sample(k, ("objects",))["objects"])
+            i += 1
+        reader.close()
+    if objs and sum(len(o) for o in objs):
+        written.append(plot_car_dimensions(np.concatenate(objs), root / "previews" / "car_dimensions.png"))
+    return written
