@@ -185,10 +185,10 @@ class MAXRAY_OT_trace(bpy.types.Operator):
     bl_label = "Trace radar"
 
     def execute(self, context):
-        from maxray_gen.blender.authoring import trace_radar
+        from maxray_gen.pipeline.radar_stage import trace_open_scene
 
         try:
-            res = trace_radar(_cfg(context), context.scene.maxray.seed)
+            res = trace_open_scene(_cfg(context), context.scene.maxray.seed)
         except _errors() as e:
             return _fail(self, e)
         img = bpy.data.images[res.image_marked]

@@ -14,7 +14,7 @@ warnings.simplefilter("ignore")
 
 from maxray_gen.config import load_config  # noqa: E402
 from maxray_gen.radar.echoes import echo_summary  # noqa: E402
-from maxray_gen.radar.lot_echoes import lot_car_echoes  # noqa: E402
+from maxray_gen.pipeline.car_echoes import lot_car_echoes  # noqa: E402
 from maxray_gen.radio.tracer import RadarTracer  # noqa: E402
 
 

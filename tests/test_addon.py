@@ -300,3 +300,37 @@ def test_build_installable_zip(tmp_path):
 
     m = tomllib.loads(manifest)
     assert m["id"] == "maxray_gen" and m["type"] == "add-on" and m["blender_version_min"] >= "4.2.0"
+
+
+def test_the_radar_preview_is_generates_radar_stage_on_the_same_scene(addon, tmp_path):
+    """The add-on's 'Trace radar' runs the dataset's radar stage: the same paths, the rain and gas attenuation of
+    the weather the scene was randomised with, the same map as `maxray generate` makes of that lot."""
+    from maxray_gen.blender.authoring import open_scene_snapshot, scene_weather
+    from maxray_gen.pipeline.radar_stage import radar_stage, trace_open_scene
+    from maxray_gen.scene.lot import build_snapshot
+    from maxray_gen.scene.spec import sample_scene
+
+    base = tmp_path / "rain.yaml"
+    base.write_text(SMALL + "scene: {weather: {rain: 1.0}, max_cars: 3, max_moving_cars: 0}\n")
+    _settings(base_config=str(base), seed=3)
+    assert bpy.ops.maxray.randomise() == {"FINISHED"}
+    cfg = config_from_settings(bpy.context.scene.maxray.settings(), base=bpy.context.scene.maxray.base())
+    spec = sample_scene(cfg.scene, cfg.camera, 3)
+    assert spec.weather.kind == "rain" and scene_weather() == spec.weather
+    assert bpy.ops.maxray.trace_radar() == {"FINISHED"}
+    shown = trace_open_scene(cfg, 3).heatmap_db
+    # generate's radar stage on the lot the scene was built from (sample 0 of seed 3)
+    made = radar_stage(build_snapshot(spec, cfg.trace.weather_materials), cfg, 3, 0, spec.weather,
+                       products=("range_azimuth",))
+    assert made.radio_weather is not None and made.radio_weather.rain_db_km > 0
+    expect = 10 * np.log10(np.maximum(made.maps["range_azimuth"], 1e-30))
+    # Blender keeps vertices in float32 (generate's snapshot is float64): within 30 dB of the peak the maps agree to
+    # 0.04 dB (measured), the median cell to 0.003 dB; weak cells near the noise floor to a few tenths
+    d = np.abs(shown - expect)
+    strong = expect > expect.max() - 30
+    assert d[strong].max() < 0.1 and np.median(d) < 0.01, (d[strong].max(), np.median(d))
+    same = radar_stage(open_scene_snapshot(), cfg, 3, 0, spec.weather, products=("range_azimuth",))
+    assert np.array_equal(shown, 10 * np.log10(np.maximum(same.maps["range_azimuth"], 1e-30)))
+    dry = radar_stage(open_scene_snapshot(), cfg, 3, 0, None, products=("range_azimuth",)).maps["range_azimuth"]
+    gap = np.abs(10 * np.log10(np.maximum(dry, 1e-30)) - shown)
+    assert np.median(gap) > 0.2  # without the weather's attenuation (the add-on before) the map is off

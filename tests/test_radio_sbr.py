@@ -209,7 +209,7 @@ def test_car_echo_in_the_heatmap_at_its_groundtruth_and_side():
 def test_cars_of_the_shipped_lot_stand_out_in_the_radar_map():
     from maxray_gen.config import load_config
     from maxray_gen.radar.echoes import echo_summary
-    from maxray_gen.radar.lot_echoes import lot_car_echoes
+    from maxray_gen.pipeline.car_echoes import lot_car_echoes
 
     # the default configuration (beam elevation mode), three lots of seed 0, cars at least half visible
     cfg = load_config(None)

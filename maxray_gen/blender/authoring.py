@@ -203,6 +203,7 @@ def randomise(cfg: Config, seed: int, cars: bool = True, lighting: bool = True, 
         if own_bs is not None and own_bs.type == "CAMERA":
             bpy.context.scene.camera = own_bs
     update_gizmo(cfg)
+    bpy.context.scene[WEATHER_PROP] = dataclasses.asdict(spec.weather)  # the radar preview attenuates by it
     return {"seed": seed, "cars": len(spec.cars) if cars else None, "lighting": spec.lighting.kind,
             "weather": spec.weather.kind}
 
@@ -311,20 +312,29 @@ def _image(name: str, rgba: np.ndarray):
     return img
 
 
-def trace_radar(cfg: Config, seed: int = 0) -> TraceResult:
-    """Snapshot the open scene -> trace the radar -> range-azimuth heatmap, stored as two image datablocks:
-    ``maxray radar`` (the map) and ``maxray radar (groundtruth)`` (with the tagged cars marked)."""
-    from maxray_gen.blender.scenario import export_snapshot
-    from maxray_gen.radar.processing import heatmaps
-    from maxray_gen.radio.tracer import RadarTracer
-    from maxray_gen.seeding import rng_for
-    from maxray_gen.sensors.groundtruth import instance_truth
+WEATHER_PROP = "maxray_weather"  # the scene's last randomised weather (a WeatherSpec as a dict)
 
-    snap = export_snapshot(bpy.data.filepath or "<open scene>")
-    paths = RadarTracer(cfg.radar, cfg.trace).trace(snap, rng_for(seed, 0, "trace"))
-    hm = heatmaps(paths, cfg.radar, rng_for(seed, 0, "radar_noise"), ("range_azimuth",)).range_azimuth
-    db = 10 * np.log10(np.maximum(hm, 1e-30))
-    truth = [t for t in instance_truth(snap, cfg.radar) if t.in_radar_view]
+
+def scene_weather():
+    """The weather the open scene's last randomisation set (a WeatherSpec), or None (no attenuation)."""
+    from maxray_gen.scene.spec import WeatherSpec
+
+    d = bpy.context.scene.get(WEATHER_PROP)
+    return None if d is None else WeatherSpec(**{k: float(v) if k != "kind" else str(v) for k, v in d.items()})
+
+
+def open_scene_snapshot():
+    """The open scene as the radar sees it (tagged objects; see :mod:`maxray_gen.blender.scenario`)."""
+    from maxray_gen.blender.scenario import export_snapshot
+
+    return export_snapshot(bpy.data.filepath or "<open scene>")
+
+
+def show_radar(range_azimuth: np.ndarray, truth: list, n_paths: int, cfg: Config) -> TraceResult:
+    """Store a range-azimuth map as two image datablocks: ``maxray radar`` (the map) and ``maxray radar
+    (groundtruth)`` (the tagged cars in view marked). The map comes from
+    :func:`maxray_gen.pipeline.radar_stage.trace_open_scene`."""
+    db = 10 * np.log10(np.maximum(range_azimuth, 1e-30))
     peak = np.unravel_index(int(np.argmax(db)), db.shape)
     img = _image(RADAR_IMAGE, heatmap_rgba(db))
     marked = _image(RADAR_IMAGE_MARKED, heatmap_rgba(db, marks=[(t.range_bin, t.azimuth_bin) for t in truth]))
@@ -333,7 +343,7 @@ def trace_radar(cfg: Config, seed: int = 0) -> TraceResult:
         im["maxray_azimuth_deg"] = [float(np.degrees(cfg.radar.azimuth_axis_rad[0])),
                                     float(np.degrees(cfg.radar.azimuth_axis_rad[-1]))]
         im["maxray_peak_bin"] = [int(peak[0]), int(peak[1])]
-    return TraceResult(db, (int(peak[0]), int(peak[1])), truth, len(paths), img.name, marked.name)
+    return TraceResult(db, (int(peak[0]), int(peak[1])), truth, n_paths, img.name, marked.name)
 
 
 # ---------------------------------------------------------------- generate from the open file

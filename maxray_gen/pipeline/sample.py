@@ -11,8 +11,7 @@ import numpy as np
 from maxray_gen.config import Config
 from maxray_gen.dataset.schema import LIDAR_DTYPE, OBJECT_DTYPE, Sample, track_ids
 from maxray_gen.geometry import oriented_extent
-from maxray_gen.radar.processing import heatmaps
-from maxray_gen.radio.atmosphere import attenuate, for_weather
+from maxray_gen.pipeline.radar_stage import radar_stage
 from maxray_gen.radio.tracer import RadarTracer
 from maxray_gen.scene.sample import SceneRenderer, VisualSample
 from maxray_gen.seeding import rng_for
@@ -79,18 +78,10 @@ class SampleMaker:
         time_s = frame / g.frame_rate_hz
         vs = self.renderer.sample(seed, sequence, rgb_path=self._tmp / "rgb.png", time_s=time_s)
         t = dict(vs.timings)
-        t0 = time.perf_counter()
-        paths = self.tracer.trace(vs.snapshot, rng_for(seed, index, "trace"))
-        t["trace"] = time.perf_counter() - t0
-        radio_weather = None
-        if vs.spec is not None and self.cfg.trace.weather_attenuation:
-            radio_weather = for_weather(self.cfg.radar.carrier_hz, vs.spec.weather.kind, vs.spec.weather.rain_rate_mm_h)
-            paths = attenuate(paths, radio_weather)
-        t0 = time.perf_counter()
-        hm = heatmaps(paths, self.cfg.radar, rng_for(seed, index, "radar_noise"),
-                      products=self.cfg.generate.radar_products)
-        maps = {k: getattr(hm, k) for k in self.cfg.generate.radar_products}
-        t["radar"] = time.perf_counter() - t0
+        radar = radar_stage(vs.snapshot, self.cfg, seed, index, vs.spec.weather if vs.spec is not None else None,
+                            self.tracer)
+        t.update(radar.timings)
+        paths, maps, radio_weather = radar.paths, radar.maps, radar.radio_weather
         objects = objects_table(vs)
         objects["track_id"] = track_ids(sequence, objects["instance_id"])
         lidar = np.zeros(len(vs.lidar.points) if vs.lidar else 0, LIDAR_DTYPE)

@@ -9,7 +9,6 @@ import numpy as np
 from maxray_gen.config import Config
 from maxray_gen.radar.echoes import car_echoes
 from maxray_gen.radar.processing import heatmaps
-from maxray_gen.seeding import rng_for
 
 
 def lot_objects_table(snapshot, cfg: Config):
@@ -39,23 +38,20 @@ def lot_objects_table(snapshot, cfg: Config):
 
 
 def lot_car_echoes(cfg: Config, seed: int, index: int = 0, tracer=None) -> list[dict]:
-    """car_echoes() rows of sample ``index`` of the lot ``cfg`` describes (weather materials applied)."""
-    from maxray_gen.radio.atmosphere import attenuate, for_weather
-    from maxray_gen.radio.tracer import RadarTracer
+    """car_echoes() rows of sample ``index`` of the lot ``cfg`` describes (weather materials applied), through
+    the dataset's radar stage."""
+    from maxray_gen.pipeline.radar_stage import radar_stage
     from maxray_gen.scene.lot import build_snapshot
     from maxray_gen.scene.spec import sample_scene
 
     spec = sample_scene(cfg.scene, cfg.camera, seed, index)
     snap = build_snapshot(spec, cfg.trace.weather_materials)
-    tracer = tracer or RadarTracer(cfg.radar, cfg.trace)
-    paths = tracer.trace(snap, rng_for(seed, index, "trace"))
-    if cfg.trace.weather_attenuation:
-        paths = attenuate(paths, for_weather(cfg.radar.carrier_hz, spec.weather.kind, spec.weather.rain_rate_mm_h))
-    hm = heatmaps(paths, cfg.radar, rng_for(seed, index, "radar_noise"))
+    res = radar_stage(snap, cfg, seed, index, spec.weather, tracer, products=("range_azimuth",))
+    paths, ra = res.paths, res.maps["range_azimuth"]
     table = lot_objects_table(snap, cfg)
     own = {}
     for row in table:
         mine = paths.touches(int(row["instance_id"]))
         if row["in_radar_view"] and row["visible_fraction"] >= 0.5 and mine.any():
             own[int(row["instance_id"])] = heatmaps(paths.select(mine), cfg.radar, None, noise=False).range_azimuth
-    return car_echoes(hm.range_azimuth, hm.range_m, hm.azimuth_rad, table, cfg.radar, own_maps=own)
+    return car_echoes(ra, cfg.radar.range_axis_m, cfg.radar.azimuth_axis_rad, table, cfg.radar, own_maps=own)
