@@ -123,7 +123,7 @@ def test_clips_split_and_gif(seq, tmp_path):
     assert c["frame"] == [1, 2, 3] and c["range_azimuth"].shape[0] == 3 and c["sequence"] == [0, 0, 0]
     assert len(MaxrayDataset(root, clip_length=5)) == 0
     from maxray_gen.config import load_config
-    from maxray_gen.pipeline.generate import split_of
+    from maxray_gen.dataset.directory import split_of
 
     cfg = load_config(root / "config.yaml").model_copy()
     d = cfg.model_dump()

@@ -92,7 +92,7 @@ def import_cruw(src: str | Path, out: str | Path, samples_per_shard: int = 100) 
     d = cfg.model_dump(mode="json")
     d["generate"].update(shards=n_shards, samples_per_shard=samples_per_shard, previews=0)
     cfg = Config.model_validate(d)
-    from maxray_gen.pipeline.generate import _atomic_write, prepare_output, write_manifest
+    from maxray_gen.dataset.directory import atomic_write, prepare_output, write_manifest
 
     prepare_output(cfg, out)
     for shard in range(n_shards):
@@ -136,7 +136,7 @@ def import_cruw(src: str | Path, out: str | Path, samples_per_shard: int = 100) 
         rec = {"shard": shard, "file": path.name, "samples": len(samples), "content_hash": content_hash(path),
                "seconds": round(time.perf_counter() - t0, 3), "timings": {}, "source": "cruw",
                "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        _atomic_write(out / ".done" / f"shard-{shard:05d}.json", json.dumps(rec, indent=2))
+        atomic_write(out / ".done" / f"shard-{shard:05d}.json", json.dumps(rec, indent=2))
     write_manifest(cfg, out)
-    _atomic_write(out / "config.yaml", yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
+    atomic_write(out / "config.yaml", yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
     return len(frames)

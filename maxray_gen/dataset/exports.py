@@ -31,7 +31,7 @@ def train_mask(root: Path) -> np.ndarray | None:
     """Per global index, True for the train split (from the dataset's config.yaml); None without one."""
     try:
         from maxray_gen.config import load_config
-        from maxray_gen.pipeline.generate import split_of
+        from maxray_gen.dataset.directory import split_of
 
         cfg = load_config(root / "config.yaml")
         return split_of(cfg, cfg.generate.total_samples)

@@ -44,7 +44,7 @@ class MaxrayDataset(Dataset):
             cfg_file = root / "config.yaml"
             if not cfg_file.exists():
                 raise DataError(f"{root}: no config.yaml, so the split cannot be reproduced")
-            from maxray_gen.pipeline.generate import split_of
+            from maxray_gen.dataset.directory import split_of
 
             cfg = load_config(cfg_file)
             train = split_of(cfg, cfg.generate.total_samples)

@@ -118,3 +118,13 @@ def radar_peak_positions(power: np.ndarray, background: np.ndarray | None, range
     i, j = np.unravel_index(p.reshape(len(p), -1).argmax(axis=1), p.shape[1:])
     return np.stack(polar_to_cartesian(np.asarray(range_m, dtype=np.float64)[i],
                                        np.asarray(azimuth_rad, dtype=np.float64)[j]), axis=1)
+
+
+def random_positions(n: int, axes: dict, rng: np.random.Generator) -> np.ndarray:
+    """(n, 2) Cartesian positions uniform over the area of the radar's mapped field of view (the heatmap's range
+    and azimuth extent)."""
+    r0, r1 = float(np.min(axes["range_m"])), float(np.max(axes["range_m"]))
+    a0, a1 = float(np.min(axes["azimuth_rad"])), float(np.max(axes["azimuth_rad"]))
+    r = np.sqrt(rng.uniform(r0 ** 2, r1 ** 2, n))
+    a = rng.uniform(a0, a1, n)
+    return np.stack([r * np.sin(a), r * np.cos(a)], axis=1)

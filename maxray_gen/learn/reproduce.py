@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Literal
 
-import numpy as np
 from pydantic import Field, model_validator
 
 from maxray_gen.errors import ConfigError, DataError
@@ -337,13 +336,3 @@ def parse_data_options(values: tuple[str, ...], cfg: ReproduceConfig) -> dict[st
             scene, path = next(iter(cfg.scenes)), v
         out[scene] = Path(path)
     return out
-
-
-def random_positions(n: int, axes: dict, rng: np.random.Generator) -> np.ndarray:
-    """(n, 2) Cartesian positions uniform over the area of the radar's mapped field of view (the heatmap's range
-    and azimuth extent)."""
-    r0, r1 = float(np.min(axes["range_m"])), float(np.max(axes["range_m"]))
-    a0, a1 = float(np.min(axes["azimuth_rad"])), float(np.max(axes["azimuth_rad"]))
-    r = np.sqrt(rng.uniform(r0 ** 2, r1 ** 2, n))
-    a = rng.uniform(a0, a1, n)
-    return np.stack([r * np.sin(a), r * np.cos(a)], axis=1)

@@ -65,7 +65,7 @@ def predictions(cfg, run: Path, root: Path, scene: str, seed: int) -> dict:
     from maxray_gen.learn.localiser import groundtruth_positions, predict_split
     from maxray_gen.learn.selflabels import read_selflabels
     from maxray_gen.seeding import rng_for
-    from maxray_gen.learn.reproduce import random_positions
+    from maxray_gen.learn.evaluate import random_positions
 
     val, axes = open_split(root, "val", ("objects", "target", "range_azimuth"))
     train, _ = open_split(root, "train", ("objects", "target"))

@@ -57,7 +57,7 @@ def shard_command(out: Path, shard: str | int, threads: int | None = None) -> li
 
 
 def done_ids(out: Path) -> set[int]:
-    from maxray_gen.pipeline.generate import done_shards
+    from maxray_gen.dataset.directory import done_shards
 
     return set(done_shards(out))
 

@@ -1,16 +1,8 @@
 """`maxray generate`: shards are the unit of work; idempotent, resumable, atomic.
 
-Layout of an output directory::
-
-    DIR/config.yaml            the fully resolved configuration (written once)
-    DIR/shard-00000.h5 ...     finished shards (written to .shard-*.tmp-PID, verified, renamed)
-    DIR/.done/shard-00000.json one record per finished shard (samples, content hash, timings)
-    DIR/manifest.json          rebuilt from the records after every run: what is done, config hash, versions
-    DIR/previews/*.png         preview pictures of the first samples
-    DIR/DATASHEET.md           the datasheet of what was generated
-
-Running the same command again skips finished shards; a directory holding shards of another configuration is
-refused. Any engine can run ``generate_shards(cfg, out, shard_ids)`` for its share (see docs/farm.md).
+The output directory's layout, records and manifest are :mod:`maxray_gen.dataset.directory`'s. Running the same
+command again skips finished shards; a directory holding shards of another configuration is refused. Any engine
+can run ``run_shard(cfg, out, shard)`` for its share (see docs/farm.md).
 """
 
 from __future__ import annotations
@@ -20,87 +12,20 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
-import numpy as np
-import yaml
+
 
 from maxray_gen.config import Config
+from maxray_gen.dataset.directory import (  # noqa: F401 (re-exported: the dataset directory's layout and records)
+    atomic_write, done_shards, package_versions, prepare_output, split_of, write_manifest)
 from maxray_gen.dataset.reader import content_hash
-from maxray_gen.dataset.schema import SCHEMA_VERSION, SHARD_PATTERN
+from maxray_gen.dataset.schema import SHARD_PATTERN
 from maxray_gen.dataset.writer import write_shard
 from maxray_gen.radio.tracer import engine_version
 from maxray_gen.errors import ConfigError, DataError
 
 STAGES = ("layout", "realise", "render", "passes_boxes", "lidar", "trace", "radar", "write")
-
-
-def package_versions() -> dict[str, str]:
-    out = {}
-    for dist in ("maxray-gen", "numpy", "scipy", "finufft", "h5py", "bpy", "mitsuba", "drjit", "sionna-rt"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            pass
-    return out
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def prepare_output(cfg: Config, out: Path) -> None:
-    """Create ``out`` or check that it belongs to this configuration; remove stale temporary files."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / ".done").mkdir(exist_ok=True)
-        probe = out / f".write-test-{os.getpid()}"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise DataError(f"{out}: output directory is not writable ({exc.strerror or exc})") from None
-    want = cfg.content_hash()
-    manifest = out / "manifest.json"
-    if manifest.exists():
-        try:
-            have = json.loads(manifest.read_text()).get("config_hash")
-        except (OSError, ValueError):
-            raise DataError(f"{manifest}: unreadable manifest; move it away to regenerate it") from None
-        if have != want:
-            raise ConfigError(f"{out}: holds shards generated with another configuration (hash {have}, this one "
-                              f"{want}); refusing to mix them: use a new --out, or the same configuration and seed")
-    cfg_file = out / "config.yaml"
-    if not cfg_file.exists():
-        _atomic_write(cfg_file, yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
-    for stale in out.glob(".shard-*.tmp-*"):
-        stale.unlink(missing_ok=True)
-
-
-def done_shards(out: Path) -> dict[int, dict]:
-    records = {}
-    for rec in (out / ".done").glob("shard-*.json"):
-        try:
-            r = json.loads(rec.read_text())
-        except (OSError, ValueError):
-            continue
-        if (out / r["file"]).exists():
-            records[int(r["shard"])] = r
-    return records
-
-
-def write_manifest(cfg: Config, out: Path) -> dict:
-    recs = done_shards(out)
-    manifest = {
-        "schema_version": SCHEMA_VERSION, "config_hash": cfg.content_hash(), "seed": cfg.generate.seed,
-        "shards_planned": cfg.generate.shards, "samples_per_shard": cfg.generate.samples_per_shard,
-        "shards": {f"{k:05d}": recs[k] for k in sorted(recs)}, "samples_done": sum(r["samples"] for r in recs.values()),
-        "package_versions": package_versions(),
-    }
-    _atomic_write(out / "manifest.json", json.dumps(manifest, indent=2))
-    return manifest
 
 
 @dataclass
@@ -150,7 +75,7 @@ def run_shard(cfg: Config, out: Path, shard: int, on_sample=None) -> ShardResult
     record = {"shard": shard, "file": path.name, "samples": len(samples), "content_hash": content_hash(path),
               "seconds": round(seconds, 3), "timings": {k: round(v, 4) for k, v in timings.items()},
               "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    _atomic_write(out / ".done" / f"shard-{shard:05d}.json", json.dumps(record, indent=2))
+    atomic_write(out / ".done" / f"shard-{shard:05d}.json", json.dumps(record, indent=2))
     return ShardResult(shard, len(samples), seconds, timings)
 
 
@@ -258,15 +183,3 @@ def describe_dataset(cfg: Config, out: Path) -> dict:
     from maxray_gen.viz.dataset_plots import write_previews
 
     return {"previews": write_previews(out, cfg.generate.previews), "datasheet": write_datasheet(cfg, Path(out))}
-
-
-def split_of(cfg: Config, n_total: int) -> np.ndarray:
-    """Reproducible train (True) / validation (False) assignment of global sample indices."""
-    from maxray_gen.seeding import rng_for
-
-    frames = cfg.generate.frames_per_sequence  # whole sequences go to one side: no leakage between frames
-    n_seq = -(-n_total // frames)
-    perm = rng_for(cfg.generate.seed, "split").permutation(n_seq)
-    train = np.zeros(n_seq, dtype=bool)
-    train[perm[: int(round(cfg.generate.train_fraction * n_seq))]] = True
-    return np.repeat(train, frames)[:n_total]

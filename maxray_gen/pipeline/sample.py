@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,6 @@ from maxray_gen.geometry import oriented_extent
 from maxray_gen.pipeline.radar_stage import radar_stage
 from maxray_gen.radio.tracer import RadarTracer
 from maxray_gen.scene.sample import SceneRenderer, VisualSample
-from maxray_gen.seeding import rng_for
 from maxray_gen.sensors.visibility import seen
 
 

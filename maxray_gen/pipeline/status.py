@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from maxray_gen.errors import DataError
-from maxray_gen.pipeline.generate import done_shards
+from maxray_gen.dataset.directory import done_shards
 
 
 def dataset_status(root: str | Path) -> dict:

@@ -43,13 +43,51 @@ class Lane:
     name: str = ""
 
 
+@dataclass(frozen=True)
+class CarSpec:
+    instance_id: int
+    body: str
+    length: float
+    width: float
+    height: float
+    colour_name: str
+    colour: tuple[float, float, float]
+    x: float
+    y: float
+    yaw: float  # heading, radians from +x towards +y
+    speed: float = 0.0  # along the heading, m/s (0: parked)
+    slot: int = -1  # index of its slot when parked (0..19 in the built-in lot), -1 when driving
+    z: float = 0.0  # ground height under the car (user scenarios' slots and lanes)
+
+    @property
+    def velocity(self) -> np.ndarray:
+        return np.array([self.speed * math.cos(self.yaw), self.speed * math.sin(self.yaw), 0.0])
+
+    def footprint(self) -> np.ndarray:
+        """Corners (4, 2) of the car's oriented ground rectangle."""
+        c, s = math.cos(self.yaw), math.sin(self.yaw)
+        hl, hw = self.length / 2, self.width / 2
+        local = np.array([[hl, hw], [-hl, hw], [-hl, -hw], [hl, -hw]])
+        return local @ np.array([[c, s], [-s, c]]) + [self.x, self.y]
+
+
+def obb_overlap(a: np.ndarray, b: np.ndarray, margin: float = 0.0) -> bool:
+    """Separating-axis test of two convex quadrilaterals (4, 2); ``margin`` grows the gap required."""
+    for poly in (a, b):
+        for i in range(4):
+            edge = poly[(i + 1) % 4] - poly[i]
+            axis = np.array([-edge[1], edge[0]]) / np.linalg.norm(edge)
+            pa, pb = a @ axis, b @ axis
+            if pa.max() + margin < pb.min() or pb.max() + margin < pa.min():
+                return False
+    return True
+
+
 def fill(rng_layout: np.random.Generator, rng_cars: np.random.Generator, cfg: SceneConfig,
          slots: tuple[Slot, ...], lanes: tuple[Lane, ...], first_id: int):
     """Random cars (CarSpec) for ``slots`` and ``lanes``: between ``min_cars`` and ``max_cars`` parked (room kept
     for ``min_moving_cars``; at most one per slot), then 0..``max_moving_cars`` driving on the lanes without
     overlapping any car. Which slots: ``rng_layout``; bodies, colours, jitter and motion: ``rng_cars``."""
-    from maxray_gen.scene.spec import CarSpec, obb_overlap
-
     hi = min(cfg.max_cars - cfg.min_moving_cars, len(slots))
     n = int(rng_layout.integers(min(cfg.min_cars, hi), hi + 1)) if slots else 0
     chosen = np.sort(rng_layout.choice(len(slots), size=n, replace=False)) if n else []

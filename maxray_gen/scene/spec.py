@@ -21,7 +21,7 @@ import numpy as np
 
 from maxray_gen.geometry import Pose
 from maxray_gen.scene.config import LIGHTINGS, WEATHERS, CameraConfig, SceneConfig
-from maxray_gen.scene.slots import Lane, Slot, fill
+from maxray_gen.scene.slots import CarSpec, Lane, Slot, fill, obb_overlap  # noqa: F401 (re-exported)
 from maxray_gen.seeding import rng_for
 
 SLOT_WIDTH, SLOT_DEPTH, COLUMNS = 2.5, 5.0, 10
@@ -40,34 +40,6 @@ def lamp_head(post: tuple[float, float, int, int]) -> tuple[float, float, float]
     x, y, dx, dy = post
     return x + dx * (LAMP_ARM_M - 0.15), y + dy * (LAMP_ARM_M - 0.15), LAMP_HEIGHT_M - 0.15
 FIRST_CAR_ID = 100
-
-
-@dataclass(frozen=True)
-class CarSpec:
-    instance_id: int
-    body: str
-    length: float
-    width: float
-    height: float
-    colour_name: str
-    colour: tuple[float, float, float]
-    x: float
-    y: float
-    yaw: float  # heading, radians from +x towards +y
-    speed: float = 0.0  # along the heading, m/s (0: parked)
-    slot: int = -1  # index of its slot when parked (0..19 in the built-in lot), -1 when driving
-    z: float = 0.0  # ground height under the car (user scenarios' slots and lanes)
-
-    @property
-    def velocity(self) -> np.ndarray:
-        return np.array([self.speed * math.cos(self.yaw), self.speed * math.sin(self.yaw), 0.0])
-
-    def footprint(self) -> np.ndarray:
-        """Corners (4, 2) of the car's oriented ground rectangle."""
-        c, s = math.cos(self.yaw), math.sin(self.yaw)
-        hl, hw = self.length / 2, self.width / 2
-        local = np.array([[hl, hw], [-hl, hw], [-hl, -hw], [hl, -hw]])
-        return local @ np.array([[c, s], [-s, c]]) + [self.x, self.y]
 
 
 @dataclass(frozen=True)
@@ -121,18 +93,6 @@ class SceneSpec:
 def slot_centre(slot: int) -> tuple[float, float]:
     row, col = divmod(slot, COLUMNS)
     return -12.5 + SLOT_WIDTH * (col + 0.5), ROW_Y[row]
-
-
-def obb_overlap(a: np.ndarray, b: np.ndarray, margin: float = 0.0) -> bool:
-    """Separating-axis test of two convex quadrilaterals (4, 2); ``margin`` grows the gap required."""
-    for poly in (a, b):
-        for i in range(4):
-            edge = poly[(i + 1) % 4] - poly[i]
-            axis = np.array([-edge[1], edge[0]]) / np.linalg.norm(edge)
-            pa, pb = a @ axis, b @ axis
-            if pa.max() + margin < pb.min() or pb.max() + margin < pa.min():
-                return False
-    return True
 
 
 def _choose(rng: np.random.Generator, table: dict[str, float], order: tuple[str, ...]) -> str:

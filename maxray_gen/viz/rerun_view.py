@@ -164,7 +164,7 @@ class DatasetRecorder:
 
     # ---- static ----
     def log_static(self) -> None:
-        rr, rec = self.rr, self.rec
+        rr = self.rr
         self.log("world", rr.ViewCoordinates.RIGHT_HAND_Z_UP, static=True)
         self.log("world/lidar", rr.AnnotationContext([(i, name, LIDAR_RGB[i]) for i, name in enumerate(LIDAR_CLASSES)]),
                 static=True)
@@ -176,7 +176,7 @@ class DatasetRecorder:
         from maxray_gen.scene.lot import static_objects
         from maxray_gen.scene.spec import SLOT_DEPTH, SLOT_WIDTH, lot_slots
 
-        rr, rec = self.rr, self.rec
+        rr = self.rr
         shades = {"ground": (70, 70, 75), "clutter": (170, 170, 160), "building": (150, 130, 115), "pole": (90, 90, 90)}
         for o in static_objects(ground_cells=1):
             z_off = -0.02 if o.role == "ground" else 0.0  # under the radar map laid on the ground
@@ -195,12 +195,12 @@ class DatasetRecorder:
 
     # ---- per sample ----
     def log_sample(self, ref: SampleRef, multi_frame: bool) -> None:
-        rr, rec = self.rr, self.rec
+        rr = self.rr
         s = ref.reader.sample(ref.local)
-        rec.set_time_sequence("sample", ref.index)
+        self.rec.set_time_sequence("sample", ref.index)
         if multi_frame:
-            rec.set_time_sequence("sequence", ref.sequence)
-            rec.set_time_seconds("frame_time", ref.time_s)
+            self.rec.set_time_sequence("sequence", ref.sequence)
+            self.rec.set_time_seconds("frame_time", ref.time_s)
         pose = _pose(s["params"], f"{ref.reader.path} sample {ref.local}")
         self._log_world(s, pose)
         self._log_camera(s, pose)
@@ -213,7 +213,7 @@ class DatasetRecorder:
             f"weather {p.get('weather', {}).get('kind')}, {p.get('n_paths', 0):,} radar paths"))
 
     def _log_world(self, s: dict, pose: Pose) -> None:
-        rr, rec = self.rr, self.rec
+        rr = self.rr
         objs, target = s["objects"], s["target"]
         half = _f32(objs["dimensions"]) / 2
         rot = [rr.RotationAxisAngle(axis=(0, 0, 1), radians=float(y)) for y in objs["yaw"]]
@@ -233,7 +233,7 @@ class DatasetRecorder:
             self.log("world/target", rr.Clear(recursive=False))
 
     def _log_camera(self, s: dict, pose: Pose) -> None:
-        rr, rec = self.rr, self.rec
+        rr = self.rr
         h, w = s["rgb"].shape[:2]
         fov = np.radians(float(self.cfg["camera"]["horizontal_fov_deg"]))
         focal = w / 2 / np.tan(fov / 2)
@@ -267,7 +267,7 @@ class DatasetRecorder:
         self.log("world/lidar", self.rr.Points3D(_f32(lid["xyz"]), class_ids=codes, radii=0.04))
 
     def _log_radar(self, s: dict, pose: Pose, axes: dict) -> None:
-        rr, rec, cfg = self.rr, self.rec, self.radar
+        rr, cfg = self.rr, self.radar
         self.log("world/radar", rr.Transform3D(translation=_f32(pose.position), mat3x3=_f32(pose.rotation)))
         self.log("world/radar/fov", rr.LineStrips3D([_f32(x) for x in fov_outline(cfg)], colors=(255, 255, 0), radii=0.03))
         objs, target = s["objects"], s["target"]
