@@ -26,7 +26,7 @@ import numpy as np
 warnings.simplefilter("ignore")
 
 from maxray_gen.config import Config  # noqa: E402
-from maxray_gen.scene.sample import SceneRenderer  # noqa: E402
+from maxray_gen.pipeline.visual_stage import SceneRenderer  # noqa: E402
 
 CONDITIONS = ("day-clear", "dusk-clear", "night-clear", "day-rain", "day-fog", "day-snow")
 # name -> (RenderConfig fields, raw Cycles settings); {} is the default configuration.

@@ -32,7 +32,7 @@ from maxray_gen.blender.build import apply_render_settings  # noqa: E402
 from maxray_gen.config import Config  # noqa: E402
 from maxray_gen.scene.config import CameraConfig, RenderConfig, SceneConfig  # noqa: E402
 from maxray_gen.scene.lot import build_snapshot  # noqa: E402
-from maxray_gen.scene.sample import SceneRenderer  # noqa: E402
+from maxray_gen.pipeline.visual_stage import SceneRenderer  # noqa: E402
 from maxray_gen.scene.spec import sample_scene  # noqa: E402
 from maxray_gen.meshes import car, placed  # noqa: E402
 from maxray_gen.seeding import rng_for  # noqa: E402

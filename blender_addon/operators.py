@@ -245,7 +245,7 @@ class MAXRAY_OT_generate(bpy.types.Operator):
     _job = None
 
     def execute(self, context):
-        from maxray_gen.blender.authoring import start_generation
+        from maxray_gen.pipeline.background import start_generation
 
         s = context.scene.maxray
         try:

@@ -297,7 +297,7 @@ def _scene_title(sample, blend: Path | None = None) -> str:
 def scene_preview(config_path: Path | None, seed: int, blend: Path | None, png: Path) -> None:
     """Build, render and save a picture: RGB with boxes, depth, instance ids, lidar bird's-eye view."""
     from maxray_gen.config import load_config
-    from maxray_gen.scene.sample import SceneRenderer
+    from maxray_gen.pipeline.visual_stage import SceneRenderer
     from maxray_gen.viz.scene_plots import plot_visual_sample
 
     cfg = load_config(config_path)
@@ -346,7 +346,7 @@ def _gallery(base, seed: int, out_dir: Path) -> None:
     from maxray_gen.scene.cars import BODY_TYPES
     from maxray_gen.scene.gallery import body_type_scene
     from maxray_gen.scene.lot import build_snapshot
-    from maxray_gen.scene.sample import SceneRenderer
+    from maxray_gen.pipeline.visual_stage import SceneRenderer
     from maxray_gen.scene.spec import sample_scene
     from maxray_gen.seeding import rng_for
     from maxray_gen.viz.scene_plots import plot_boxes_picture

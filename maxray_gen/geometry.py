@@ -112,3 +112,15 @@ def oriented_extent(vertices: np.ndarray, yaw: float) -> tuple[np.ndarray, tuple
     centre = np.array([mid[0] * c - mid[1] * s, mid[0] * s + mid[1] * c, mid[2]])
     size = hi - lo
     return centre, (float(size[0]), float(size[1]), float(size[2]))
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N, M) intersection over union of boxes ``a`` (N, 4) and ``b`` (M, 4)."""
+    a, b = np.asarray(a, float).reshape(-1, 4), np.asarray(b, float).reshape(-1, 4)
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
+    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=1)
+    area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=1)
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)

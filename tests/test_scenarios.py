@@ -16,7 +16,7 @@ from maxray_gen.cli import main  # noqa: E402
 from maxray_gen.config import Config  # noqa: E402
 from maxray_gen.meshes import box  # noqa: E402
 from maxray_gen.pipeline.sample import objects_table  # noqa: E402
-from maxray_gen.scene.sample import SceneRenderer  # noqa: E402
+from maxray_gen.pipeline.visual_stage import SceneRenderer  # noqa: E402
 
 CAR_L, CAR_W, CAR_H = 4.2, 1.8, 1.5
 

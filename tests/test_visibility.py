@@ -78,7 +78,7 @@ def night_pair(tmp_path_factory):
     and the same lot with the lamps off and that car parked (nothing lit)."""
     from maxray_gen.config import load_config
     from maxray_gen.scene.lot import build_snapshot
-    from maxray_gen.scene.sample import SceneRenderer
+    from maxray_gen.pipeline.visual_stage import SceneRenderer
     from maxray_gen.scene.spec import sample_scene
     from maxray_gen.seeding import rng_for
 

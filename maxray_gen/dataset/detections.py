@@ -62,7 +62,7 @@ class Detections:
             raise ValueError(f"pick must be 'matched' or 'top', got {pick!r}")
         if reference is None or not np.all(np.isfinite(reference)):
             return np.full(4, np.nan, np.float32)
-        from maxray_gen.detect.metrics import box_iou
+        from maxray_gen.geometry import box_iou
 
         iou = box_iou(reference[None], b)[0]
         return b[int(np.argmax(iou))].astype(np.float32) if iou.max() > 0 else np.full(4, np.nan, np.float32)

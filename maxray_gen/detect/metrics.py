@@ -11,20 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from maxray_gen.geometry import box_iou  # noqa: F401 (re-exported; lives with the other geometry)
+
 IOU_THRESHOLDS = np.round(np.arange(0.5, 0.96, 0.05), 2)
 RECALL_POINTS = np.linspace(0.0, 1.0, 101)
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N, M) intersection over union of boxes ``a`` (N, 4) and ``b`` (M, 4)."""
-    a, b = np.asarray(a, float).reshape(-1, 4), np.asarray(b, float).reshape(-1, 4)
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
-    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=1)
-    area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=1)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
 
 
 @dataclass

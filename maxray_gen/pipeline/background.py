@@ -86,3 +86,32 @@ class GenerateJob:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+
+
+def start_generation(cfg, out: str | Path) -> "GenerateJob":
+    """Check the scene, save it into OUT, and start `maxray generate` on it in the background (a
+    :class:`~maxray_gen.pipeline.background.GenerateJob`). Refuses, before writing anything, a scene with
+    problems; refuses (and removes its copy) when OUT holds shards of another configuration or scene."""
+    import json
+
+    from maxray_gen.authoring import write_config
+    from maxray_gen.blender.authoring import blender_binary, save_scenario_copy
+    from maxray_gen.blender.scenario import problems
+    from maxray_gen.errors import ConfigError, DataError
+
+    found = problems()
+    if found:
+        raise DataError("scene is not ready: " + "; ".join(found))
+    out = Path(out)
+    existed = set(out.glob("scenario-*.blend")) if out.is_dir() else set()
+    blend = save_scenario_copy(out)
+    run_cfg = cfg.model_copy(update={"scene": cfg.scene.model_copy(update={"blend": str(blend)})})
+    manifest = out / "manifest.json"
+    if manifest.exists():
+        have = json.loads(manifest.read_text()).get("config_hash")
+        if have != run_cfg.content_hash():
+            if blend not in existed:
+                blend.unlink()
+            raise ConfigError(f"{out}: holds shards of another configuration or scene; choose a new output folder")
+    cfg_path = write_config(run_cfg, out / ".addon-config.yaml")
+    return GenerateJob(cfg_path, out, blender_binary()).start()

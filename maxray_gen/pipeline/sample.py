@@ -12,7 +12,7 @@ from maxray_gen.dataset.schema import LIDAR_DTYPE, OBJECT_DTYPE, Sample, track_i
 from maxray_gen.geometry import oriented_extent
 from maxray_gen.pipeline.radar_stage import radar_stage
 from maxray_gen.radio.tracer import RadarTracer
-from maxray_gen.scene.sample import SceneRenderer, VisualSample
+from maxray_gen.pipeline.visual_stage import SceneRenderer, VisualSample
 from maxray_gen.sensors.visibility import seen
 
 

@@ -1,6 +1,6 @@
-"""One visual sample: SceneSpec -> snapshot -> Blender RGB -> depth/instance passes -> fog -> boxes, lidar, truth.
-
-The Blender layer is imported lazily, so everything else in this module works without bpy.
+"""The visual stage, in one place: SceneSpec -> snapshot -> Blender RGB -> depth/instance passes -> fog -> boxes,
+lidar, truth (:class:`SceneRenderer`). Used by dataset generation (:mod:`maxray_gen.pipeline.sample`), the scene
+previews and gallery, and the scripts. The Blender layer is imported lazily, so the rest works without bpy.
 """
 
 from __future__ import annotations
