@@ -142,3 +142,15 @@ class SceneRenderer:
             t["lidar"] = time.perf_counter() - t0
         truth = instance_truth(snap, self.cfg.radar)
         return VisualSample(spec, snap, image, passes, boxes, lidar, truth, t, visibility)
+
+
+def save_lot_blend(cfg: Config, seed: int, out: Path) -> Path:
+    """Build seed ``seed``'s randomised lot in Blender and save it as a tagged .blend scenario (dry radio
+    materials: a scenario's weather is drawn per sample, not baked into the file)."""
+    from maxray_gen.blender.build import BlenderScene
+
+    spec = sample_scene(cfg.scene, cfg.camera, seed)
+    bl = BlenderScene(cfg.camera, cfg.render)
+    bl.realise(spec, build_snapshot(spec, weather_materials=False), rng_for(seed, 0, "render"))
+    bl.save_blend(out)
+    return out

@@ -10,6 +10,7 @@ Canonical shapes are PEC ("metal"). Closed forms: radar_scattering reference she
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy.special import fresnel
@@ -269,3 +270,29 @@ def sweep(tracer, shape: str, size: float, aspects_rad: np.ndarray, range_m: flo
     cf = closed_form(shape, size, size2, None if far_field else range_m, tracer.radar.wavelength_m, aspects_rad)
     return sweep_parts(tracer, parts, zc, aspects_rad, range_m, label, "car" if shape == "car" else "target", cf,
                        progress)
+
+
+def parse_aspects(text: str) -> np.ndarray:
+    """Aspect angles in degrees from ``start:stop:step`` or ``a,b,c`` (one clear line naming --aspects otherwise)."""
+    try:
+        if ":" in text:
+            a0, a1, st = (float(x) for x in text.split(":"))
+            deg = np.arange(a0, a1, st)
+        else:
+            deg = np.array([float(x) for x in text.split(",")])
+    except ValueError:
+        raise ConfigError(f"--aspects: {text!r} is not start:stop:step or a comma-separated list of degrees") from None
+    if len(deg) == 0:
+        raise ConfigError(f"--aspects: {text!r} gives no angles")
+    return deg
+
+
+def write_csv(sw: RcsSweep, deg: np.ndarray, path: Path) -> Path:
+    """The sweep as CSV: aspect_deg, rcs_dbsm, closed_form_dbsm (NaN where there is none)."""
+    lines = ["aspect_deg,rcs_dbsm,closed_form_dbsm"]
+    for k, d in enumerate(deg):
+        cf = sw.closed_form_m2[k] if sw.closed_form_m2 is not None else np.nan
+        lines.append(f"{d:g},{sw.rcs_dbsm[k]:.3f},{10 * np.log10(cf) if np.isfinite(cf) and cf > 0 else float('nan'):.3f}")
+    Path(path).write_text("\n".join(lines) + "\n")
+    return Path(path)
+

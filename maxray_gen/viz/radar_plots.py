@@ -89,3 +89,14 @@ def plot_rcs(sweeps, path, title: str = "", anchor_dbsm: float | None = None) ->
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def plot_path_heatmaps(paths, cfg, seed: int, noise: bool, png: Path, truth: dict | None, title: str):
+    """Range-azimuth and range-Doppler maps of a path list (receiver noise from stream (seed, "radar_noise")) drawn
+    with :func:`plot_heatmaps`; returns the maps."""
+    from maxray_gen.radar.processing import heatmaps
+    from maxray_gen.seeding import rng_for
+
+    hm = heatmaps(paths, cfg, rng_for(seed, "radar_noise"), products=("range_azimuth", "range_doppler"), noise=noise)
+    plot_heatmaps(hm, png, truth=truth, title=title)
+    return hm

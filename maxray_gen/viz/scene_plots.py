@@ -93,3 +93,15 @@ def plot_visual_sample(sample, path: str | Path, title: str = "", min_visibility
         fig.suptitle(title)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def visual_sample_title(sample, blend: Path | None = None) -> str:
+    """What the picture shows: cars counted from the exported scene (authored and slot-filled alike)."""
+    sp = sample.spec
+    n_cars = len({t.instance_id for t in sample.truth if t.role == "car"})
+    if sp is None:
+        return f"{len(sample.truth)} tagged objects, {n_cars} cars"
+    where = f"{blend.name}, seed {sp.seed}" if blend is not None else f"seed {sp.seed}"
+    placed = f" ({len(sp.cars)} placed in slots/lanes)" if blend is not None and sp.cars else ""
+    return (f"{where}: {n_cars} cars{placed}, {sp.lighting.kind}, {sp.weather.kind}"
+            f"{f' ({sp.weather.intensity:.2f})' if sp.weather.kind != 'clear' else ''}")
