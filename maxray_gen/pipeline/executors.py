@@ -1,4 +1,7 @@
-"""Where shards run: SLURM job arrays and Ray tasks, around the one idempotent shard command
+"""Where shards run, behind one interface (:class:`Executor`: ``submit(out, shards, progress)``): in this process
+(:class:`InlineExecutor`), in local processes (:class:`LocalExecutor`), as a SLURM job array
+(:class:`SlurmExecutor`) or as Ray tasks (:class:`RayExecutor`). All but the first run the one idempotent shard
+command (:func:`maxray_gen.pipeline.shards.shard_command`)
 
     python -m maxray_gen generate DIR/config.yaml --out DIR --shard-ids K --workers 1 --no-progress --no-previews
 
@@ -15,12 +18,18 @@ import shlex
 import shutil
 import socket
 import subprocess
-import sys
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
+from maxray_gen.config import Config
 from maxray_gen.errors import ConfigError, DependencyError, MaxrayError
+from maxray_gen.pipeline.shards import ShardResult, run_shard, shard_command, shard_process
+
+Progress = Callable[[int], None]  # samples finished so far (of the shards submitted)
 
 # Ray's head otherwise probes cloud metadata addresses and a usage-stats host even with usage stats disabled
 # (shared/reference/farm_engines.md, checked with strace there): keep every local cluster on loopback.
@@ -46,14 +55,6 @@ class FarmOptions:
     wait: bool = True
     dry_run: bool = False
     poll_s: float = 0.5
-
-
-def shard_command(out: Path, shard: str | int, threads: int | None = None) -> list[str]:
-    cmd = [sys.executable, "-m", "maxray_gen", "generate", str(out / "config.yaml"), "--out", str(out),
-           "--shard-ids", str(shard), "--workers", "1", "--no-progress", "--no-previews"]
-    if threads:
-        cmd += ["--render-threads", str(threads)]
-    return cmd
 
 
 def done_ids(out: Path) -> set[int]:
@@ -203,3 +204,101 @@ def _ray_shard(out: str, shard: str, threads: int) -> str:
         raise RuntimeError(f"shard {shard} exited with {proc.returncode}: "
                            f"{(proc.stderr.strip().splitlines() or [''])[-1]}")
     return shard
+
+
+# ---------------------------------------------------------------------------------------------- the interface
+class Executor(Protocol):
+    """Runs shards somewhere. ``submit`` returns when they are done (or, for a farm without ``wait``, submitted):
+    ``{"results": [ShardResult of the shards it finished], "farm": the engine's own record or None}``;
+    ``progress(n)`` is called with the samples finished so far."""
+
+    name: str
+
+    def submit(self, out: Path, shards: list[int], progress: Progress) -> dict: ...
+
+
+def _from_records(out: Path, shards: list[int]) -> list[ShardResult]:
+    from maxray_gen.dataset.directory import done_shards
+
+    finished = done_shards(out)
+    return [ShardResult(s, finished[s]["samples"], finished[s]["seconds"], finished[s]["timings"])
+            for s in shards if s in finished]
+
+
+@dataclass
+class InlineExecutor:
+    """Shards one after the other in this process (one Blender session, kernels compiled once)."""
+
+    cfg: Config
+    name: str = "inline"
+
+    def submit(self, out: Path, shards: list[int], progress: Progress) -> dict:
+        results, n = [], 0
+
+        def tick() -> None:
+            nonlocal n
+            n += 1
+            progress(n)
+
+        for shard in shards:
+            results.append(run_shard(self.cfg, out, shard, on_sample=tick))
+        return {"results": results, "farm": None}
+
+
+@dataclass
+class LocalExecutor:
+    """``workers`` shard processes at a time on this machine, the cores shared between them."""
+
+    workers: int
+    name: str = "local"
+
+    def submit(self, out: Path, shards: list[int], progress: Progress) -> dict:
+        threads = max(1, (os.cpu_count() or 1) // self.workers)
+        results, n = [], 0
+        with ThreadPoolExecutor(self.workers) as pool:
+            for f in as_completed([pool.submit(shard_process, out, s, threads) for s in shards]):
+                r = f.result()
+                results.append(r)
+                n += r.samples
+                progress(n)
+        return {"results": results, "farm": None}
+
+
+@dataclass
+class SlurmExecutor:
+    """One SLURM job array of the shard command (resubmitting failures); see :func:`run_slurm`."""
+
+    opt: FarmOptions
+    samples_per_shard: int
+    name: str = "slurm"
+
+    def submit(self, out: Path, shards: list[int], progress: Progress) -> dict:
+        farm = run_slurm(out, shards, self.opt, on_progress=lambda k: progress(k * self.samples_per_shard))
+        return {"results": _from_records(out, shards), "farm": farm}
+
+
+@dataclass
+class RayExecutor:
+    """One Ray task per shard group, locally or on an existing cluster; see :func:`run_ray`."""
+
+    opt: FarmOptions
+    samples_per_shard: int
+    name: str = "ray"
+
+    def submit(self, out: Path, shards: list[int], progress: Progress) -> dict:
+        farm = run_ray(out, shards, self.opt, on_progress=lambda k: progress(k * self.samples_per_shard))
+        return {"results": _from_records(out, shards), "farm": farm}
+
+
+def make_executor(name: str, cfg: Config, farm: FarmOptions | None, n_shards: int) -> Executor:
+    """The executor ``maxray generate --executor NAME`` uses: ``local`` runs inline with one worker (or one shard),
+    else ``generate.workers`` processes; ``slurm`` and ``ray`` take ``farm``'s options."""
+    opt = farm or FarmOptions()
+    if name == "slurm":
+        return SlurmExecutor(opt, cfg.generate.samples_per_shard)
+    if name == "ray":
+        return RayExecutor(opt, cfg.generate.samples_per_shard)
+    if name != "local":
+        raise ConfigError(f"--executor: unknown executor {name!r} (local, slurm, ray)")
+    workers = min(cfg.generate.workers, n_shards) if n_shards else 1
+    return InlineExecutor(cfg) if workers <= 1 else LocalExecutor(workers)
