@@ -180,7 +180,7 @@ def test_element_index_out_of_range_is_reported(small_cfg):
 def test_noncoherent_rows_split_over_threads_are_bit_identical(monkeypatch):
     # the 16 row NUFFTs run in NUFFT_SPLIT fixed groups on threads: the channel must equal the one-group result
     # bit for bit (deterministic mode), whatever the machine
-    from maxray_gen.radar import channel
+    from maxray_gen.radar import nufft
 
     cfg = make_config(noise={"model": "none"}, elevation_mode="noncoherent")
     rng = np.random.default_rng(4)
@@ -189,7 +189,7 @@ def test_noncoherent_rows_split_over_threads_are_bit_identical(monkeypatch):
                     doppler_hz=rng.uniform(-3e3, 3e3, n), aoa_azimuth=rng.uniform(-1, 1, n),
                     aoa_elevation=rng.uniform(-0.4, 0.4, n))
     split = beam_channel(paths, cfg, None, noise=False)
-    monkeypatch.setattr(channel, "NUFFT_SPLIT", 1)
+    monkeypatch.setattr(nufft, "NUFFT_SPLIT", 1)
     single = beam_channel(paths, cfg, None, noise=False)
     assert split.shape == (cfg.n_subcarriers, cfg.array.rows, cfg.array.columns, cfg.n_symbols)
     assert np.array_equal(split, single)

@@ -237,3 +237,17 @@ def test_per_element_tracing_matches_the_synthetic_array():
     ha, hb = heatmaps(a, radar).range_azimuth, heatmaps(b, radar).range_azimuth
     assert np.unravel_index(ha.argmax(), ha.shape) == np.unravel_index(hb.argmax(), hb.shape)
     assert 10 * np.log10(hb.max() / ha.max()) == pytest.approx(0.0, abs=1.0)
+
+
+def test_both_engines_are_tracers_behind_one_protocol(tracer):
+    """SBR+PO and Sionna RT satisfy the Tracer protocol the pipeline's radar stage takes, and trace the same plate
+    to the same path length."""
+    from maxray_gen.radio.tracer import Tracer
+
+    sbr = RadarTracer(RADAR, TraceConfig(engine="sbr", max_depth=1))
+    assert isinstance(tracer, Tracer) and isinstance(sbr, Tracer)
+    assert not isinstance(object(), Tracer)
+    for t in (tracer, sbr):
+        p = t.trace(plate_scene(), np.random.default_rng(0))
+        strongest = np.argmax(np.abs(p.gain))
+        assert abs(p.delay_s[strongest] * SPEED_OF_LIGHT / 2 - 10.0) < 0.01, type(t).__name__

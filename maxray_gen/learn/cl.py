@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from maxray_gen.learn.head import Features, MethodHead, Momentum
 from maxray_gen.learn.losses import info_nce
 from maxray_gen.learn.masks import masked_mean
 from maxray_gen.learn.queues import EmbeddingQueue
@@ -16,7 +17,7 @@ def projector(channels: int, dim: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(channels, channels), nn.ReLU(inplace=True), nn.Linear(channels, dim))
 
 
-class ContrastiveHead(nn.Module):
+class ContrastiveHead(MethodHead):
     """CL head: radio and vision pooled over the whole (valid) feature map. MCL overrides the vision pooling."""
 
     masked_vision = False
@@ -33,6 +34,24 @@ class ContrastiveHead(nn.Module):
         pr = masked_mean(f_r, valid_r)
         pv = masked_mean(f_v, vmask if self.masked_vision else valid_v)
         return (F.normalize((proj_r or self.proj_r)(pr), dim=1), F.normalize((proj_v or self.proj_v)(pv), dim=1))
+
+    @classmethod
+    def from_config(cls, cfg, queue_size: int) -> "ContrastiveHead":
+        return cls(cfg.backbone.out_channels, cfg.embed_dim, queue_size, cfg.tau, seed=cfg.seed)
+
+    def projectors(self) -> dict[str, nn.Module]:
+        return {"proj_r": self.proj_r, "proj_v": self.proj_v}
+
+    def training_loss(self, x: Features, gather, offset: int, momentum: Momentum | None = None) -> torch.Tensor:
+        """Queries from this batch; keys from the same encoders, or from the momentum encoders when given."""
+        z_r, z_v = self.embed(x.f_r, x.f_v, x.valid_r, x.valid_v, x.vmask)
+        if momentum is None:
+            k_r, k_v = z_r, z_v
+        else:
+            with torch.no_grad():
+                g, proj = momentum()
+                k_r, k_v = self.embed(g.f_r, g.f_v, g.valid_r, g.valid_v, g.vmask, proj["proj_r"], proj["proj_v"])
+        return self.loss(z_r, z_v, k_r, k_v, gather)
 
     def loss(self, z_r, z_v, k_r, k_v, gather) -> torch.Tensor:
         """Two-queue InfoNCE on local queries; keys of the whole (gathered) batch enter the queues after."""

@@ -10,6 +10,7 @@ from torch import nn
 from maxray_gen.learn.backbones import SpatialBackbone
 from maxray_gen.learn.cl import ContrastiveHead
 from maxray_gen.learn.config import SSLConfig
+from maxray_gen.learn.head import Features, MethodHead
 from maxray_gen.learn.inputs import valid_feature_mask
 from maxray_gen.learn.masks import box_feature_mask, box_pixel_mask, masked_mean
 from maxray_gen.learn.mcl import MaskedContrastiveHead
@@ -18,6 +19,14 @@ from maxray_gen.learn.scl import SpatialContrastHead
 
 def _identity(x: torch.Tensor) -> torch.Tensor:
     return x
+
+
+HEADS = {"cl": ContrastiveHead, "mcl": MaskedContrastiveHead, "scl": SpatialContrastHead}
+
+
+def make_head(cfg: SSLConfig, queue_size: int) -> MethodHead:
+    """The method head of ``cfg.method`` (CL and MCL: projectors and queues; SCL: the temperature only)."""
+    return HEADS[cfg.method].from_config(cfg, queue_size)
 
 
 class RadioVisualModel(nn.Module):
@@ -32,17 +41,11 @@ class RadioVisualModel(nn.Module):
         self.radio = SpatialBackbone(1, cfg.backbone, padding_mode=cfg.backbone.radio_padding,
                                      local=cfg.backbone.radio_field == "local", coordinates=coords in ("both", "radio"))
         self.vision = SpatialBackbone(3, cfg.backbone, coordinates=coords in ("both", "vision"))
-        c = cfg.backbone.out_channels
-        if cfg.method == "scl":
-            self.head = SpatialContrastHead(cfg.tau)
-        else:
-            cls = MaskedContrastiveHead if cfg.method == "mcl" else ContrastiveHead
-            self.head = cls(c, cfg.embed_dim, queue_size, cfg.tau, seed=cfg.seed)
+        self.head: MethodHead = make_head(cfg, queue_size)
         self.ema = None
         if cfg.ema_momentum is not None:
             self.ema = nn.ModuleDict({"radio": copy.deepcopy(self.radio), "vision": copy.deepcopy(self.vision),
-                                      "proj_r": copy.deepcopy(self.head.proj_r),
-                                      "proj_v": copy.deepcopy(self.head.proj_v)})
+                                      **{k: copy.deepcopy(m) for k, m in self.head.projectors().items()}})
             self.ema.requires_grad_(False)
 
     def encode(self, radio: torch.Tensor, image: torch.Tensor, modules=None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -70,23 +73,20 @@ class RadioVisualModel(nn.Module):
         image = self.vision_view(image, boxes)
         f_r, f_v = self.encode(radio, image)
         valid_r, valid_v = self.valid_masks(f_r, f_v)
-        vmask = self.target_mask(boxes, f_v)
-        if isinstance(self.head, SpatialContrastHead):
-            return self.head.loss(f_r, self.head.vision_embedding(f_v, vmask), valid_r, gather, offset)
-        z_r, z_v = self.head.embed(f_r, f_v, valid_r, valid_v, vmask)
-        if self.ema is None:
-            k_r, k_v = z_r, z_v
-        else:
-            with torch.no_grad():
-                self._momentum_update()
-                g_r, g_v = self.encode(radio, image, (self.ema["radio"], self.ema["vision"]))
-                k_r, k_v = self.head.embed(g_r, g_v, valid_r, valid_v, vmask, self.ema["proj_r"], self.ema["proj_v"])
-        return self.head.loss(z_r, z_v, k_r, k_v, gather)
+        x = Features(f_r, f_v, valid_r, valid_v, self.target_mask(boxes, f_v))
+
+        def momentum() -> tuple[Features, dict[str, nn.Module]]:
+            self._momentum_update()
+            g_r, g_v = self.encode(radio, image, (self.ema["radio"], self.ema["vision"]))
+            return (Features(g_r, g_v, valid_r, valid_v, x.vmask),
+                    {k: self.ema[k] for k in self.head.projectors()})
+
+        return self.head.training_loss(x, gather, offset, momentum if self.ema is not None else None)
 
     @torch.no_grad()
     def _momentum_update(self) -> None:
         m = self.cfg.ema_momentum
-        online = {"radio": self.radio, "vision": self.vision, "proj_r": self.head.proj_r, "proj_v": self.head.proj_v}
+        online = {"radio": self.radio, "vision": self.vision, **self.head.projectors()}
         for name, module in online.items():
             for pk, pq in zip(self.ema[name].parameters(), module.parameters()):
                 pk.mul_(m).add_(pq.detach(), alpha=1 - m)

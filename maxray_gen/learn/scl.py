@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
+from maxray_gen.learn.head import Features, MethodHead, Momentum
 from maxray_gen.learn.losses import correspondence_scores
 from maxray_gen.learn.masks import masked_mean
 
 
-class SpatialContrastHead(nn.Module):
+class SpatialContrastHead(MethodHead):
     def __init__(self, tau: float):
         super().__init__()
         self.tau = tau
@@ -18,6 +18,14 @@ class SpatialContrastHead(nn.Module):
     @staticmethod
     def vision_embedding(f_v: torch.Tensor, vmask: torch.Tensor) -> torch.Tensor:
         return masked_mean(f_v, vmask)
+
+    @classmethod
+    def from_config(cls, cfg, queue_size: int) -> "SpatialContrastHead":
+        return cls(cfg.tau)
+
+    def training_loss(self, x: Features, gather, offset: int, momentum: Momentum | None = None) -> torch.Tensor:
+        """The vision target pooled in its mask against every radio bin (no momentum encoders: no queue)."""
+        return self.loss(x.f_r, self.vision_embedding(x.f_v, x.vmask), x.valid_r, gather, offset)
 
     def loss(self, f_r: torch.Tensor, z_v: torch.Tensor, valid_r: torch.Tensor, gather, offset: int) -> torch.Tensor:
         """Bidirectional CE over S / tau. Rows: local radio vs all (gathered) vision; columns: all radio vs local

@@ -15,7 +15,7 @@ from maxray_gen.config import Config
 from maxray_gen.radar.paths import PathSet
 from maxray_gen.radar.processing import heatmaps
 from maxray_gen.radio.atmosphere import RadioWeather, attenuate, for_weather
-from maxray_gen.radio.tracer import RadarTracer
+from maxray_gen.radio.tracer import RadarTracer, Tracer
 from maxray_gen.scene.spec import WeatherSpec
 from maxray_gen.seeding import rng_for
 from maxray_gen.snapshot import SceneSnapshot
@@ -30,7 +30,7 @@ class RadarStageResult:
 
 
 def radar_stage(snapshot: SceneSnapshot, cfg: Config, seed: int, index: int, weather: WeatherSpec | None,
-                tracer: RadarTracer | None = None, products: tuple[str, ...] | None = None) -> RadarStageResult:
+                tracer: Tracer | None = None, products: tuple[str, ...] | None = None) -> RadarStageResult:
     """Sample ``index`` of seed ``seed``'s radar: rays from stream (seed, index, "trace"), receiver noise from
     (seed, index, "radar_noise"); ``weather`` attenuates the paths when ``trace.weather_attenuation`` is on;
     ``products`` default to ``generate.radar_products``."""

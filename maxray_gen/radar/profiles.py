@@ -28,8 +28,9 @@ from threadpoolctl import threadpool_limits
 
 from maxray_gen.radar import windows
 from maxray_gen.radar.array import row_weights, steering
-from maxray_gen.radar.channel import (_check_elements, _complex_dtype, _execute_split, _phases, _row_response, _wrap,
-                                     beam_channel, doppler_phase, elevation_channels)
+from maxray_gen.radar.channel import beam_channel, elevation_channels
+from maxray_gen.radar.nufft import (check_elements, complex_dtype, doppler_phase, execute_split, path_phases,
+                                    row_response, wrap_phase)
 from maxray_gen.radar.config import RadarConfig
 from maxray_gen.radar.paths import PathSet
 
@@ -56,7 +57,7 @@ def basis_coefficients(basis: np.ndarray, doppler_phase: np.ndarray) -> np.ndarr
     """B (r, L) = U^H e(w_l): the paths' slow-time vectors in the basis (exact when r = M), as r type-2 NUFFTs."""
     m = basis.shape[0]
     off = m // 2  # finufft's modes run from -floor(M/2)
-    x = _wrap(doppler_phase).astype(np.float64)
+    x = wrap_phase(doppler_phase).astype(np.float64)
     f = np.ascontiguousarray(basis.conj().T, np.complex128)  # (r, M), mode m - off
     c = finufft.nufft1d2(x, f, eps=_BASIS_EPS, isign=1, nthreads=1)
     return np.atleast_2d(c) * np.exp(1j * off * x)
@@ -65,7 +66,7 @@ def basis_coefficients(basis: np.ndarray, doppler_phase: np.ndarray) -> np.ndarr
 def _doppler_moments(doppler_phase: np.ndarray, power: np.ndarray, n_symbols: int) -> np.ndarray:
     """t[d] = sum_l power_l e^{j d w_l}, d = 0..M-1 (a type-1 NUFFT, modes shifted to start at 0)."""
     off = n_symbols // 2
-    x = _wrap(doppler_phase).astype(np.float64)
+    x = wrap_phase(doppler_phase).astype(np.float64)
     return finufft.nufft1d1(x, (power * np.exp(1j * off * x)).astype(np.complex128), n_symbols, eps=_BASIS_EPS,
                             isign=1, nthreads=1)
 
@@ -78,7 +79,7 @@ def _row_factors(chi: np.ndarray, cfg: RadarConfig) -> np.ndarray:
     """Per elevation channel and path the row response: (B, L)."""
     if cfg.elevation_mode == "noncoherent":
         return steering(chi, cfg.array.rows).T
-    return _row_response(chi, row_weights(cfg))[None]
+    return row_response(chi, row_weights(cfg))[None]
 
 
 def slow_time_groups(paths: PathSet, cfg: RadarConfig, doppler_phase: np.ndarray | None = None,
@@ -87,7 +88,7 @@ def slow_time_groups(paths: PathSet, cfg: RadarConfig, doppler_phase: np.ndarray
     basis fitted to them (see module). ``doppler_phase`` and ``rows`` (the per-path row factors) when known."""
     m = cfg.n_symbols
     if doppler_phase is None or rows is None:
-        doppler_phase, _, chi, _ = _phases(paths, cfg)
+        doppler_phase, _, chi, _ = path_phases(paths, cfg)
         rows = _row_factors(chi, cfg)
     groups = []
     moving = doppler_phase != 0.0
@@ -157,11 +158,11 @@ def range_profiles_from_paths(paths: PathSet, cfg: RadarConfig) -> np.ndarray:
 def _profiles(paths: PathSet, cfg: RadarConfig) -> np.ndarray:
     m, nc, nk = cfg.n_symbols, cfg.array.columns, cfg.n_subcarriers
     b = elevation_channels(cfg)
-    dtype = _complex_dtype(cfg)
+    dtype = complex_dtype(cfg)
     real = np.float32 if dtype == np.complex64 else np.float64
     crop = cfg.range_bin_slice
     out = np.zeros((crop.stop - crop.start, b, nc, m), dtype)
-    _check_elements(paths, cfg)
+    check_elements(paths, cfg)
     if paths.per_element.any():
         raise ValueError("range_profiles_from_paths needs steered paths; per-element paths go through beam_channel")
     if len(paths) == 0:
@@ -180,7 +181,7 @@ def _profiles(paths: PathSet, cfg: RadarConfig) -> np.ndarray:
             if moving.all():
                 return out
             paths = paths.select(~moving)
-    sub_dop, psi, chi, dly = _phases(paths, cfg)
+    sub_dop, psi, chi, dly = path_phases(paths, cfg)
     oc, ok = nc // 2, nk // 2
     strength = paths.gain * np.exp(1j * ((oc - (nc - 1) / 2) * psi + ok * dly))
     rows = _row_factors(chi, cfg)  # (B, L)
@@ -192,8 +193,8 @@ def _profiles(paths: PathSet, cfg: RadarConfig) -> np.ndarray:
         # one 2-D NUFFT over (subcarrier, column) per (basis vector, elevation channel)
         coef = basis_coefficients(u, sub_dop[sel])
         s = (coef[:, None, :] * rows[None, :, sel] * strength[sel]).reshape(q * b, -1)
-        pts = (_wrap(dly[sel]).astype(real), _wrap(psi[sel]).astype(real))
-        f = _execute_split(pts, np.ascontiguousarray(s, dtype=dtype), (nk, nc), cfg, dtype).reshape(q, b, nk, nc)
+        pts = (wrap_phase(dly[sel]).astype(real), wrap_phase(psi[sel]).astype(real))
+        f = execute_split(pts, np.ascontiguousarray(s, dtype=dtype), (nk, nc), cfg, dtype).reshape(q, b, nk, nc)
         prof = range_ifft(f, 2, cfg)  # the range IFFT + crop on this layout, then the symbols from the basis
         sym = u.astype(dtype) @ prof.reshape(q, -1)  # (M, B R C)
         out += sym.reshape(m, b, -1, nc).transpose(2, 1, 3, 0)

@@ -7,12 +7,26 @@ Both keep their engine scene alive between traces and update it in place when on
 
 from __future__ import annotations
 
+from typing import Protocol, runtime_checkable
+
 import numpy as np
 
 from maxray_gen.radar.config import RadarConfig
 from maxray_gen.radar.paths import PathSet
 from maxray_gen.radio.config import TraceConfig
 from maxray_gen.snapshot import SceneSnapshot
+
+
+@runtime_checkable
+class Tracer(Protocol):
+    """What every radar engine is: ``trace(snapshot, rng) -> PathSet`` (monostatic paths of the basestation radar,
+    objects attributed per path), keeping its engine scene between calls; ``variant`` names the Mitsuba/Dr.Jit
+    variant it runs on."""
+
+    @property
+    def variant(self) -> str: ...
+
+    def trace(self, snapshot: SceneSnapshot, rng: np.random.Generator) -> PathSet: ...
 
 
 def engine_version(engine: str) -> str:
@@ -29,8 +43,8 @@ def engine_version(engine: str) -> str:
         return "sionna-rt"
 
 
-def RadarTracer(radar: RadarConfig, trace: TraceConfig):  # noqa: N802 - a factory named like the class it returns
-    """The tracer of ``trace.engine`` for this radar (an object with ``trace(snapshot, rng) -> PathSet``)."""
+def RadarTracer(radar: RadarConfig, trace: TraceConfig) -> Tracer:  # noqa: N802 - a factory named like a class
+    """The :class:`Tracer` of ``trace.engine`` for this radar."""
     if trace.engine == "sbr":
         from maxray_gen.radio.sbr.engine import SbrTracer
 
@@ -40,7 +54,7 @@ def RadarTracer(radar: RadarConfig, trace: TraceConfig):  # noqa: N802 - a facto
     return SionnaTracer(radar, trace)
 
 
-_TRACERS: dict[tuple, object] = {}
+_TRACERS: dict[tuple, Tracer] = {}
 
 
 def trace(snapshot: SceneSnapshot, radar_config: RadarConfig, trace_config: TraceConfig,
@@ -55,4 +69,4 @@ def trace(snapshot: SceneSnapshot, radar_config: RadarConfig, trace_config: Trac
     return tracer.trace(snapshot, rng)
 
 
-__all__ = ["RadarTracer", "engine_version", "trace"]
+__all__ = ["RadarTracer", "Tracer", "engine_version", "trace"]
