@@ -30,7 +30,9 @@ warnings.simplefilter("ignore")
 
 from maxray_gen.blender.build import apply_render_settings  # noqa: E402
 from maxray_gen.config import Config  # noqa: E402
-from maxray_gen.scene.config import CameraConfig, RenderConfig, SceneConfig  # noqa: E402
+from maxray_gen.blender.config import RenderConfig  # noqa: E402
+from maxray_gen.scene.config import SceneConfig  # noqa: E402
+from maxray_gen.sensors.config import CameraConfig  # noqa: E402
 from maxray_gen.scene.lot import build_snapshot  # noqa: E402
 from maxray_gen.pipeline.visual_stage import SceneRenderer  # noqa: E402
 from maxray_gen.scene.spec import sample_scene  # noqa: E402

@@ -13,7 +13,9 @@ from pydantic import Field, model_validator
 from maxray_gen.pipeline.config import GenerateConfig
 from maxray_gen.radar.config import RadarConfig
 from maxray_gen.radio.config import TraceConfig
-from maxray_gen.scene.config import CameraConfig, LidarConfig, RenderConfig, SceneConfig
+from maxray_gen.blender.config import RenderConfig
+from maxray_gen.scene.config import SceneConfig
+from maxray_gen.sensors.config import CameraConfig, LidarConfig
 from maxray_gen.schema import FieldProblem, StrictModel, load
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from maxray_gen.scene.config import CameraConfig, SceneConfig
+from maxray_gen.scene.config import SceneConfig
+from maxray_gen.sensors.config import CameraConfig
 from maxray_gen.scene.lot import build_snapshot
 from maxray_gen.scene.spec import obb_overlap, sample_scene
 

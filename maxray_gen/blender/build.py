@@ -18,7 +18,8 @@ from maxray_gen.blender import session
 from maxray_gen.blender.materials import material
 from maxray_gen.meshes import rotate_z
 from maxray_gen.scene.car_mesh import PART_VISUAL
-from maxray_gen.scene.config import CameraConfig, RenderConfig
+from maxray_gen.blender.config import RenderConfig
+from maxray_gen.sensors.config import CameraConfig
 from maxray_gen.scene.spec import COLUMNS, LAMP_POSTS, ROW_Y, SLOT_DEPTH, SLOT_WIDTH, SceneSpec, lamp_head
 from maxray_gen.sensors.camera import Intrinsics
 from maxray_gen.snapshot import SceneSnapshot

@@ -54,7 +54,7 @@ def labelled(objects: np.ndarray, min_box_px: float = 0.0, min_visible_fraction:
 def dataset_min_visibility(root: str | Path) -> float:
     """The ``camera.min_visibility`` a dataset was generated with (the default for datasets without a config)."""
     from maxray_gen.config import load_config
-    from maxray_gen.scene.config import CameraConfig
+    from maxray_gen.sensors.config import CameraConfig
 
     try:
         return load_config(Path(root) / "config.yaml").camera.min_visibility

@@ -14,12 +14,16 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 from pydantic import Field, model_validator
 
 from maxray_gen.errors import ConfigError, DataError
 from maxray_gen.schema import FieldProblem, StrictModel, load
+
+if TYPE_CHECKING:
+    from maxray_gen.config import Config
+    from maxray_gen.learn.config import LocaliserConfig, SSLConfig
 
 METHODS = ("cl", "mcl", "scl")
 
@@ -47,6 +51,33 @@ class ReproduceConfig(StrictModel):
                                        description="name -> SCL setting overrides, trained on the headline scene "
                                                    "set and scored like the methods")
 
+    def scene_config(self, name: str, workers: int | None = None) -> "Config":
+        """Scene set ``name`` as the typed `maxray generate` configuration (``workers`` local processes)."""
+        from maxray_gen.config import Config
+        from maxray_gen.schema import parse
+
+        over = {} if workers is None else {"generate": {"workers": workers}}
+        return parse(Config, deep_merge(self.scenes[name], over), f"scenes.{name}")
+
+    def ssl_config(self, method: str, seed: int, ablation: str | None = None) -> "SSLConfig":
+        """The typed training settings of ``method`` (or of SCL's ``ablation``): ``ssl``, then the method's own
+        overrides, then the ablation's, then the seed and device."""
+        from maxray_gen.learn.config import SSLConfig
+        from maxray_gen.schema import parse
+
+        d = deep_merge(self.ssl, self.methods.get(method, {}))
+        if ablation is not None:
+            d = deep_merge(d, self.ablations[ablation])
+        d = deep_merge(d, {"method": method, "seed": seed, "device": "cuda" if self.device == "cuda" else "auto"})
+        return parse(SSLConfig, d, f"methods.{method}" if ablation is None else f"ablations.{ablation}")
+
+    def localiser_config(self, seed: int) -> "LocaliserConfig":
+        """The typed localiser settings with the run's seed."""
+        from maxray_gen.learn.config import LocaliserConfig
+        from maxray_gen.schema import parse
+
+        return parse(LocaliserConfig, deep_merge(self.localiser, {"seed": seed}), "localiser")
+
     @model_validator(mode="after")
     def _check(self):
         if not self.scenes:
@@ -57,26 +88,20 @@ class ReproduceConfig(StrictModel):
         for lab in self.localiser_labels:
             if lab != "groundtruth" and lab not in self.methods:
                 raise FieldProblem("localiser_labels", f"{lab!r} is neither 'groundtruth' nor a trained method")
-        from maxray_gen.config import Config
-        from maxray_gen.learn.config import LocaliserConfig, SSLConfig
-
-        for name, d in self.scenes.items():
-            _nested(Config, d, f"scenes.{name}")
-        for m, over in self.methods.items():
-            _nested(SSLConfig, deep_merge(self.ssl, {**over, "method": m}), f"methods.{m}")
-        for a, over in self.ablations.items():
-            _nested(SSLConfig, deep_merge(deep_merge(self.ssl, self.methods.get("scl", {})),
-                                          {**over, "method": "scl"}), f"ablations.{a}")
-        _nested(LocaliserConfig, self.localiser, "localiser")
+        for name in self.scenes:
+            _nested(lambda: self.scene_config(name), f"scenes.{name}")
+        for m in self.methods:
+            _nested(lambda: self.ssl_config(m, 0), f"methods.{m}")
+        for a in self.ablations:
+            _nested(lambda: self.ssl_config("scl", 0, a), f"ablations.{a}")
+        _nested(lambda: self.localiser_config(0), "localiser")
         return self
 
 
-def _nested(model, data: dict, where: str):
-    """Validate a nested section; its problem is reported under ``where`` in the preset file's message."""
-    from maxray_gen.schema import parse
-
+def _nested(build: Callable[[], Any], where: str):
+    """Build a typed nested section; its problem is reported under ``where`` in the preset file's message."""
     try:
-        return parse(model, data, where)
+        return build()
     except ConfigError as exc:
         raise FieldProblem(where, str(exc).removeprefix(f"{where}: ")) from None
 
@@ -219,21 +244,13 @@ def _data_key(stage: str, roots: dict[str, Path], given: dict[str, Path]) -> str
 
 
 def ssl_config(cfg: ReproduceConfig, method: str, seed: int, ablation: str | None = None):
-    from maxray_gen.learn.config import SSLConfig
-    from maxray_gen.schema import parse
-
-    d = deep_merge(cfg.ssl, cfg.methods.get(method, {}))
-    if ablation is not None:
-        d = deep_merge(d, cfg.ablations[ablation])
-    d = deep_merge(d, {"method": method, "seed": seed, "device": "cuda" if cfg.device == "cuda" else "auto"})
-    return parse(SSLConfig, d, f"methods.{method}" if ablation is None else f"ablations.{ablation}")
+    """:meth:`ReproduceConfig.ssl_config` (kept for callers of the function)."""
+    return cfg.ssl_config(method, seed, ablation)
 
 
 def localiser_config(cfg: ReproduceConfig, seed: int):
-    from maxray_gen.learn.config import LocaliserConfig
-    from maxray_gen.schema import parse
-
-    return parse(LocaliserConfig, deep_merge(cfg.localiser, {"seed": seed}), "localiser")
+    """:meth:`ReproduceConfig.localiser_config`."""
+    return cfg.localiser_config(seed)
 
 
 def _plan(cfg: ReproduceConfig, seed: int) -> list[tuple[str, dict, Callable]]:
@@ -273,13 +290,10 @@ def _generate_stage(cfg: ReproduceConfig, scene: str):
         root = roots[scene]
         if root != run / "datasets" / scene:  # an existing dataset given with --data
             return {"dataset": str(root), "generated": False}
-        from maxray_gen.config import Config
         from maxray_gen.native_log import native_output_to
         from maxray_gen.pipeline.generate import describe_dataset, generate
-        from maxray_gen.schema import parse
 
-        gcfg = parse(Config, deep_merge(cfg.scenes[scene], {"generate": {"workers": cfg.workers}}),
-                     f"scenes.{scene}")
+        gcfg = cfg.scene_config(scene, workers=cfg.workers)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         with native_output_to(run / "logs" / f"engines-{scene}-{stamp}.log"):
             res = generate(gcfg, root, progress=progress)

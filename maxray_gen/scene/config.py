@@ -1,8 +1,6 @@
-"""Configuration of scene sampling, rendering and lidar (the `scene`, `render` and `lidar` sections)."""
+"""Configuration of scene sampling (the `scene` section)."""
 
 from __future__ import annotations
-
-from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -56,50 +54,4 @@ class SceneConfig(StrictModel):
         lo, hi = self.basestation_height_m
         if not 1.0 <= lo <= hi <= 30:
             raise FieldProblem("basestation_height_m", f"need 1 <= low <= high <= 30 m, got {lo}, {hi}")
-        return self
-
-
-class CameraConfig(StrictModel):
-    width: int = Field(640, ge=8, le=8192)
-    height: int = Field(480, ge=8, le=8192)
-    horizontal_fov_deg: float = Field(90.0, gt=10, lt=170)
-    min_visibility: float = Field(0.15, ge=0, le=100, description="photometric visibility (RMS contrast against "
-                                  "the surroundings in the rendered image) below which a car counts as not seen by "
-                                  "the camera: exports skip it, detector evaluation ignores it, SSL targets avoid it")
-
-
-class RenderConfig(StrictModel):
-    """Cycles settings. GPU (OptiX, then CUDA) is used when present unless ``device: cpu``."""
-
-    # The default quality (6 samples, OIDN 'fast', since 2026-12-03) renders a 20-car 640x480 frame 22-27 % faster
-    # than the previous default (8 samples, OIDN 'high') for 14-17 % more RMS error against a 64-sample render, hard
-    # to see side by side (docs/performance.md, "Render time against image error"); it keeps such a frame under
-    # 6 s on 2 CPU cores in every weather.
-    samples: int = Field(6, ge=1, le=4096, description="Cycles samples per pixel (denoised)")
-    denoise: bool = True
-    denoise_quality: Literal["high", "balanced", "fast"] = Field(
-        "fast", description="OpenImageDenoise quality: 'high' costs ~0.5 s more per 640x480 frame on 2 cores for "
-                            "a few per cent less error against a converged render (docs/performance.md)")
-    device: Literal["auto", "cpu", "gpu"] = "auto"
-    max_bounces: int = Field(3, ge=0, le=32)
-    threads: int = Field(0, ge=0, le=1024, description="CPU threads (0: all)")
-
-
-class LidarConfig(StrictModel):
-    """A spinning lidar co-located with the basestation (mounted at its position, level with the horizon)."""
-
-    enabled: bool = True
-    channels: int = Field(32, ge=1, le=256)
-    vertical_fov_deg: tuple[float, float] = Field((-30.0, 10.0))
-    horizontal_resolution_deg: float = Field(0.4, gt=0.01, le=10)
-    horizontal_fov_deg: float = Field(120.0, gt=1, le=360, description="centred on the basestation heading")
-    max_range_m: float = Field(80.0, gt=1, le=500)
-    range_noise_m: float = Field(0.02, ge=0, le=1)
-    dropout: float = Field(0.02, ge=0, lt=1, description="random loss probability per return")
-
-    @model_validator(mode="after")
-    def _check(self) -> "LidarConfig":
-        lo, hi = self.vertical_fov_deg
-        if not -90 <= lo < hi <= 90:
-            raise FieldProblem("vertical_fov_deg", f"need -90 <= low < high <= 90 deg, got {lo}, {hi}")
         return self

@@ -20,7 +20,8 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 
 from maxray_gen.geometry import Pose
-from maxray_gen.scene.config import LIGHTINGS, WEATHERS, CameraConfig, SceneConfig
+from maxray_gen.scene.config import LIGHTINGS, WEATHERS, SceneConfig
+from maxray_gen.sensors.config import CameraConfig
 from maxray_gen.scene.slots import CarSpec, Lane, Slot, fill, obb_overlap  # noqa: F401 (re-exported)
 from maxray_gen.seeding import rng_for
 

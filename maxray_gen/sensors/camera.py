@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from maxray_gen.geometry import Pose
-from maxray_gen.scene.config import CameraConfig
+from maxray_gen.sensors.config import CameraConfig
 from maxray_gen.sensors.raycast import RayCaster
 from maxray_gen.snapshot import SceneSnapshot
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from maxray_gen.geometry import Pose
-from maxray_gen.scene.config import LidarConfig
+from maxray_gen.sensors.config import LidarConfig
 from maxray_gen.scene.spec import WeatherSpec
 from maxray_gen.sensors.raycast import RayCaster
 from maxray_gen.sensors.weather_effects import extinction_per_m
