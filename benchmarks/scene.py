@@ -6,7 +6,7 @@ depth/instance passes with boxes, the lidar scan; and resident memory after N sa
 so the loop exercises scene rebuilding, materials, lights and particles), which must not grow by more than 10%.
 
 Renders use a full lot (18 parked + 2 driving cars). Baselines in the same run: the same lots with every car
-replaced by the low-poly two-superellipsoid stand-in of maxray_gen.meshes.car (~4k triangles, no parts), so the
+replaced by the low-poly two-superellipsoid stand-in of maxray_gen.primitives.car (~4k triangles, no parts), so the
 ratio is the cost of the detailed car models (~49k triangles, 16 parts), and the detailed lot at the previous
 default quality (8 samples, OpenImageDenoise HIGH). Each condition's render times are medians of ``--repeats``
 interleaved renders of the three (the first detailed one is the pipeline's own sample).
@@ -36,7 +36,7 @@ from maxray_gen.sensors.config import CameraConfig  # noqa: E402
 from maxray_gen.scene.lot import build_snapshot  # noqa: E402
 from maxray_gen.pipeline.visual_stage import SceneRenderer  # noqa: E402
 from maxray_gen.scene.spec import sample_scene  # noqa: E402
-from maxray_gen.meshes import car, placed  # noqa: E402
+from maxray_gen.primitives import car, placed  # noqa: E402
 from maxray_gen.seeding import rng_for  # noqa: E402
 from maxray_gen.snapshot import SnapshotObject  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""Operators: each is one call into maxray_gen (maxray_gen.blender.authoring, maxray_gen.authoring, the pipeline)."""
+"""Operators: each is one call into maxray_gen (maxray_gen.blender.authoring, maxray_gen.addon_settings, the pipeline)."""
 
 from pathlib import Path
 
@@ -9,7 +9,7 @@ _JOBS: list = []  # running background generations (cancelled on unregister)
 
 
 def _cfg(context, blend=None):
-    from maxray_gen.authoring import config_from_settings
+    from maxray_gen.addon_settings import config_from_settings
 
     s = context.scene.maxray
     return config_from_settings(s.settings(), blend=blend, base=s.base())
@@ -217,7 +217,7 @@ class MAXRAY_OT_export_config(bpy.types.Operator):
         return {"RUNNING_MODAL"}
 
     def execute(self, context):
-        from maxray_gen.authoring import export_scenario
+        from maxray_gen.addon_settings import export_scenario
 
         try:
             cfg_path, blend = export_scenario(_scene_saver(), _cfg(context), Path(bpy.path.abspath(self.filepath)))

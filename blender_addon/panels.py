@@ -61,7 +61,7 @@ class MAXRAY_PT_radar(_Base, bpy.types.Panel):
         layout = self.layout
         if _missing(layout):
             return
-        from maxray_gen.authoring import radar_figures
+        from maxray_gen.addon_settings import radar_figures
         from maxray_gen.blender.authoring import basestation
 
         s = context.scene.maxray

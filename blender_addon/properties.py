@@ -11,9 +11,9 @@ _ITEMS: dict[str, list] = {}  # Blender needs the enum item strings kept alive
 def _items(kind: str):
     if kind not in _ITEMS:
         try:
-            from maxray_gen import authoring
+            from maxray_gen import addon_settings
 
-            names = authoring.TAG_ROLES if kind == "roles" else authoring.RADIO_MATERIALS
+            names = addon_settings.TAG_ROLES if kind == "roles" else addon_settings.RADIO_MATERIALS
         except ImportError:
             names = ()
         _ITEMS[kind] = [(n, n.replace("_", " "), "") for n in names] or [("none", "maxray_gen missing", "")]
@@ -31,7 +31,7 @@ def _load_base(self, context):
     if not self.base_config:
         return
     try:
-        from maxray_gen.authoring import settings_from_config
+        from maxray_gen.addon_settings import settings_from_config
         from maxray_gen.config import load_config
 
         values = settings_from_config(load_config(bpy.path.abspath(self.base_config)))
@@ -85,7 +85,7 @@ class MAXRAY_PG_settings(bpy.types.PropertyGroup):
     status: StringProperty(name="Status", default="")
 
     def settings(self) -> dict:
-        """These settings as the dict maxray_gen.authoring understands."""
+        """These settings as the dict maxray_gen.addon_settings understands."""
         d = {k: getattr(self, k) for k in RADAR_KEYS}
         d.update(seed=self.seed, shards=self.shards, samples_per_shard=self.samples_per_shard, width=self.width,
                  height=self.height, randomise_lighting=self.randomise_lighting,

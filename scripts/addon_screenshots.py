@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)] + argv[1:2]
 
 import blender_addon  # noqa: E402
-from maxray_gen.meshes import box  # noqa: E402
+from maxray_gen.primitives import box  # noqa: E402
 
 blender_addon.register()
 OUT.mkdir(parents=True, exist_ok=True)
@@ -71,7 +71,7 @@ def build():
     bpy.ops.maxray.trace_radar()
     facts["status"] = s.status
     facts["tags"] = {o.name: o.get("maxray_role") for o in bpy.context.scene.objects if o.get("maxray_role")}
-    from maxray_gen.authoring import radar_figures
+    from maxray_gen.addon_settings import radar_figures
 
     facts["figures"] = radar_figures(s.settings())
 

@@ -13,12 +13,12 @@ bpy = pytest.importorskip("bpy")
 
 from click.testing import CliRunner  # noqa: E402
 
-from maxray_gen.authoring import config_from_settings, radar_figures, settings_from_config  # noqa: E402
+from maxray_gen.addon_settings import config_from_settings, radar_figures, settings_from_config  # noqa: E402
 from maxray_gen.blender import session  # noqa: E402
 from maxray_gen.cli import main  # noqa: E402
 from maxray_gen.config import Config, load_config  # noqa: E402
 from maxray_gen.dataset.reader import verify_shard  # noqa: E402
-from maxray_gen.meshes import box  # noqa: E402
+from maxray_gen.primitives import box  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ("camera: {width: 64, height: 48}\nrender: {samples: 1, denoise: false, device: cpu}\nlidar: {channels: 4}\n"

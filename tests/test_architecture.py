@@ -13,9 +13,9 @@ PKG = ROOT / "maxray_gen"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundation", ("maxray_gen", "maxray_gen.errors", "maxray_gen.constants", "maxray_gen.schema",
                     "maxray_gen.geometry", "maxray_gen.seeding", "maxray_gen.npzfile", "maxray_gen.native_log",
-                    "maxray_gen.presets", "maxray_gen.snapshot", "maxray_gen.meshes")),
+                    "maxray_gen.presets", "maxray_gen.snapshot", "maxray_gen.primitives")),
     ("engines", ("maxray_gen.radar", "maxray_gen.radio", "maxray_gen.scene", "maxray_gen.sensors")),
-    ("configuration", ("maxray_gen.config", "maxray_gen.authoring", "maxray_gen.pipeline.config",
+    ("configuration", ("maxray_gen.config", "maxray_gen.addon_settings", "maxray_gen.pipeline.config",
                        "maxray_gen.blender.config")),
     ("data and Blender", ("maxray_gen.dataset", "maxray_gen.blender")),
     ("pictures", ("maxray_gen.viz",)),

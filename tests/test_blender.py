@@ -11,7 +11,7 @@ from maxray_gen.blender.build import BlenderScene  # noqa: E402
 from maxray_gen.cli import main  # noqa: E402
 from maxray_gen.errors import DataError  # noqa: E402
 from maxray_gen.geometry import Pose  # noqa: E402
-from maxray_gen.meshes import box, obj  # noqa: E402
+from maxray_gen.primitives import box, obj  # noqa: E402
 from maxray_gen.blender.config import RenderConfig  # noqa: E402
 from maxray_gen.sensors.config import CameraConfig  # noqa: E402
 from maxray_gen.scene.spec import LightingSpec, SceneSpec, WeatherSpec  # noqa: E402

@@ -9,7 +9,7 @@ from scipy import stats
 
 from maxray_gen.radio.materials import MATERIALS
 from maxray_gen.radio.sbr.meshcheck import edge_report, signed_volume
-from maxray_gen.scene.car_mesh import PARTS, car_parts
+from maxray_gen.scene.car_model import PARTS, car_parts
 from maxray_gen.scene.cars import sample_body
 
 # The documented population (docs/scenarios.md "Cars"), written out here on purpose: a test that read the sampler's
@@ -141,7 +141,7 @@ def test_footprint_matches_mesh():
     car = CarSpec(100, "estate", 4.7, 1.82, 1.49, "red", (1, 0, 0), 2.0, 10.0, math.radians(30))
     parts = car_parts(car.body, car.length, car.width, car.height)
     v = np.concatenate([p[0] for n, p in parts.items() if n != "mirrors"])
-    from maxray_gen.meshes import rotate_z
+    from maxray_gen.primitives import rotate_z
 
     world = rotate_z(v, car.yaw)[:, :2] + [car.x, car.y]
     fp = car.footprint()

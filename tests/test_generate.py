@@ -17,7 +17,7 @@ pytest.importorskip("bpy")
 
 from maxray_gen.config import load_config  # noqa: E402
 from maxray_gen.dataset.reader import ShardReader, content_hash  # noqa: E402
-from maxray_gen.radar import groundtruth as rgt  # noqa: E402
+from maxray_gen.radar import coordinates as rgt  # noqa: E402
 from maxray_gen.radar.config import RadarConfig  # noqa: E402
 from maxray_gen.radar.echoes import car_echoes  # noqa: E402
 from tests.conftest import TINY, dataset_arrays, run, same_but_rendered  # noqa: E402

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from maxray_gen.geometry import Pose, cartesian_to_spherical, direction, spherical_to_cartesian
-from maxray_gen.radar import groundtruth as gt
+from maxray_gen.radar import coordinates as gt
 from maxray_gen.radar.processing import heatmaps
 from maxray_gen.radar.targets import point_targets
 from tests.conftest import make_config

@@ -13,8 +13,8 @@ import pytest
 from maxray_gen.constants import SPEED_OF_LIGHT
 from maxray_gen.errors import ConfigError, DataError
 from maxray_gen.geometry import Pose
-from maxray_gen.meshes import grid_plane, obj
-from maxray_gen.radar import groundtruth as gt
+from maxray_gen.primitives import grid_plane, obj
+from maxray_gen.radar import coordinates as gt
 from maxray_gen.radar.echoes import car_echoes
 from maxray_gen.radar.processing import heatmaps
 from maxray_gen.radio import rcs
@@ -238,7 +238,7 @@ def test_determinism_across_processes_and_in_place_update():
     fresh = RadarTracer(RADAR, TraceConfig()).trace(moved, np.random.default_rng(3))
     assert np.array_equal(c.gain, fresh.gain) and np.array_equal(c.doppler_hz, fresh.doppler_hz)
     # another process gives bit-identical paths
-    code = ("import numpy as np, sys; from maxray_gen.radio import rcs; from maxray_gen.meshes import grid_plane, obj;"
+    code = ("import numpy as np, sys; from maxray_gen.radio import rcs; from maxray_gen.primitives import grid_plane, obj;"
             "from maxray_gen.radio.config import TraceConfig; from maxray_gen.radio.tracer import RadarTracer;"
             "from tests.conftest import make_config; R = make_config(noise={'model': 'none'});"
             "s = rcs.target_snapshot(rcs.shape_parts('car', 0, None, 'hatchback')[0], 12.0, 0.4, 0.0,"

@@ -7,8 +7,8 @@ import pytest
 from maxray_gen.constants import SPEED_OF_LIGHT
 from maxray_gen.errors import ConfigError, DataError
 from maxray_gen.geometry import Pose
-from maxray_gen.meshes import box, car, grid_plane, obj, placed, quad, trihedral
-from maxray_gen.radar import groundtruth as gt
+from maxray_gen.primitives import box, car, grid_plane, obj, placed, quad, trihedral
+from maxray_gen.radar import coordinates as gt
 from maxray_gen.radar.processing import heatmaps
 from maxray_gen.radio.config import TraceConfig
 from maxray_gen.radio.materials import fresnel, fresnel_normal, material

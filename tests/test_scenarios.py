@@ -14,7 +14,7 @@ bpy = pytest.importorskip("bpy")
 from maxray_gen.blender import scenario, session  # noqa: E402
 from maxray_gen.cli import main  # noqa: E402
 from maxray_gen.config import Config  # noqa: E402
-from maxray_gen.meshes import box  # noqa: E402
+from maxray_gen.primitives import box  # noqa: E402
 from maxray_gen.pipeline.sample import objects_table  # noqa: E402
 from maxray_gen.pipeline.visual_stage import SceneRenderer  # noqa: E402
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from maxray_gen.geometry import Pose
-from maxray_gen.meshes import box, obj, quad
+from maxray_gen.primitives import box, obj, quad
 from maxray_gen.sensors.config import CameraConfig, LidarConfig
 from maxray_gen.scene.spec import WeatherSpec
 from maxray_gen.sensors.boxes import instance_boxes

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import run
 from maxray_gen.radar.config import RadarConfig
-from maxray_gen.radar.groundtruth import velocity_to_bin, world_points_to_radar
+from maxray_gen.radar.coordinates import velocity_to_bin, world_points_to_radar
 
 SEQ = """
 generate: {seed: 5, shards: 1, samples_per_shard: 4, frames_per_sequence: 4, frame_rate_hz: 5.0, previews: 0,
@@ -101,7 +101,7 @@ def test_doppler_bin_of_a_moving_car_matches_its_radial_velocity(seq):
 
 
 def _corner_velocity_bins(o, pose, radar):
-    from maxray_gen.radar.groundtruth import radial_velocity
+    from maxray_gen.radar.coordinates import radial_velocity
 
     c, s = np.cos(o["yaw"]), np.sin(o["yaw"])
     length, width = float(o["dimensions"][0]), float(o["dimensions"][1])

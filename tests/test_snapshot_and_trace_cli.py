@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from maxray_gen.cli import main
 from maxray_gen.errors import ConfigError, DataError
-from maxray_gen.meshes import parking_lot, radio_test_lot
+from maxray_gen.primitives import parking_lot, radio_test_lot
 from maxray_gen.radar.paths import PathSet
 from maxray_gen.radio.materials import MATERIALS, material
 from maxray_gen.snapshot import SceneSnapshot

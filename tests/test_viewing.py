@@ -22,7 +22,7 @@ from maxray_gen.dataset.reader import ShardReader
 from maxray_gen.geometry import Pose
 from maxray_gen.radar.config import RadarConfig
 from maxray_gen.radar.ground_map import ground_map, grid_mesh
-from maxray_gen.radar.groundtruth import world_points_to_radar
+from maxray_gen.radar.coordinates import world_points_to_radar
 from maxray_gen.radar.processing import heatmaps
 from maxray_gen.radar.targets import point_targets
 from maxray_gen.scene.spec import basestation_pose

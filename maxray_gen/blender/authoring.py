@@ -15,7 +15,7 @@ from pathlib import Path
 import bpy
 import numpy as np
 
-from maxray_gen.authoring import RADIO_MATERIALS, SENSOR_ROLES, TAG_ROLES
+from maxray_gen.addon_settings import RADIO_MATERIALS, SENSOR_ROLES, TAG_ROLES
 from maxray_gen.config import Config
 from maxray_gen.errors import DataError
 

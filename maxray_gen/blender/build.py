@@ -16,8 +16,8 @@ import numpy as np
 
 from maxray_gen.blender import session
 from maxray_gen.blender.materials import material
-from maxray_gen.meshes import rotate_z
-from maxray_gen.scene.car_mesh import PART_VISUAL
+from maxray_gen.primitives import rotate_z
+from maxray_gen.scene.car_model import PART_VISUAL
 from maxray_gen.blender.config import RenderConfig
 from maxray_gen.sensors.config import CameraConfig
 from maxray_gen.scene.spec import COLUMNS, LAMP_POSTS, ROW_Y, SLOT_DEPTH, SLOT_WIDTH, SceneSpec, lamp_head
@@ -138,7 +138,7 @@ class BlenderScene:
         ob.data.materials.append(material("paint_line", colour=(0.8, 0.8, 0.75), roughness=0.6))
         self.markings = ob
         # Surroundings beyond the lot (visual only, just below the lot's ground): the horizon is not an edge.
-        from maxray_gen.meshes import grid_plane
+        from maxray_gen.primitives import grid_plane
 
         outer = _mesh_object("surroundings", *grid_plane(-400, 400, -400, 400, -0.02))
         outer.data.materials.append(material("grass", colour=(0.05, 0.08, 0.03), roughness=0.9))
@@ -375,7 +375,7 @@ def sync_objects(objects: dict[str, bpy.types.Object], spec: SceneSpec, snap: Sc
 
 
 def car_material(visual: str, colour, lit: bool, wet: float, snow: float) -> bpy.types.Material:
-    """The camera's material of a car part (see car_mesh.PARTS); lamps glow when the car drives."""
+    """The camera's material of a car part (see scene/car_model.PARTS); lamps glow when the car drives."""
     if visual == "paint":
         return material("car_paint", colour=colour, metallic=0.55, roughness=0.3, wetness=wet, snow=snow)
     if visual == "glass":
@@ -401,7 +401,7 @@ def _rotation_to(direction: np.ndarray):
 
 
 def _box(centre, size):
-    from maxray_gen.meshes import box
+    from maxray_gen.primitives import box
 
     return box(centre, size)
 

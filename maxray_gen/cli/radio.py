@@ -144,7 +144,7 @@ def trace_cmd(snapshot_file: Path, out: Path, config_path: Path | None, seed: in
     import numpy as np
 
     from maxray_gen.config import load_config
-    from maxray_gen.radar import groundtruth as gt
+    from maxray_gen.radar import coordinates as gt
     from maxray_gen.radio.tracer import RadarTracer
     from maxray_gen.seeding import rng_for
     from maxray_gen.snapshot import SceneSnapshot
@@ -193,7 +193,7 @@ def snapshot_info(snapshot_file: Path) -> None:
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 def snapshot_test_lot(out: Path) -> None:
     """Write the small procedural radio test scene (three cars, a pole, a crate on concrete) to OUT."""
-    from maxray_gen.meshes import radio_test_lot
+    from maxray_gen.primitives import radio_test_lot
 
     radio_test_lot().save(out)
     click.echo(f"wrote {out}")

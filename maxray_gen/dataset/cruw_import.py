@@ -28,7 +28,7 @@ from maxray_gen.dataset.reader import content_hash
 from maxray_gen.dataset.schema import CLASSES, LIDAR_DTYPE, OBJECT_DTYPE, SHARD_PATTERN, Sample
 from maxray_gen.dataset.writer import write_shard
 from maxray_gen.errors import DataError
-from maxray_gen.radar import groundtruth as rgt
+from maxray_gen.radar import coordinates as rgt
 
 
 def _sequences(src: Path) -> list[Path]:

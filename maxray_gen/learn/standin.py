@@ -21,7 +21,7 @@ from maxray_gen.constants import SPEED_OF_LIGHT
 from maxray_gen.dataset.schema import LIDAR_DTYPE, OBJECT_DTYPE, SHARD_PATTERN, TRACK_STRIDE, Sample
 from maxray_gen.dataset.writer import write_shard
 from maxray_gen.geometry import cartesian_to_spherical
-from maxray_gen.radar.groundtruth import sensor_points_to_radar
+from maxray_gen.radar.coordinates import sensor_points_to_radar
 from maxray_gen.radar.paths import PathSet
 from maxray_gen.radar.processing import heatmaps
 from maxray_gen.seeding import rng_for

@@ -94,7 +94,7 @@ def start_generation(cfg, out: str | Path) -> "GenerateJob":
     problems; refuses (and removes its copy) when OUT holds shards of another configuration or scene."""
     import json
 
-    from maxray_gen.authoring import write_config
+    from maxray_gen.addon_settings import write_config
     from maxray_gen.blender.authoring import blender_binary, save_scenario_copy
     from maxray_gen.blender.scenario import problems
     from maxray_gen.errors import ConfigError, DataError

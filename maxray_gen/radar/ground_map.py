@@ -1,7 +1,7 @@
 """A range-azimuth map laid onto the ground: polar (range, heatmap azimuth) to world Cartesian, for 3-D views.
 
 Each point of a horizontal grid around the basestation is mapped to the radar coordinates it would be seen at
-(slant range and heatmap azimuth, exactly as the groundtruth is: :func:`maxray_gen.radar.groundtruth.
+(slant range and heatmap azimuth, exactly as the groundtruth is: :func:`maxray_gen.radar.coordinates.
 world_points_to_radar`) and the map is sampled there (bilinear in bin space, in dB). The inverse mapping means
 no holes and no resampling artefacts at long range, and a point target's peak lands on the ground point whose
 radar coordinates are the peak's. Echoes of a car come from its body, not from the asphalt, so the grid is
@@ -18,7 +18,7 @@ from scipy.ndimage import map_coordinates
 
 from maxray_gen.geometry import Pose
 from maxray_gen.radar.config import RadarConfig
-from maxray_gen.radar.groundtruth import world_points_to_radar
+from maxray_gen.radar.coordinates import world_points_to_radar
 
 
 @dataclass(frozen=True)

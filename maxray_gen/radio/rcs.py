@@ -17,7 +17,7 @@ from scipy.special import fresnel
 
 from maxray_gen.errors import ConfigError
 from maxray_gen.geometry import Pose
-from maxray_gen.meshes import Mesh, rotate_z
+from maxray_gen.primitives import Mesh, rotate_z
 from maxray_gen.snapshot import SceneSnapshot, SnapshotObject
 
 SHAPES = ("sphere", "plate", "cylinder", "dihedral", "trihedral", "car")
@@ -209,7 +209,7 @@ def shape_parts(shape: str, size: float, size2: float | None, car_body: str = "s
     if shape == "trihedral":
         return [("metal", trihedral_mesh(size))], 0.0, f"triangular trihedral a = {size:g} m"
     if shape == "car":
-        from maxray_gen.scene.car_mesh import PART_MATERIALS, car_parts
+        from maxray_gen.scene.car_model import PART_MATERIALS, car_parts
         from maxray_gen.scene.cars import BODY_TYPES
 
         bt = next((b for b in BODY_TYPES if b.name == car_body), None)

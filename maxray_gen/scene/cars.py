@@ -1,5 +1,5 @@
 """The car population: body-type mix, dimensions and paint colours (documented in docs/scenarios.md), and the
-meshes of :mod:`maxray_gen.scene.car_mesh`.
+meshes of :mod:`maxray_gen.scene.car_model`.
 
 Body type (per car, independent): hatchback 34 %, SUV 26 %, sedan 18 %, estate 14 %, van 8 % (rounded shares of
 the European passenger-car parc by body style, ACEA "Vehicles on European roads" 2023 / JATO registrations; the parc

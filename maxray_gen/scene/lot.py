@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from maxray_gen.meshes import box, grid_plane, obj, rotate_z
-from maxray_gen.scene.car_mesh import PART_MATERIALS, car_parts
+from maxray_gen.primitives import box, grid_plane, obj, rotate_z
+from maxray_gen.scene.car_model import PART_MATERIALS, car_parts
 from maxray_gen.scene.spec import (COLUMNS, LAMP_ARM_M, LAMP_HEIGHT_M, LAMP_POSTS, ROW_Y, SLOT_DEPTH, SLOT_WIDTH,
                                    WALL_Y, SceneSpec)
 from maxray_gen.snapshot import SceneSnapshot, SnapshotObject

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from maxray_gen.radar import groundtruth as rgt
+from maxray_gen.radar import coordinates as rgt
 from maxray_gen.radar.config import RadarConfig
 from maxray_gen.snapshot import SceneSnapshot
 

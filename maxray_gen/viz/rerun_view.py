@@ -31,7 +31,7 @@ from maxray_gen.errors import ConfigError, DataError, DependencyError
 from maxray_gen.geometry import Pose, direction
 from maxray_gen.radar.config import RadarConfig
 from maxray_gen.radar.ground_map import ground_map, grid_mesh
-from maxray_gen.radar.groundtruth import velocity_to_bin
+from maxray_gen.radar.coordinates import velocity_to_bin
 from maxray_gen.snapshot import ROLES
 
 DYNAMIC_RANGE_DB = 35.0  # colour scale of the maps: the strongest return down to 35 dB below it

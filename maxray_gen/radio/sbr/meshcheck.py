@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from maxray_gen.errors import DataError
-from maxray_gen.meshes import signed_volume
+from maxray_gen.primitives import signed_volume
 from maxray_gen.snapshot import SnapshotObject
 
 CLOSED_ROLES = ("car",)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from maxray_gen.meshes import Mesh, box, signed_volume, superellipsoid
+from maxray_gen.primitives import Mesh, box, signed_volume, superellipsoid
 
 
 def outward(mesh: Mesh) -> Mesh:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from maxray_gen.scene.mesh_ops import (Mesh, cuboid, ellipsoid, grid_normals, lathe, loft, merge, plan_normals,
+from maxray_gen.scene.surfaces import (Mesh, cuboid, ellipsoid, grid_normals, lathe, loft, merge, plan_normals,
                                        rounded_rect, slab, sweep)
 
 # part -> (radio material, visual material). Visual "paint" takes the car's colour.
