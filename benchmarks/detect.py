@@ -28,7 +28,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="maxray-bench-detect-"))
     data = a.data
     if data is None:
-        from maxray_gen.learn.standin import standin_config, write_standin_dataset
+        from maxray_gen.learn.data.standin import standin_config, write_standin_dataset
 
         data = write_standin_dataset(tmp / "standin", standin_config(seed=1, shards=4, samples_per_shard=32))
     cache = tmp / "cache"

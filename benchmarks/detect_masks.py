@@ -49,10 +49,10 @@ def main() -> None:
     a = ap.parse_args()
     from maxray_gen.dataset.detections import read_detections, sidecar_path
     from maxray_gen.detect.metrics import box_iou
-    from maxray_gen.learn.data import open_split
-    from maxray_gen.learn.evaluate import localisation_errors, resolutions
-    from maxray_gen.learn.localiser import groundtruth_positions
-    from maxray_gen.learn.selflabels import read_selflabels
+    from maxray_gen.learn.data.batches import open_split
+    from maxray_gen.learn.experiments.evaluate import localisation_errors, resolutions
+    from maxray_gen.learn.training.localiser import groundtruth_positions
+    from maxray_gen.learn.experiments.selflabels import read_selflabels
 
     if not sidecar_path(a.data, "yolo").exists():
         run(["detect", "predict", "--data", str(a.data), "--weights", str(a.weights), "--name", "yolo"])

@@ -17,7 +17,7 @@ import time
 import torch
 
 from maxray_gen.learn.config import SSLConfig
-from maxray_gen.learn.train_ssl import build_model
+from maxray_gen.learn.training.train_ssl import build_model
 
 
 def step_rate(method: str, hw: tuple[int, int], batch: int, steps: int, width: float, device: torch.device,

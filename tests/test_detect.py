@@ -19,7 +19,7 @@ from maxray_gen.dataset.exports import labelled, parse_yolo, yolo_lines
 from maxray_gen.dataset.schema import OBJECT_DTYPE
 from maxray_gen.detect.metrics import ImageDetections, average_precision, box_iou, mean_matched_iou, summarise
 from maxray_gen.detect.yolo_data import LabelLimits, iter_samples, prepare_yolo_data
-from maxray_gen.learn.standin import standin_config, write_standin_dataset
+from maxray_gen.learn.data.standin import standin_config, write_standin_dataset
 
 @pytest.fixture(scope="module")
 def standin(tmp_path_factory) -> Path:
@@ -152,8 +152,8 @@ def test_our_average_precision_agrees_with_pycocotools():
 
 def test_detections_sidecar_round_trip_and_masks(standin, tmp_path):
     from maxray_gen.learn.config import MaskConfig
-    from maxray_gen.learn.data import open_split
-    from maxray_gen.learn.masks import box_feature_mask
+    from maxray_gen.learn.data.batches import open_split
+    from maxray_gen.learn.models.masks import box_feature_mask
 
     gts = {gt.index: gt for gt, _ in iter_samples(standin, "all", with_rgb=False)}
     per = {}

@@ -35,7 +35,7 @@ def _cfg(tmp_path: Path, name="ssl.yaml", method="scl", epochs=2, lr=0.001, opti
 
 @pytest.fixture(scope="session")
 def standin(tmp_path_factory):
-    from maxray_gen.learn.standin import standin_config, write_standin_dataset
+    from maxray_gen.learn.data.standin import standin_config, write_standin_dataset
 
     return write_standin_dataset(tmp_path_factory.mktemp("standin") / "data", standin_config(shards=2, samples_per_shard=16))
 
@@ -106,7 +106,7 @@ def test_resume_continues_exactly(standin, tmp_path):
 
 
 def test_momentum_encoders_and_queues(standin, tmp_path):
-    from maxray_gen.learn.train_ssl import model_from_checkpoint
+    from maxray_gen.learn.training.train_ssl import model_from_checkpoint
 
     cfg = _cfg(tmp_path, method="cl", epochs=1, extra="ema_momentum: 0.99\n")
     res = run(["train", "ssl", "--data", str(standin), "--out", str(tmp_path / "ema"), "--config", str(cfg),
@@ -157,7 +157,7 @@ def test_scl_self_labels_localise_and_the_localiser_learns_from_them(tmp_path):
     """The learning test: SCL on a stand-in dataset with the geometry of a real one (one car, its echo made by the
     radar model). Self-labels of the trained model must be far better than random guesses and than the untrained
     model, and a localiser trained only on them must beat the mean-position baseline on validation."""
-    from maxray_gen.learn.standin import standin_config, write_standin_dataset
+    from maxray_gen.learn.data.standin import standin_config, write_standin_dataset
 
     data = write_standin_dataset(tmp_path / "data", standin_config(seed=0, shards=4, samples_per_shard=64),
                                  distractor=False)
@@ -170,10 +170,10 @@ def test_scl_self_labels_localise_and_the_localiser_learns_from_them(tmp_path):
                "--no-progress"])
     assert res.exit_code == 0, res.output
     labels = data / "selflabels" / "scl.h5"
-    from maxray_gen.learn.evaluate import localisation_errors, resolutions
-    from maxray_gen.learn.localiser import groundtruth_positions
-    from maxray_gen.learn.data import open_split
-    from maxray_gen.learn.selflabels import read_selflabels
+    from maxray_gen.learn.experiments.evaluate import localisation_errors, resolutions
+    from maxray_gen.learn.training.localiser import groundtruth_positions
+    from maxray_gen.learn.data.batches import open_split
+    from maxray_gen.learn.experiments.selflabels import read_selflabels
 
     ds, axes = open_split(data, "all", ("objects", "target"))
     idx, gt = groundtruth_positions(ds)
@@ -205,8 +205,8 @@ def _check_echo_refinement(data: Path, checkpoint: Path, plain: dict, out: Path)
     """`maxray selflabels --refine echo`: the attention maxima are the plain run's labels, and each refined label is
     the brightest raw-map bin (this model has no background map) within half the radio encoder's 77-pixel
     receptive field of its maximum, converted from the 120 x 192 input to the native grid."""
-    from maxray_gen.learn.data import open_split
-    from maxray_gen.learn.selflabels import read_selflabels
+    from maxray_gen.learn.data.batches import open_split
+    from maxray_gen.learn.experiments.selflabels import read_selflabels
 
     res = run(["selflabels", "--data", str(data), "--checkpoint", str(checkpoint), "--refine", "echo", "--out",
                str(out), "--no-progress"])

@@ -9,18 +9,18 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from maxray_gen.learn.analyses import covariance_spectra, effective_rank, rf_blur  # noqa: E402
-from maxray_gen.learn.backbones import SpatialBackbone  # noqa: E402
+from maxray_gen.learn.experiments.analyses import covariance_spectra, effective_rank, rf_blur  # noqa: E402
+from maxray_gen.learn.models.backbones import SpatialBackbone  # noqa: E402
 from maxray_gen.learn.config import BackboneConfig, InputConfig, LocaliserConfig, SSLConfig  # noqa: E402
-from maxray_gen.learn.evaluate import localisation_errors  # noqa: E402
-from maxray_gen.learn.inputs import (RadioInput, cartesian_to_polar, feature_shape, normalise_heatmap,  # noqa: E402
+from maxray_gen.learn.experiments.evaluate import localisation_errors  # noqa: E402
+from maxray_gen.learn.data.inputs import (RadioInput, cartesian_to_polar, feature_shape, normalise_heatmap,  # noqa: E402
                                      polar_to_cartesian, valid_feature_mask)
-from maxray_gen.learn.localiser import LocaliserNet  # noqa: E402
-from maxray_gen.learn.losses import (attention_maps, bidirectional_ce, correspondence_scores, info_nce,  # noqa: E402
+from maxray_gen.learn.training.localiser import LocaliserNet  # noqa: E402
+from maxray_gen.learn.models.losses import (attention_maps, bidirectional_ce, correspondence_scores, info_nce,  # noqa: E402
                                      two_queue_info_nce)
-from maxray_gen.learn.masks import box_feature_mask, box_pixel_mask, masked_mean  # noqa: E402
-from maxray_gen.learn.queues import EmbeddingQueue  # noqa: E402
-from maxray_gen.learn.selflabels import find_peaks  # noqa: E402
+from maxray_gen.learn.models.masks import box_feature_mask, box_pixel_mask, masked_mean  # noqa: E402
+from maxray_gen.learn.models.queues import EmbeddingQueue  # noqa: E402
+from maxray_gen.learn.experiments.selflabels import find_peaks  # noqa: E402
 
 SMALL = BackboneConfig(width=0.0625, out_channels=16)
 
@@ -248,7 +248,7 @@ def test_box_pixel_mask_is_the_padded_box_clipped_to_the_image():
 def test_masked_vision_input_sees_only_the_target(method):
     # gamma * v: pixels outside the padded box cannot change the target embedding, hence neither the attention
     # nor the loss; with the whole image (the default) they do
-    from maxray_gen.learn.model import RadioVisualModel
+    from maxray_gen.learn.models.model import RadioVisualModel
 
     boxes = torch.tensor([[8.0, 8.0, 24.0, 30.0], [30.0, 4.0, 50.0, 20.0]])
     radio, image = torch.rand(2, 1, 32, 48, generator=torch.Generator().manual_seed(1)), \
@@ -268,7 +268,7 @@ def test_masked_vision_input_sees_only_the_target(method):
 
 
 def test_echo_peak_bound_takes_the_brightest_bin_near_the_target():
-    from maxray_gen.learn.evaluate import echo_peak_positions
+    from maxray_gen.learn.experiments.evaluate import echo_peak_positions
 
     r = np.linspace(5.0, 30.0, 126)  # 0.2 m bins
     a = np.radians(np.linspace(-54.0, 54.0, 109))  # 1 deg bins
@@ -309,7 +309,7 @@ def test_config_errors_name_the_field(tmp_path):
 def test_attention_maps_of_every_method_by_hand(method):
     # the self-coordinate attention: SCL compares raw features; CL/MCL compare the projected target embedding with
     # each projected radio bin (default embed_dim 64 != 128 backbone channels: a missing projection cannot pass)
-    from maxray_gen.learn.model import RadioVisualModel
+    from maxray_gen.learn.models.model import RadioVisualModel
 
     torch.manual_seed(0)
     cfg = SSLConfig(method=method, backbone=BackboneConfig(width=0.125))
@@ -336,7 +336,7 @@ def test_condition_batches_keep_groups_together_and_every_rank_sees_its_slice():
     """``batches: condition``: a batch mixes as few (weather, lighting) groups as the group sizes allow, every
     sample appears at most once per epoch, the order is a function of (seed, epoch), and two processes' slices
     are exactly the one-process batch."""
-    from maxray_gen.learn.data import GlobalBatchSampler
+    from maxray_gen.learn.data.batches import GlobalBatchSampler
 
     rng = np.random.default_rng(3)
     groups = np.stack([rng.integers(0, 4, 240), rng.integers(0, 3, 240)], 1)  # 12 groups of ~20
@@ -371,7 +371,7 @@ def test_mirror_augmentation_flips_image_radio_box_and_target_together():
     """``mirror: true``: the mirrored copy of a pair is the pair of the mirrored scene: image columns and radio
     azimuth columns reversed (after the background division, which belongs to the unmirrored lot), the target box
     and the target's azimuth bin moved to where the mirrored car would be (azimuth -> -azimuth)."""
-    from maxray_gen.learn.data import BatchPreparer, GlobalBatchSampler, Mirrored
+    from maxray_gen.learn.data.batches import BatchPreparer, GlobalBatchSampler, Mirrored
 
     g = torch.Generator().manual_seed(2)
     axes = {"range_m": np.linspace(5, 30, 12), "azimuth_rad": np.radians(np.linspace(-54, 54, 16))}
@@ -406,7 +406,7 @@ def test_coordinate_channels_per_encoder(coordinates, radio_knows, vision_knows)
     where it is); the encoders given coordinate channels (``backbone.coordinates``) give different features
     bin to bin, the others do not. true/false in a config (the option's first form) read as both/none and are
     written back as true/false, so older checkpoints and reproduce stage keys stay valid."""
-    from maxray_gen.learn.model import RadioVisualModel
+    from maxray_gen.learn.models.model import RadioVisualModel
 
     torch.manual_seed(0)
     cfg = SSLConfig(method="scl", backbone=BackboneConfig(width=0.125, coordinates=coordinates))
@@ -429,7 +429,7 @@ def test_radar_peak_baseline_divides_out_the_static_lot():
     """Every map has a bright kerb row (the static lot, in the median map) and a weaker car echo at a different
     place per map: the raw brightest bin is the kerb, the brightest bin over the median map is each car, at its
     exact bin's position."""
-    from maxray_gen.learn.evaluate import radar_peak_positions
+    from maxray_gen.learn.experiments.evaluate import radar_peak_positions
 
     r = np.linspace(5.0, 30.0, 126)
     a = np.radians(np.linspace(-54.0, 54.0, 109))

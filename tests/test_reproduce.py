@@ -174,8 +174,8 @@ def test_position_metrics_bias_is_signed():
     range bias but the same absolute median, so the two columns tell offset from scatter."""
     import numpy as np
 
-    from maxray_gen.learn.inputs import cartesian_to_polar, polar_to_cartesian
-    from maxray_gen.learn.reproduce_report import position_metrics
+    from maxray_gen.learn.data.inputs import cartesian_to_polar, polar_to_cartesian
+    from maxray_gen.learn.experiments.reproduce_report import position_metrics
 
     rng = np.random.default_rng(0)
     gr, ga = rng.uniform(8, 25, 40), np.radians(rng.uniform(-40, 40, 40))

@@ -61,7 +61,7 @@ def train_ssl_cmd(data, out, method, config_path, epochs, batch_size, lr, worker
     Multi-GPU or multi-process: torchrun --nproc_per_node N -m maxray_gen train ssl ... (DDP)."""
     _require_torch()
     from maxray_gen.learn.config import load_ssl_config
-    from maxray_gen.learn.train_ssl import train_ssl
+    from maxray_gen.learn.training.train_ssl import train_ssl
     from maxray_gen.viz.learn_plots import training_curve_png
     from maxray_gen.learn.runtime import read_metrics
 
@@ -93,7 +93,7 @@ def train_localiser_cmd(data, out, labels, config_path, epochs, batch_size, lr, 
     """Train the table-2 localiser on DATA's train split, with groundtruth or self-coordinates as labels."""
     _require_torch()
     from maxray_gen.learn.config import load_localiser_config
-    from maxray_gen.learn.localiser import train_localiser
+    from maxray_gen.learn.training.localiser import train_localiser
 
     if labels != "groundtruth" and not Path(labels).is_file():
         raise ConfigError(f"--labels: {labels}: neither 'groundtruth' nor an existing self-label file")
@@ -122,8 +122,8 @@ def selflabels_cmd(data, checkpoint, out, peaks, masks, refine, no_progress):
     _require_torch()
     import numpy as np
 
-    from maxray_gen.learn.selflabels import attention_preview, extract_selflabels, write_selflabels
-    from maxray_gen.learn.train_ssl import model_from_checkpoint
+    from maxray_gen.learn.experiments.selflabels import attention_preview, extract_selflabels, write_selflabels
+    from maxray_gen.learn.training.train_ssl import model_from_checkpoint
 
     from maxray_gen.learn.config import MaskConfig, SSLConfig
 
@@ -149,7 +149,7 @@ def selflabels_cmd(data, checkpoint, out, peaks, masks, refine, no_progress):
 def evaluate_cmd(data, localiser, selflabels, out):
     """Localisation errors on the validation split vs groundtruth: report.md, metrics.json and PNGs."""
     _require_torch()
-    from maxray_gen.learn.evaluate import evaluate
+    from maxray_gen.learn.experiments.evaluate import evaluate
 
     res = evaluate(data, localiser, out, selflabels)
     r = res["localiser"]
@@ -173,7 +173,7 @@ def analyse() -> None:
 def analyse_selflabels(data, selflabels, png, range_bins, azimuth_bins):
     """Fig. 5: self-label vs groundtruth histograms over range and azimuth bins, train and validation."""
     _require_torch()
-    from maxray_gen.learn.analyses import selflabel_histograms
+    from maxray_gen.learn.experiments.analyses import selflabel_histograms
     from maxray_gen.viz.learn_plots import selflabel_histograms_png
 
     hists, edges = selflabel_histograms(data, selflabels, range_bins, azimuth_bins)
@@ -191,7 +191,7 @@ def analyse_selflabels(data, selflabels, png, range_bins, azimuth_bins):
 def analyse_dimensionality(data, checkpoints, modality, max_samples, png):
     """Appendix B: singular-value spectra of the channel and spatial covariances of the learnt features."""
     _require_torch()
-    from maxray_gen.learn.analyses import effective_rank, representation_spectra
+    from maxray_gen.learn.experiments.analyses import effective_rank, representation_spectra
     from maxray_gen.viz.learn_plots import spectra_png
 
     spectra = {}
@@ -215,7 +215,7 @@ def analyse_rf_blur(data, sample, beamwidths, png):
     """Appendix A: a sample's camera image (grey) blurred by the Gaussian of an RF beamwidth."""
     from maxray_gen.config import load_config
     from maxray_gen.dataset.inspect import locate
-    from maxray_gen.learn.analyses import rf_blur, to_grey
+    from maxray_gen.learn.experiments.analyses import rf_blur, to_grey
     from maxray_gen.viz.learn_plots import rf_blur_png
 
     reader, local = locate(data, sample)
@@ -246,7 +246,7 @@ def search_localiser_cmd(data, trials, storage, study_name, labels, epochs, seed
     import yaml
 
     from maxray_gen.learn.config import LocaliserConfig
-    from maxray_gen.learn.search import best_config, search_localiser
+    from maxray_gen.learn.experiments.search import best_config, search_localiser
 
     if storage is None:
         (Path(data) / "search").mkdir(parents=True, exist_ok=True)
@@ -285,7 +285,7 @@ def reproduce_cmd(preset, config_path, out, seed, data, no_progress):
     """The paper's claim on our data: generate, train CL/MCL/SCL, extract self-coordinates, train localisers,
     score on the validation split; writes OUT/report.md, OUT/results.json and OUT/figures/. Resumable."""
     _require_torch()
-    from maxray_gen.learn.reproduce import load_preset, parse_data_options, reproduce
+    from maxray_gen.learn.experiments.reproduce import load_preset, parse_data_options, reproduce
 
     cfg, name = load_preset(preset, config_path)
     out = out or Path(f"reproduce-{name}-seed{seed}")

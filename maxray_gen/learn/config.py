@@ -18,7 +18,7 @@ class InputConfig(StrictModel):
     ``radio_size``/``image_size``: ``null`` keeps the native grid (the heatmap's range x azimuth bins, the
     rendered image), ``[H, W]`` resizes bilinearly (the paper feeds both at 480 x 640). Inputs are padded at the
     bottom/right to a multiple of the backbone stride; the mapping from feature bins back to range/azimuth is
-    exact either way (see :mod:`maxray_gen.learn.inputs`).
+    exact either way (see :mod:`maxray_gen.learn.data.inputs`).
     """
 
     radio_size: tuple[int, int] | None = None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from maxray_gen.learn.inputs import cartesian_to_polar, polar_to_cartesian
+from maxray_gen.learn.data.inputs import cartesian_to_polar, polar_to_cartesian
 
 #: the issue's acceptance targets for the headline scene set
 TARGET_SCL_M = 1.0
@@ -20,11 +20,11 @@ ECHO_RADIUS_M = 3.0
 
 def position_metrics(pred_xy: np.ndarray, gt_xy: np.ndarray, axes: dict, range_res_m: float,
                      az_res_rad: float) -> dict:
-    """:func:`~maxray_gen.learn.evaluate.localisation_errors` flattened, plus range and azimuth errors in heatmap
+    """:func:`~maxray_gen.learn.experiments.evaluate.localisation_errors` flattened, plus range and azimuth errors in heatmap
     bins (the native grid, exact for non-uniform axes), the share within 1 m, and the median signed range and
     azimuth errors (prediction minus groundtruth: a label that sits systematically short of or beside the target
     shows here, where the absolute medians cannot tell it from scatter)."""
-    from maxray_gen.learn.evaluate import localisation_errors, wrap_angle
+    from maxray_gen.learn.experiments.evaluate import localisation_errors, wrap_angle
 
     e = localisation_errors(pred_xy, gt_xy, range_res_m, az_res_rad)
     pr, pa = cartesian_to_polar(*np.asarray(pred_xy, dtype=np.float64).T)
@@ -60,12 +60,12 @@ def predictions(cfg, run: Path, root: Path, scene: str, seed: int) -> dict:
     selflabels/<tag>, localiser/<labels>, random (RANDOM_DRAWS per sample), mean_position, radar_peak (each
     map's brightest bin over the train split's median map: no learning, no labels), echo_peak (the brightest
     return within ECHO_RADIUS_M of the target's centre: a groundtruth-informed bound, not a method)."""
-    from maxray_gen.learn.data import background_map, open_split
-    from maxray_gen.learn.evaluate import echo_peak_positions, radar_peak_positions
-    from maxray_gen.learn.localiser import groundtruth_positions, predict_split
-    from maxray_gen.learn.selflabels import read_selflabels
+    from maxray_gen.learn.data.batches import background_map, open_split
+    from maxray_gen.learn.experiments.evaluate import echo_peak_positions, radar_peak_positions
+    from maxray_gen.learn.training.localiser import groundtruth_positions, predict_split
+    from maxray_gen.learn.experiments.selflabels import read_selflabels
     from maxray_gen.seeding import rng_for
-    from maxray_gen.learn.evaluate import random_positions
+    from maxray_gen.learn.experiments.evaluate import random_positions
 
     val, axes = open_split(root, "val", ("objects", "target", "range_azimuth"))
     train, _ = open_split(root, "train", ("objects", "target"))
@@ -100,7 +100,7 @@ def predictions(cfg, run: Path, root: Path, scene: str, seed: int) -> dict:
 def score(cfg, roots: dict[str, Path], preds: dict[str, dict]) -> dict:
     """results.json's content from each scene set's :func:`predictions`: every predictor's metrics per scene set;
     the headline set's at the top level."""
-    from maxray_gen.learn.evaluate import resolutions
+    from maxray_gen.learn.experiments.evaluate import resolutions
 
     out: dict = {"scene_sets": {}}
     for scene, root in roots.items():
@@ -154,7 +154,7 @@ def targets(res: dict) -> dict:
 def write_report(cfg, run: Path, roots: dict[str, Path], preds: dict[str, dict], results: dict) -> Path:
     """RUN/report.md and RUN/figures/*.png (error CDFs, fig. 5 histograms; attention maps come from the
     self-label stage)."""
-    from maxray_gen.learn.analyses import selflabel_histograms
+    from maxray_gen.learn.experiments.analyses import selflabel_histograms
     from maxray_gen.viz.learn_plots import error_cdf_png, selflabel_histograms_png
 
     fig = run / "figures"

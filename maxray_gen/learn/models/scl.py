@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from maxray_gen.learn.head import Features, MethodHead, Momentum
-from maxray_gen.learn.losses import correspondence_scores
-from maxray_gen.learn.masks import masked_mean
+from maxray_gen.learn.models.head import Features, MethodHead, Momentum
+from maxray_gen.learn.models.losses import correspondence_scores
+from maxray_gen.learn.models.masks import masked_mean
 
 
 class SpatialContrastHead(MethodHead):

@@ -9,10 +9,10 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from maxray_gen.learn.data import BatchPreparer, open_split
-from maxray_gen.learn.inputs import RadioInput
-from maxray_gen.learn.localiser import groundtruth_positions
-from maxray_gen.learn.selflabels import read_selflabels
+from maxray_gen.learn.data.batches import BatchPreparer, open_split
+from maxray_gen.learn.data.inputs import RadioInput
+from maxray_gen.learn.training.localiser import groundtruth_positions
+from maxray_gen.learn.experiments.selflabels import read_selflabels
 
 
 def selflabel_histograms(data: Path, selflabels: Path, range_bins: int = 10, azimuth_bins: int = 12) -> tuple[dict, dict]:
@@ -62,7 +62,7 @@ def representation_spectra(checkpoint: Path, data: Path, modality: str = "radio"
                            max_samples: int = 512) -> dict[str, np.ndarray]:
     """Appendix B spectra of a trained model's radio or vision feature maps on a split."""
     from maxray_gen.learn.config import SSLConfig
-    from maxray_gen.learn.train_ssl import model_from_checkpoint, radio_input_of
+    from maxray_gen.learn.training.train_ssl import model_from_checkpoint, radio_input_of
 
     model, ck = model_from_checkpoint(checkpoint)
     cfg = SSLConfig.model_validate(ck["config"])

@@ -1,7 +1,7 @@
-"""What a method head is to the radio-visual model (:class:`maxray_gen.learn.model.RadioVisualModel`): it turns the
+"""What a method head is to the radio-visual model (:class:`maxray_gen.learn.models.model.RadioVisualModel`): it turns the
 two encoders' feature maps into the training loss and into attention maps, and names the modules that momentum
-encoders average. CL and MCL (:mod:`maxray_gen.learn.cl`, :mod:`maxray_gen.learn.mcl`) and SCL
-(:mod:`maxray_gen.learn.scl`) implement it; the model never asks which one it holds."""
+encoders average. CL and MCL (:mod:`maxray_gen.learn.models.cl`, :mod:`maxray_gen.learn.models.mcl`) and SCL
+(:mod:`maxray_gen.learn.models.scl`) implement it; the model never asks which one it holds."""
 
 from __future__ import annotations
 

@@ -6,10 +6,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from maxray_gen.learn.head import Features, MethodHead, Momentum
-from maxray_gen.learn.losses import info_nce
-from maxray_gen.learn.masks import masked_mean
-from maxray_gen.learn.queues import EmbeddingQueue
+from maxray_gen.learn.models.head import Features, MethodHead, Momentum
+from maxray_gen.learn.models.losses import info_nce
+from maxray_gen.learn.models.masks import masked_mean
+from maxray_gen.learn.models.queues import EmbeddingQueue
 
 
 def projector(channels: int, dim: int) -> nn.Sequential:

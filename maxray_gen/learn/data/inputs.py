@@ -79,7 +79,7 @@ class RadioInput:
     @classmethod
     def from_axes(cls, axes: dict, cfg: InputConfig, background=None) -> "RadioInput":
         """The geometry of ``axes`` under ``cfg``; ``background`` (the training split's median map, from
-        :func:`maxray_gen.learn.data.background_map` or a checkpoint) is required with ``radio_background: median``."""
+        :func:`maxray_gen.learn.data.batches.background_map` or a checkpoint) is required with ``radio_background: median``."""
         r, a = np.asarray(axes["range_m"]), np.asarray(axes["azimuth_rad"])
         bg = None
         if cfg.radio_background == "median":

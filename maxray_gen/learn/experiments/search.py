@@ -47,7 +47,7 @@ def search_localiser(data: Path, storage: str, trials: int, base: LocaliserConfi
     """Run ``trials`` more trials (minimising validation median error, metres); returns the study."""
     import optuna
 
-    from maxray_gen.learn.localiser import train_localiser
+    from maxray_gen.learn.training.localiser import train_localiser
 
     if not progress:
         optuna.logging.set_verbosity(optuna.logging.WARNING)

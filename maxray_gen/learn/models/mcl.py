@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from maxray_gen.learn.cl import ContrastiveHead
+from maxray_gen.learn.models.cl import ContrastiveHead
 
 
 class MaskedContrastiveHead(ContrastiveHead):

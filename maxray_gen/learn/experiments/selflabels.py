@@ -16,8 +16,8 @@ import torch
 from torch.utils.data import DataLoader
 
 from maxray_gen.errors import DataError
-from maxray_gen.learn.data import BatchPreparer, open_split
-from maxray_gen.learn.inputs import RadioInput, over_background, polar_to_cartesian
+from maxray_gen.learn.data.batches import BatchPreparer, open_split
+from maxray_gen.learn.data.inputs import RadioInput, over_background, polar_to_cartesian
 
 
 def find_peaks(score: np.ndarray, k: int = 1, min_distance: tuple[int, int] = (3, 3),
@@ -106,7 +106,7 @@ def extract_selflabels(model, ck: dict, data: Path, k: int = 3, batch_size: int 
     if refine not in ("none", "echo"):
         raise ValueError(f"refine must be 'none' or 'echo', got {refine!r}")
     from maxray_gen.learn.config import SSLConfig
-    from maxray_gen.learn.train_ssl import radio_input_of
+    from maxray_gen.learn.training.train_ssl import radio_input_of
 
     cfg = SSLConfig.model_validate(ck["config"])
     ds, axes = open_split(Path(data), "all", ("rgb", "range_azimuth", "objects", "target"),
@@ -186,7 +186,7 @@ def attention_preview(model, ck: dict, data: Path, png: Path, masks=None, n: int
     groundtruth (o) and the self-label (x) on both maps; with ``refine="echo"`` also the attention maximum (+)
     the label was moved from (see :func:`extract_selflabels`)."""
     from maxray_gen.learn.config import SSLConfig
-    from maxray_gen.learn.train_ssl import radio_input_of
+    from maxray_gen.learn.training.train_ssl import radio_input_of
     from maxray_gen.viz.learn_plots import attention_png
 
     cfg = SSLConfig.model_validate(ck["config"])

@@ -11,10 +11,10 @@ from torch.utils.data import DataLoader
 
 from maxray_gen.errors import ConfigError
 from maxray_gen.learn.config import SSLConfig
-from maxray_gen.learn.data import (BatchPreparer, GlobalBatchSampler, Mirrored, background_map, condition_groups,
+from maxray_gen.learn.data.batches import (BatchPreparer, GlobalBatchSampler, Mirrored, background_map, condition_groups,
                                    open_split)
-from maxray_gen.learn.inputs import RadioInput, stored_background
-from maxray_gen.learn.model import RadioVisualModel
+from maxray_gen.learn.data.inputs import RadioInput, stored_background
+from maxray_gen.learn.models.model import RadioVisualModel
 from maxray_gen.learn.runtime import MetricsLog, Runtime, load_checkpoint, save_checkpoint, setup_runtime
 
 CHECKPOINT = "checkpoint.pt"

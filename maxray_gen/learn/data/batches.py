@@ -12,7 +12,7 @@ from torch.utils.data import Sampler, Subset
 from maxray_gen.dataset.torch_dataset import MaxrayDataset
 from maxray_gen.errors import DataError
 from maxray_gen.learn.config import InputConfig
-from maxray_gen.learn.inputs import RadioInput, prepare_image
+from maxray_gen.learn.data.inputs import RadioInput, prepare_image
 from maxray_gen.seeding import rng_for
 
 

@@ -12,10 +12,10 @@ from torch.utils.data import DataLoader
 
 from maxray_gen.errors import ConfigError, DataError
 from maxray_gen.learn.config import LocaliserConfig
-from maxray_gen.learn.data import BatchPreparer, background_map, entries, open_split
-from maxray_gen.learn.inputs import RadioInput, cartesian_to_polar, polar_to_cartesian, stored_background
+from maxray_gen.learn.data.batches import BatchPreparer, background_map, entries, open_split
+from maxray_gen.learn.data.inputs import RadioInput, cartesian_to_polar, polar_to_cartesian, stored_background
 from maxray_gen.learn.runtime import MetricsLog, load_checkpoint, save_checkpoint, setup_runtime
-from maxray_gen.learn.selflabels import read_selflabels
+from maxray_gen.learn.experiments.selflabels import read_selflabels
 from maxray_gen.seeding import rng_for
 
 ACTIVATIONS = {"relu": nn.ReLU, "leakyrelu": nn.LeakyReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,

@@ -7,14 +7,14 @@ import copy
 import torch
 from torch import nn
 
-from maxray_gen.learn.backbones import SpatialBackbone
-from maxray_gen.learn.cl import ContrastiveHead
+from maxray_gen.learn.models.backbones import SpatialBackbone
+from maxray_gen.learn.models.cl import ContrastiveHead
 from maxray_gen.learn.config import SSLConfig
-from maxray_gen.learn.head import Features, MethodHead
-from maxray_gen.learn.inputs import valid_feature_mask
-from maxray_gen.learn.masks import box_feature_mask, box_pixel_mask, masked_mean
-from maxray_gen.learn.mcl import MaskedContrastiveHead
-from maxray_gen.learn.scl import SpatialContrastHead
+from maxray_gen.learn.models.head import Features, MethodHead
+from maxray_gen.learn.data.inputs import valid_feature_mask
+from maxray_gen.learn.models.masks import box_feature_mask, box_pixel_mask, masked_mean
+from maxray_gen.learn.models.mcl import MaskedContrastiveHead
+from maxray_gen.learn.models.scl import SpatialContrastHead
 
 
 def _identity(x: torch.Tensor) -> torch.Tensor:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from maxray_gen.config import load_config
-from maxray_gen.learn.inputs import cartesian_to_polar, over_background, polar_to_cartesian
+from maxray_gen.learn.data.inputs import cartesian_to_polar, over_background, polar_to_cartesian
 
 
 def wrap_angle(a: np.ndarray) -> np.ndarray:
@@ -40,8 +40,8 @@ def resolutions(data: Path) -> tuple[float, float]:
 def evaluate(data: Path, localiser: Path, out: Path, selflabels: Path | None = None) -> dict:
     """Evaluate a localiser on the validation split against groundtruth, beside the mean-position baseline (the
     training labels' mean) and, when given, the self-labels themselves. Writes report.md, metrics.json, PNGs."""
-    from maxray_gen.learn.localiser import load_localiser, predict_split
-    from maxray_gen.learn.selflabels import read_selflabels
+    from maxray_gen.learn.training.localiser import load_localiser, predict_split
+    from maxray_gen.learn.experiments.selflabels import read_selflabels
     from maxray_gen.viz.learn_plots import error_cdf_png, positions_png
 
     out = Path(out)
@@ -111,7 +111,7 @@ def echo_peak_positions(power: np.ndarray, range_m: np.ndarray, azimuth_rad: np.
 def radar_peak_positions(power: np.ndarray, background: np.ndarray | None, range_m: np.ndarray,
                          azimuth_rad: np.ndarray) -> np.ndarray:
     """(N, 2) Cartesian position of each map's brightest bin after dividing by ``background`` (the train split's
-    per-bin median map, :func:`~maxray_gen.learn.data.background_map`; None: the raw maps): a detector that learns
+    per-bin median map, :func:`~maxray_gen.learn.data.batches.background_map`; None: the raw maps): a detector that learns
     nothing and needs no labels, the baseline a self-supervised label has to beat to have learnt which echo is the
     target's. ``power``: (N, R, A) maps on the ``range_m`` x ``azimuth_rad`` grid."""
     p = over_background(power, background)

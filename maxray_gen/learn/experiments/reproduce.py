@@ -168,7 +168,7 @@ def check_dataset(root: Path) -> None:
 
     if not root.is_dir() or not (root / "config.yaml").exists() or not shard_paths(root):
         raise DataError(f"{root}: no dataset there (no config.yaml or shards; made by `maxray generate`)")
-    from maxray_gen.learn.data import open_split
+    from maxray_gen.learn.data.batches import open_split
 
     for split in ("train", "val"):
         open_split(root, split, ("objects", "target"))  # raises DataError naming the split when it has no target
@@ -219,7 +219,7 @@ def reproduce(cfg: ReproduceConfig, name: str, run: Path, seed: int = 0, data: d
         timings[stage] = summary["seconds"]
         stages.finish(stage, key, summary)
         echo(f"[{k}/{n_stages}] {stage}: {summary['seconds'] / 60:.1f} min")
-    from maxray_gen.learn.reproduce_report import predictions, score, write_report
+    from maxray_gen.learn.experiments.reproduce_report import predictions, score, write_report
 
     preds = {scene: predictions(cfg, run, root, scene, seed) for scene, root in roots.items()}
     results = score(cfg, roots, preds)
@@ -307,7 +307,7 @@ def _generate_stage(cfg: ReproduceConfig, scene: str):
 
 def _ssl_stage(scene: str, tag: str, scfg):
     def run_stage(run: Path, roots: dict[str, Path], progress: bool) -> dict:
-        from maxray_gen.learn.train_ssl import train_ssl
+        from maxray_gen.learn.training.train_ssl import train_ssl
 
         res = train_ssl(roots[scene], run / "ssl" / scene / tag, scfg, resume=True, progress=progress)
         return {k: res[k] for k in ("epochs", "loss", "samples_per_s", "train_samples")}
@@ -316,8 +316,8 @@ def _ssl_stage(scene: str, tag: str, scfg):
 
 def _selflabels_stage(scene: str, tag: str, refine: str):
     def run_stage(run: Path, roots: dict[str, Path], progress: bool) -> dict:
-        from maxray_gen.learn.selflabels import attention_preview, extract_selflabels, write_selflabels
-        from maxray_gen.learn.train_ssl import model_from_checkpoint
+        from maxray_gen.learn.experiments.selflabels import attention_preview, extract_selflabels, write_selflabels
+        from maxray_gen.learn.training.train_ssl import model_from_checkpoint
 
         ck_path = run / "ssl" / scene / tag / "model.pt"
         model, ck = model_from_checkpoint(ck_path)
@@ -333,7 +333,7 @@ def _selflabels_stage(scene: str, tag: str, refine: str):
 
 def _localiser_stage(scene: str, labels: str, lcfg):
     def run_stage(run: Path, roots: dict[str, Path], progress: bool) -> dict:
-        from maxray_gen.learn.localiser import train_localiser
+        from maxray_gen.learn.training.localiser import train_localiser
 
         src = "groundtruth" if labels == "groundtruth" else run / "selflabels" / scene / f"{labels}.h5"
         res = train_localiser(roots[scene], run / "localiser" / scene / labels, lcfg, src, progress=progress)

@@ -1,0 +1,1 @@
+"""From dataset samples to tensors: batches and samplers, network inputs, the stand-in dataset."""

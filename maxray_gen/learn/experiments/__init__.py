@@ -1,0 +1,1 @@
+"""What is done with trained models: self-labels, evaluation, the paper's analyses, searches, `maxray reproduce`."""

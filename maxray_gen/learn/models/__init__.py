@@ -1,0 +1,1 @@
+"""The networks: spatial backbones, the method heads (CL, MCL, SCL) behind one interface, the radio-visual model."""

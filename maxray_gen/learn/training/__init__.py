@@ -1,0 +1,1 @@
+"""Training: radio-visual self-supervision (`maxray train ssl`) and the radio localiser."""
