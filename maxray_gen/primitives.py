@@ -155,3 +155,27 @@ def radio_test_lot() -> SceneSnapshot:
         obj("crate", 12, "clutter", "wood", box((3.5, 24.0, 0.5), (1.0, 1.0, 1.0), 0.4)),
     ]
     return SceneSnapshot(tuple(objects), radar_pose(4.0, (0.0, 14.0, 0.0)))
+
+
+def cylinder(radius: float, length: float, n: int = 6) -> Mesh:
+    """An open ``n``-sided tube of ``radius`` along +z from 0 to ``length`` (a rain streak)."""
+    ang = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    ring = np.stack([radius * np.cos(ang), radius * np.sin(ang), np.zeros(n)], 1)
+    v = np.concatenate([ring, ring + [0, 0, length]])
+    f = []
+    for j in range(n):
+        a, b = j, (j + 1) % n
+        f += [[a, b, b + n], [a, b + n, a + n]]
+    return v, np.array(f)
+
+
+def icosahedron(radius: float) -> Mesh:
+    """A regular icosahedron of circumradius ``radius`` around the origin (a snowflake)."""
+    t = (1 + 5**0.5) / 2
+    v = np.array([[-1, t, 0], [1, t, 0], [-1, -t, 0], [1, -t, 0], [0, -1, t], [0, 1, t], [0, -1, -t], [0, 1, -t],
+                  [t, 0, -1], [t, 0, 1], [-t, 0, -1], [-t, 0, 1]], dtype=float)
+    v *= radius / np.linalg.norm(v[0])
+    f = np.array([[0, 11, 5], [0, 5, 1], [0, 1, 7], [0, 7, 10], [0, 10, 11], [1, 5, 9], [5, 11, 4], [11, 10, 2],
+                  [10, 7, 6], [7, 1, 8], [3, 9, 4], [3, 4, 2], [3, 2, 6], [3, 6, 8], [3, 8, 9], [4, 9, 5], [2, 4, 11],
+                  [6, 2, 10], [8, 6, 7], [9, 8, 1]])
+    return v, f

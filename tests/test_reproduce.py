@@ -86,6 +86,11 @@ def test_smoke_run_writes_every_output(smoke):
         assert (out / link).stat().st_size > 1000, link
     assert len(re.findall(r"\]\(figures/", report)) == 2 * (1 + 2 * 3)
     assert "self-label median error (m): cl" in output and "report:" in output
+    import h5py
+
+    with h5py.File(out / "selflabels" / "multi" / "scl.h5", "r") as h5:  # the same self-label chain as the CLI's
+        attrs = dict(h5.attrs)
+    assert json.loads(attrs["masks"])["source"] == "groundtruth" and attrs["refine"] == "echo", attrs
     for scene in ("multi", "single"):  # the datasets carry what `maxray generate` writes beside the shards
         data = out / "datasets" / scene
         assert (data / "DATASHEET.md").read_text().startswith(f"# Datasheet: MaxRay-Gen dataset `{scene}`")

@@ -15,8 +15,8 @@ import bpy
 import numpy as np
 
 from maxray_gen.blender import session
-from maxray_gen.blender.materials import material
-from maxray_gen.primitives import rotate_z
+from maxray_gen.blender.materials import car_material, material
+from maxray_gen.primitives import box, cylinder, icosahedron, rotate_z
 from maxray_gen.scene.car_model import PART_VISUAL
 from maxray_gen.blender.config import RenderConfig
 from maxray_gen.sensors.config import CameraConfig
@@ -214,7 +214,7 @@ class BlenderScene:
                 lamp.data.spot_size = math.radians(2 * LUMINAIRE_HALF_ANGLE_DEG)
                 lamp.data.spot_blend = 0.4
                 lamp.data.shadow_soft_size = 0.2
-                panel = _mesh_object("luminaire", *_box(np.array(head) + [0, 0, 0.06], (0.5, 0.25, 0.06)))
+                panel = _mesh_object("luminaire", *box(np.array(head) + [0, 0, 0.06], (0.5, 0.25, 0.06)))
                 panel.data.materials.append(material("luminaire", colour=(0.9, 0.9, 0.9), emission=LED_4000K))
                 self._extras += [panel, panel.data]
         if li.kind != "day":  # driving cars have their low beams on
@@ -245,12 +245,12 @@ class BlenderScene:
         centre = cam.sensor_to_world(np.array([0.0, 0.0, 9.0]))
         extent = np.array(WEATHER_FIELD_M)
         if w.kind == "rain":
-            drop_v, drop_f = _cylinder(0.0025, 0.2 + 0.2 * w.intensity)  # motion-blurred streak of a drop
+            drop_v, drop_f = cylinder(0.0025, 0.2 + 0.2 * w.intensity)  # motion-blurred streak of a drop
             drop_v = drop_v[:, [2, 1, 0]]  # along local x: GLOB_Z rotation aligns the instance's x with world z
             mat = material("raindrop", colour=(0.6, 0.63, 0.68), roughness=0.15)
             count = 2 * int(3000 + 6000 * w.intensity)
         else:
-            drop_v, drop_f = _icosahedron(0.025)
+            drop_v, drop_f = icosahedron(0.025)
             mat = material("snowflake", colour=(0.95, 0.95, 0.97), roughness=0.9)
             count = 2 * int(2000 + 5000 * w.intensity)
         low = np.array([centre[0] - extent[0] / 2, centre[1] - extent[1] / 2, WEATHER_FIELD_BOTTOM_M])
@@ -374,55 +374,8 @@ def sync_objects(objects: dict[str, bpy.types.Object], spec: SceneSpec, snap: Sc
             bpy.data.meshes.remove(objects.pop(name).data)
 
 
-def car_material(visual: str, colour, lit: bool, wet: float, snow: float) -> bpy.types.Material:
-    """The camera's material of a car part (see scene/car_model.PARTS); lamps glow when the car drives."""
-    if visual == "paint":
-        return material("car_paint", colour=colour, metallic=0.55, roughness=0.3, wetness=wet, snow=snow)
-    if visual == "glass":
-        return material("car_glass", wetness=wet, snow=snow)
-    if visual == "headlight":
-        return material("headlight", colour=(0.8, 0.8, 0.8), metallic=1.0, roughness=0.1,
-                        emission=(1.0, 0.95, 0.85) if lit else None)
-    if visual == "taillight":
-        return material("taillight", colour=(0.3, 0.005, 0.005), metallic=0.0, roughness=0.15,
-                        emission=(1.0, 0.02, 0.01) if lit else None)
-    table = {"underbody": ((0.02, 0.02, 0.02), 0.0, 0.8), "plate": ((0.75, 0.75, 0.72), 0.0, 0.45),
-             "grille": ((0.012, 0.012, 0.013), 0.3, 0.4),
-             "rim": ((0.6, 0.6, 0.62), 1.0, 0.25), "rubber": ((0.015, 0.015, 0.015), 0.0, 0.75)}
-    c, m, r = table[visual]
-    return material(visual, colour=c, metallic=m, roughness=r, wetness=wet)
-
-
 def _rotation_to(direction: np.ndarray):
     """Euler angles that point a Blender light's -z axis along -direction (light travelling from ``direction``)."""
     from mathutils import Vector
 
     return Vector(direction.tolist()).to_track_quat("Z", "Y").to_euler()
-
-
-def _box(centre, size):
-    from maxray_gen.primitives import box
-
-    return box(centre, size)
-
-
-def _cylinder(radius: float, length: float, n: int = 6):
-    ang = np.linspace(0, 2 * np.pi, n, endpoint=False)
-    ring = np.stack([radius * np.cos(ang), radius * np.sin(ang), np.zeros(n)], 1)
-    v = np.concatenate([ring, ring + [0, 0, length]])
-    f = []
-    for j in range(n):
-        a, b = j, (j + 1) % n
-        f += [[a, b, b + n], [a, b + n, a + n]]
-    return v, np.array(f)
-
-
-def _icosahedron(radius: float):
-    t = (1 + 5**0.5) / 2
-    v = np.array([[-1, t, 0], [1, t, 0], [-1, -t, 0], [1, -t, 0], [0, -1, t], [0, 1, t], [0, -1, -t], [0, 1, -t],
-                  [t, 0, -1], [t, 0, 1], [-t, 0, -1], [-t, 0, 1]], dtype=float)
-    v *= radius / np.linalg.norm(v[0])
-    f = np.array([[0, 11, 5], [0, 5, 1], [0, 1, 7], [0, 7, 10], [0, 10, 11], [1, 5, 9], [5, 11, 4], [11, 10, 2],
-                  [10, 7, 6], [7, 1, 8], [3, 9, 4], [3, 4, 2], [3, 2, 6], [3, 6, 8], [3, 8, 9], [4, 9, 5], [2, 4, 11],
-                  [6, 2, 10], [8, 6, 7], [9, 8, 1]])
-    return v, f

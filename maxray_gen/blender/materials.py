@@ -71,3 +71,22 @@ def material(name: str, colour=None, metallic=None, roughness=None, wetness: flo
             nt.links.new(ramp.outputs["Result"], mix.inputs[0])
             nt.links.new(mix.outputs[2] if colour_input else mix.outputs[0], socket)
     return mat
+
+
+def car_material(visual: str, colour, lit: bool, wet: float, snow: float) -> bpy.types.Material:
+    """The camera's material of a car part (see scene/car_model.PARTS); lamps glow when the car drives."""
+    if visual == "paint":
+        return material("car_paint", colour=colour, metallic=0.55, roughness=0.3, wetness=wet, snow=snow)
+    if visual == "glass":
+        return material("car_glass", wetness=wet, snow=snow)
+    if visual == "headlight":
+        return material("headlight", colour=(0.8, 0.8, 0.8), metallic=1.0, roughness=0.1,
+                        emission=(1.0, 0.95, 0.85) if lit else None)
+    if visual == "taillight":
+        return material("taillight", colour=(0.3, 0.005, 0.005), metallic=0.0, roughness=0.15,
+                        emission=(1.0, 0.02, 0.01) if lit else None)
+    table = {"underbody": ((0.02, 0.02, 0.02), 0.0, 0.8), "plate": ((0.75, 0.75, 0.72), 0.0, 0.45),
+             "grille": ((0.012, 0.012, 0.013), 0.3, 0.4),
+             "rim": ((0.6, 0.6, 0.62), 1.0, 0.25), "rubber": ((0.015, 0.015, 0.015), 0.0, 0.75)}
+    c, m, r = table[visual]
+    return material(visual, colour=c, metallic=m, roughness=r, wetness=wet)

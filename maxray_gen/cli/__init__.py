@@ -1,6 +1,7 @@
 """The `maxray` command line. Every user-caused error becomes one line on stderr and exit code 2.
 
-One module per command group, each with ``register(main)``; the commands parse options and call library functions.
+One module per command group, each listing its commands and groups in ``COMMANDS``; the commands parse options
+and call library functions.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ def main() -> None:
 from maxray_gen.cli import data, detect, learn, radio, scene, tools, view  # noqa: E402
 
 for _module in (tools, radio, scene, data, learn, detect, view):
-    _module.register(main)
+    for _command in _module.COMMANDS:
+        main.add_command(_command)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -213,12 +213,4 @@ def import_cruw_cmd(src: Path, out: Path, samples_per_shard: int) -> None:
     click.echo(f"imported {n} frames into {out}")
 
 
-
-def register(main: click.Group) -> None:
-    main.add_command(generate_cmd)
-    main.add_command(status_cmd)
-    main.add_command(verify_cmd)
-    main.add_command(inspect_cmd)
-    main.add_command(preview_cmd)
-    main.add_command(export_cmd)
-    main.add_command(import_group)
+COMMANDS = (generate_cmd, status_cmd, verify_cmd, inspect_cmd, preview_cmd, export_cmd, import_group)  # what `maxray` registers from this module

@@ -21,10 +21,6 @@ DEVICE = click.option("--device", default="auto", show_default=True, help="auto,
 PROGRESS = click.option("--no-progress", is_flag=True, help="No progress output.")
 
 
-def register(main: click.Group) -> None:
-    main.add_command(detect)
-
-
 @click.group()
 def detect() -> None:
     """Vision detection: train YOLO on a dataset, evaluate per condition, write detections for the masks."""
@@ -101,3 +97,6 @@ def predict_cmd(data, weights, name, conf, iou, imgsz, device, trust_weights, no
     det = read_detections(path)
     n = sum(len(b) for b in det.boxes.values())
     click.echo(f"{n} detections in {len(det)} images -> {path}")
+
+
+COMMANDS = (detect,)  # what `maxray` registers from this module

@@ -28,16 +28,6 @@ def _require_torch() -> None:
                               "(or `bash scripts/setup.sh`)") from None
 
 
-def register(main: click.Group) -> None:
-    """Attach the learning commands to the top-level group."""
-    main.add_command(train)
-    main.add_command(selflabels_cmd)
-    main.add_command(evaluate_cmd)
-    main.add_command(analyse)
-    main.add_command(search)
-    main.add_command(reproduce_cmd)
-
-
 @click.group()
 def train() -> None:
     """Train radio-visual models (ssl) and the radio localiser."""
@@ -122,19 +112,15 @@ def selflabels_cmd(data, checkpoint, out, peaks, masks, refine, no_progress):
     _require_torch()
     import numpy as np
 
-    from maxray_gen.learn.experiments.selflabels import attention_preview, extract_selflabels, write_selflabels
-    from maxray_gen.learn.training.train_ssl import model_from_checkpoint
+    from maxray_gen.learn.config import MaskConfig
+    from maxray_gen.learn.experiments.selflabels import make_selflabels
 
-    from maxray_gen.learn.config import MaskConfig, SSLConfig
-
-    model, ck = model_from_checkpoint(checkpoint)
-    mask_cfg = SSLConfig.model_validate(ck["config"]).masks if masks is None else (
+    mask_cfg = None if masks is None else (
         MaskConfig() if masks == "groundtruth" else MaskConfig(source="detections", detections=masks))
-    labels = extract_selflabels(model, ck, data, k=peaks, progress=not no_progress, masks=mask_cfg, refine=refine)
     out = out or Path(data) / "selflabels" / f"{Path(checkpoint).resolve().parent.name}.h5"
-    write_selflabels(out, labels, {"checkpoint": str(checkpoint), "method": ck["config"]["method"],
-                                   "epoch": int(ck["epoch"]), "masks": mask_cfg.model_dump_json(), "refine": refine})
-    png = attention_preview(model, ck, data, out.with_suffix(".png"), mask_cfg, split="all", refine=refine)
+    res = make_selflabels(checkpoint, data, out, out.with_suffix(".png"), mask_cfg, refine, peaks,
+                          progress=not no_progress)
+    labels, png = res["labels"], res["preview"]
     click.echo(f"wrote {len(labels['index'])} self-labels to {out} (median peak score "
                f"{np.nanmedian(labels['score']):.3f}); attention preview {png}")
 
@@ -297,3 +283,6 @@ def reproduce_cmd(preset, config_path, out, seed, data, no_progress):
     click.echo("localiser median error (m): " + ", ".join(f"{k} {v['median_cartesian_m']:.2f}"
                                                            for k, v in res["localiser"].items()))
     click.echo(f"report: {Path(out) / 'report.md'}; results: {Path(out) / 'results.json'}")
+
+
+COMMANDS = (train, selflabels_cmd, evaluate_cmd, analyse, search, reproduce_cmd)  # what `maxray` registers from this module

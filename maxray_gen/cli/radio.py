@@ -199,8 +199,4 @@ def snapshot_test_lot(out: Path) -> None:
     click.echo(f"wrote {out}")
 
 
-
-def register(main: click.Group) -> None:
-    main.add_command(radar)
-    main.add_command(trace_cmd)
-    main.add_command(snapshot)
+COMMANDS = (radar, trace_cmd, snapshot)  # what `maxray` registers from this module

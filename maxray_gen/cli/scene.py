@@ -118,6 +118,4 @@ def scene_export(blend: Path, out: Path) -> None:
     report_engine_log(log)
 
 
-
-def register(main: click.Group) -> None:
-    main.add_command(scene)
+COMMANDS = (scene,)  # what `maxray` registers from this module

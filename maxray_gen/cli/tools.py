@@ -81,8 +81,4 @@ def addon_build(out: Path, wheels: str, platform: str) -> None:
     click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
-
-def register(main: click.Group) -> None:
-    main.add_command(doctor)
-    main.add_command(config)
-    main.add_command(addon)
+COMMANDS = (doctor, config, addon)  # what `maxray` registers from this module

@@ -12,11 +12,6 @@ from maxray_gen.errors import ConfigError
 ROOT = click.argument("root", type=click.Path(file_okay=False, path_type=Path))
 
 
-def register(main: click.Group) -> None:
-    main.add_command(view_cmd)
-    main.add_command(report_cmd)
-
-
 @click.command("view")
 @ROOT
 @click.option("--index", type=click.IntRange(min=0), default=None, help="One sample (its number in the dataset).")
@@ -75,3 +70,6 @@ def report_cmd(root: Path, out: Path | None, max_samples: int, all_samples: bool
 
     page = write_report(root, out, progress=not no_progress, max_samples=None if all_samples else max_samples)
     click.echo(f"wrote {page}; open it in a browser")
+
+
+COMMANDS = (view_cmd, report_cmd)  # what `maxray` registers from this module

@@ -1,6 +1,6 @@
 """Where shards run, behind one interface (:class:`Executor`: ``submit(out, shards, progress)``): in this process
-(:class:`InlineExecutor`), in local processes (:class:`LocalExecutor`), as a SLURM job array
-(:class:`SlurmExecutor`) or as Ray tasks (:class:`RayExecutor`). All but the first run the one idempotent shard
+(:class:`InlineExecutor`), in local processes (:class:`LocalExecutor`), as a SLURM job array or as Ray tasks
+(:class:`FarmExecutor`). All but the first run the one idempotent shard
 command (:func:`maxray_gen.pipeline.shards.shard_command`)
 
     python -m maxray_gen generate DIR/config.yaml --out DIR --shard-ids K --workers 1 --no-progress --no-previews
@@ -265,39 +265,25 @@ class LocalExecutor:
 
 
 @dataclass
-class SlurmExecutor:
-    """One SLURM job array of the shard command (resubmitting failures); see :func:`run_slurm`."""
+class FarmExecutor:
+    """A farm engine (``slurm``: one job array of the shard command, resubmitting failures, :func:`run_slurm`;
+    ``ray``: one task per shard group, locally or on an existing cluster, :func:`run_ray`)."""
 
+    name: str
     opt: FarmOptions
     samples_per_shard: int
-    name: str = "slurm"
 
     def submit(self, out: Path, shards: list[int], progress: Progress) -> dict:
-        farm = run_slurm(out, shards, self.opt, on_progress=lambda k: progress(k * self.samples_per_shard))
-        return {"results": _from_records(out, shards), "farm": farm}
-
-
-@dataclass
-class RayExecutor:
-    """One Ray task per shard group, locally or on an existing cluster; see :func:`run_ray`."""
-
-    opt: FarmOptions
-    samples_per_shard: int
-    name: str = "ray"
-
-    def submit(self, out: Path, shards: list[int], progress: Progress) -> dict:
-        farm = run_ray(out, shards, self.opt, on_progress=lambda k: progress(k * self.samples_per_shard))
+        run = run_slurm if self.name == "slurm" else run_ray
+        farm = run(out, shards, self.opt, on_progress=lambda k: progress(k * self.samples_per_shard))
         return {"results": _from_records(out, shards), "farm": farm}
 
 
 def make_executor(name: str, cfg: Config, farm: FarmOptions | None, n_shards: int) -> Executor:
     """The executor ``maxray generate --executor NAME`` uses: ``local`` runs inline with one worker (or one shard),
     else ``generate.workers`` processes; ``slurm`` and ``ray`` take ``farm``'s options."""
-    opt = farm or FarmOptions()
-    if name == "slurm":
-        return SlurmExecutor(opt, cfg.generate.samples_per_shard)
-    if name == "ray":
-        return RayExecutor(opt, cfg.generate.samples_per_shard)
+    if name in ("slurm", "ray"):
+        return FarmExecutor(name, farm or FarmOptions(), cfg.generate.samples_per_shard)
     if name != "local":
         raise ConfigError(f"--executor: unknown executor {name!r} (local, slurm, ray)")
     workers = min(cfg.generate.workers, n_shards) if n_shards else 1

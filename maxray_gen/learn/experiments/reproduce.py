@@ -316,18 +316,13 @@ def _ssl_stage(scene: str, tag: str, scfg):
 
 def _selflabels_stage(scene: str, tag: str, refine: str):
     def run_stage(run: Path, roots: dict[str, Path], progress: bool) -> dict:
-        from maxray_gen.learn.experiments.selflabels import attention_preview, extract_selflabels, write_selflabels
-        from maxray_gen.learn.training.train_ssl import model_from_checkpoint
+        from maxray_gen.learn.experiments.selflabels import make_selflabels
 
-        ck_path = run / "ssl" / scene / tag / "model.pt"
-        model, ck = model_from_checkpoint(ck_path)
-        labels = extract_selflabels(model, ck, roots[scene], k=3, progress=progress, refine=refine)
-        out = run / "selflabels" / scene / f"{tag}.h5"
-        write_selflabels(out, labels, {"checkpoint": str(ck_path), "method": ck["config"]["method"],
-                                       "epoch": int(ck["epoch"]), "refine": refine})
-        attention_preview(model, ck, roots[scene], run / "figures" / f"attention-{scene}-{tag}.png", split="val",
-                          refine=refine)
-        return {"selflabels": str(out), "samples": int(len(labels["index"]))}
+        res = make_selflabels(run / "ssl" / scene / tag / "model.pt", roots[scene],
+                              run / "selflabels" / scene / f"{tag}.h5",
+                              run / "figures" / f"attention-{scene}-{tag}.png", refine=refine, preview_split="val",
+                              progress=progress)
+        return {"selflabels": str(res["out"]), "samples": int(len(res["labels"]["index"]))}
     return run_stage
 
 

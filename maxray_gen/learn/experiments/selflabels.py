@@ -205,3 +205,21 @@ def attention_preview(model, ck: dict, data: Path, png: Path, masks=None, n: int
     return attention_png(hm, att, np.stack([it["rgb"].permute(1, 2, 0).numpy() for it in items]),
                          np.stack([it["target_box"].numpy() for it in items]), b["target_bins"].numpy(), labels,
                          Path(png), maxima=shown_maxima)
+
+
+def make_selflabels(checkpoint: Path, data: Path, out: Path, preview: Path, masks=None, refine: str = "none",
+                    peaks: int = 3, preview_split: str = "all", progress: bool = True) -> dict:
+    """The self-label chain, in one place (`maxray selflabels` and `maxray reproduce`): the trained model at
+    ``checkpoint`` -> labels of every sample of ``data`` with a target (``masks``: a MaskConfig, default the ones
+    the model trained with) -> ``out`` (HDF5, its attributes naming the checkpoint, method, epoch, masks and
+    refinement) -> an attention preview PNG at ``preview``. Returns the labels and both paths."""
+    from maxray_gen.learn.config import SSLConfig
+    from maxray_gen.learn.training.train_ssl import model_from_checkpoint
+
+    model, ck = model_from_checkpoint(checkpoint)
+    mask_cfg = masks if masks is not None else SSLConfig.model_validate(ck["config"]).masks
+    labels = extract_selflabels(model, ck, data, k=peaks, progress=progress, masks=mask_cfg, refine=refine)
+    write_selflabels(out, labels, {"checkpoint": str(checkpoint), "method": ck["config"]["method"],
+                                   "epoch": int(ck["epoch"]), "masks": mask_cfg.model_dump_json(), "refine": refine})
+    png = attention_preview(model, ck, data, preview, mask_cfg, split=preview_split, refine=refine)
+    return {"labels": labels, "out": Path(out), "preview": png}
