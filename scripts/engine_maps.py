@@ -16,11 +16,9 @@ warnings.simplefilter("ignore")
 
 from maxray_gen.config import load_config  # noqa: E402
 from maxray_gen.presets import preset_path  # noqa: E402
-from maxray_gen.radar.processing import heatmaps  # noqa: E402
-from maxray_gen.radio.tracer import RadarTracer  # noqa: E402
+from maxray_gen.pipeline.radar_stage import radar_stage  # noqa: E402
 from maxray_gen.scene.lot import build_snapshot  # noqa: E402
 from maxray_gen.scene.spec import sample_scene  # noqa: E402
-from maxray_gen.seeding import rng_for  # noqa: E402
 from maxray_gen.sensors.groundtruth import instance_truth  # noqa: E402
 
 
@@ -37,16 +35,17 @@ def main() -> None:
 
     cfg = load_config(preset_path("maxray_parking_lot"))
     spec = sample_scene(cfg.scene, cfg.camera, args.seed, args.index)
-    snap = build_snapshot(spec)
+    snap = build_snapshot(spec, cfg.trace.weather_materials)
     truth = [t for t in instance_truth(snap, cfg.radar) if t.in_radar_view]
     fig, axes = plt.subplots(1, 2, figsize=(12, 5.2), sharey=True)
     for ax, engine in zip(axes, ("sbr", "sionna")):
-        trace = cfg.trace.model_copy(update={"engine": engine})
-        paths = RadarTracer(cfg.radar, trace).trace(snap, rng_for(args.seed, args.index, "trace"))
-        hm = heatmaps(paths, cfg.radar, rng_for(args.seed, args.index, "radar_noise"))
-        db = 10 * np.log10(np.maximum(hm.range_azimuth, 1e-30))
+        ecfg = cfg.model_copy(update={"trace": cfg.trace.model_copy(update={"engine": engine})})
+        res = radar_stage(snap, ecfg, args.seed, args.index, spec.weather, products=("range_azimuth",))
+        paths = res.paths
+        db = 10 * np.log10(np.maximum(res.maps["range_azimuth"], 1e-30))
         top = float(db.max())
-        im = ax.pcolormesh(np.degrees(hm.azimuth_rad), hm.range_m, db, vmin=top - 50, vmax=top, shading="auto")
+        im = ax.pcolormesh(np.degrees(cfg.radar.azimuth_axis_rad), cfg.radar.range_axis_m, db, vmin=top - 50,
+                           vmax=top, shading="auto")
         ax.scatter([np.degrees(t.heatmap_azimuth_rad) for t in truth], [t.range_m for t in truth], s=60,
                    facecolors="none", edgecolors="w", linewidths=1.2, label="car centres (groundtruth)")
         name = "SBR + physical optics (default)" if engine == "sbr" else "Sionna RT (image method + diffuse)"
