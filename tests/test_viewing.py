@@ -19,7 +19,6 @@ import pytest
 
 from conftest import run
 from maxray_gen.dataset.reader import ShardReader
-from maxray_gen.geometry import Pose
 from maxray_gen.radar.config import RadarConfig
 from maxray_gen.radar.ground_map import ground_map, grid_mesh
 from maxray_gen.radar.coordinates import world_points_to_radar
@@ -210,25 +209,24 @@ def test_view_serve_answers_with_the_web_viewer_on_localhost(tiny):
     pytest.importorskip("rerun")
     _, root = tiny
     web, ws = _free_port(), _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "maxray_gen", "view", str(root), "--index", "0", "--serve",
+    proc = subprocess.Popen([sys.executable, "-u", "-m", "maxray_gen", "view", str(root), "--index", "0", "--serve",
                              "--web-port", str(web), "--ws-port", str(ws), "--no-progress"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline, page = time.time() + 60, None
-        while time.time() < deadline and proc.poll() is None:
-            try:
-                page = urllib.request.urlopen(f"http://127.0.0.1:{web}/", timeout=2).read().decode()
+        url, seen, deadline = f"http://localhost:{web}/?url=ws://localhost:{ws}", [], time.time() + 90
+        while time.time() < deadline and proc.poll() is None:  # the command prints the URL once it listens
+            line = proc.stdout.readline()
+            seen.append(line)
+            if url in line:
                 break
-            except OSError:
-                time.sleep(0.5)
-        assert page is not None, f"web viewer did not answer on port {web} within 60 s: {proc.poll()}"
+        assert any(url in x for x in seen), f"no URL printed within 90 s: {''.join(seen)[-500:]} ({proc.poll()})"
+        page = urllib.request.urlopen(f"http://127.0.0.1:{web}/", timeout=10).read().decode()
         assert "Rerun" in page
         with socket.create_connection(("127.0.0.1", ws), timeout=5):
             pass  # the data server the page connects to
     finally:
         proc.terminate()
-        out, _ = proc.communicate(timeout=30)
-    assert f"http://localhost:{web}/?url=ws://localhost:{ws}" in out
+        proc.communicate(timeout=30)
 
 
 # ---- the HTML report ----

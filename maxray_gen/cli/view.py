@@ -41,9 +41,8 @@ def view_cmd(root: Path, index: int | None, sequence: int | None, all_samples: b
         path = rerun_view.save_recording(root, refs, save, progress)
         click.echo(f"wrote {path} ({len(refs)} samples, {path.stat().st_size / 1e6:.1f} MB); open it with: rerun {path}")
     elif serve:
-        rerun_view.serve_recording(root, refs, web_port, ws_port, progress=progress)
-        click.echo(f"serving {len(refs)} samples: open http://localhost:{web_port}/?url=ws://localhost:{ws_port} "
-                   "(Ctrl-C to stop)")
+        rerun_view.serve_recording(root, refs, web_port, ws_port, progress=progress, on_ready=lambda url: click.echo(
+            f"serving {len(refs)} samples: open {url} (Ctrl-C to stop)"))
         try:
             while True:
                 time.sleep(3600)

@@ -374,13 +374,16 @@ def save_recording(root: str | Path, refs: list[SampleRef], out: str | Path, pro
 
 
 def serve_recording(root: str | Path, refs: list[SampleRef], web_port: int, ws_port: int,
-                    open_browser: bool = False, progress: bool = True):
-    """Serve the samples to Rerun's web viewer on localhost (http://localhost:WEB_PORT); returns the stream,
-    which keeps serving until the process ends."""
+                    open_browser: bool = False, progress: bool = True, on_ready=None):
+    """Serve the samples to Rerun's web viewer on localhost (http://localhost:WEB_PORT/?url=ws://localhost:WS_PORT);
+    ``on_ready(url)`` is called once the servers listen, before the samples stream in. Returns the stream, which
+    keeps serving until the process ends."""
     rr = import_rerun()
     rec = rr.new_recording(application_id="maxray", recording_id=f"{Path(root).resolve().name}")
     rec.serve(open_browser=open_browser, web_port=web_port, ws_port=ws_port,
               default_blueprint=blueprint(any(r.frame > 0 for r in refs)))
+    if on_ready is not None:
+        on_ready(f"http://localhost:{web_port}/?url=ws://localhost:{ws_port}")
     record(root, refs, rec, progress)
     rec.flush(blocking=True)
     return rec
