@@ -115,7 +115,8 @@ def test_view_saves_a_recording_that_rerun_reads_back(tiny, tmp_path):
     for entity in ("/world", "/world/lot/ground", "/world/lot/building", "/world/lot/slots", "/world/camera",
                    "/world/camera/rgb", "/world/camera/rgb/boxes", "/world/camera/depth", "/world/camera/instance",
                    "/world/radar", "/world/radar/fov", "/world/radar_ground", "/world/lidar",
-                   "/radar/range_azimuth", "/radar/range_azimuth/truth", "/radar/range_doppler", "/sample/info"):
+                   "/radar/range_azimuth", "/radar/range_azimuth/truth", "/radar/range_azimuth/echo_centroids",
+                   "/radar/range_doppler", "/sample/info"):
         assert entity in paths, entity
     centres, halves, labels = (_column(cars, n) for n in ("PoseTranslation3D", "HalfSize3D", "Text"))
     for s, c, h, lab in zip(samples, centres, halves, labels):
@@ -138,6 +139,9 @@ def test_view_saves_a_recording_that_rerun_reads_back(tiny, tmp_path):
         o = s["objects"][s["objects"]["in_radar_view"]]
         expect = np.column_stack([o["azimuth_bin"] + 0.5, n_r - 0.5 - o["range_bin"]])
         assert np.allclose(np.array(pts, dtype=np.float64).reshape(-1, 2), expect, atol=1e-4)
+    _, cent = _table(rrd, "/radar/range_azimuth/echo_centroids")  # schema 4: each object's echo centroid
+    for s, pts in zip(samples, _column(cent, "Position2D")):
+        assert len(pts) == int(np.all(np.isfinite(s["objects"]["echo_centroid"]), axis=1).sum()) > 0
     _, ground = _table(rrd, "/world/radar_ground")
     verts = _column(ground, "Position3D")
     assert all(len(v) > 1000 for v in verts)

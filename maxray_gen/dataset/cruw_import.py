@@ -25,7 +25,7 @@ import yaml
 from maxray_gen.config import Config
 from maxray_gen.dataset.exports import CRUW_AZIMUTH, CRUW_RANGE
 from maxray_gen.dataset.reader import content_hash
-from maxray_gen.dataset.schema import CLASSES, LIDAR_DTYPE, OBJECT_DTYPE, SHARD_PATTERN, Sample
+from maxray_gen.dataset.schema import CLASSES, LIDAR_DTYPE, SHARD_PATTERN, Sample, empty_objects
 from maxray_gen.dataset.writer import write_shard
 from maxray_gen.errors import DataError
 from maxray_gen.radar import coordinates as rgt
@@ -102,7 +102,7 @@ def import_cruw(src: str | Path, out: str | Path, samples_per_shard: int = 100) 
             if ra.shape != (128, 128, 2):
                 raise DataError(f"{radar}: expected a (128, 128, 2) RA frame, got {ra.shape}")
             power = ra[..., 0].astype(np.float64) ** 2 + ra[..., 1].astype(np.float64) ** 2
-            table = np.zeros(len(objs), OBJECT_DTYPE)
+            table = empty_objects(len(objs))
             for row, (r, az, cls) in zip(table, objs):
                 row["class_id"] = CLASSES.index(cls) if cls in CLASSES else -1
                 row["centre"] = (r * math.sin(az), 0.0, r * math.cos(az))

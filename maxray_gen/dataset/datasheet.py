@@ -64,7 +64,8 @@ def write_datasheet(cfg: Config, root: Path) -> Path:
         f"- Radar-frame coverage of cars in view: range {s['range_m']} m, azimuth {s['azimuth_deg']} deg.",
         "- Labels: per car class, instance id, 3-D centre, dimensions, yaw, velocity, radar range/azimuth/"
         "elevation and fractional heatmap bins, radial velocity, visible and amodal 2-D boxes, visible fraction, "
-        "truncation; a designated target per sample; the fully resolved scene parameters (JSON).",
+        "truncation; radar truth per car (echo power, echo centroid, own-echo peak, footprint); a designated "
+        "target per sample; the fully resolved scene parameters (JSON).",
         "- Data is entirely synthetic: no people, no personal or sensitive information.",
         f"- Split: train/validation {g.train_fraction:.0%}/{1 - g.train_fraction:.0%} ({n_train}/"
         f"{s['samples'] - n_train} samples), reproducible from seed {g.seed}.",

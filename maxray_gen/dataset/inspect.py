@@ -39,6 +39,7 @@ def summary(root: str | Path) -> dict:
     from maxray_gen.radar.echoes import car_echoes, echo_summary
 
     ranges, azimuths, dims, size, n, echoes = [], [], [], 0, 0, []
+    offsets, in_view = [], 0  # radar truth: echo centroid to centre distances of the cars in view
     paths = shard_paths(root)
     engines = set()
     for p in paths:
@@ -59,6 +60,13 @@ def summary(root: str | Path) -> dict:
             ranges += o["range_m"][o["in_radar_view"]].tolist()
             azimuths += np.degrees(o["heatmap_azimuth_rad"][o["in_radar_view"]]).tolist()
             dims.append(o["dimensions"])
+            v = o[o["in_radar_view"]]
+            in_view += len(v)
+            has = np.isfinite(v["echo_power"])
+            if has.any():
+                centre = np.stack([v["range_m"] * np.sin(v["heatmap_azimuth_rad"]),
+                                   v["range_m"] * np.cos(v["heatmap_azimuth_rad"])], axis=1)[has]
+                offsets += np.hypot(*(v["echo_centroid_xy"][has] - centre).T).tolist()
             n += 1
         r.close()
     d = np.concatenate(dims) if dims else np.zeros((0, 3))
@@ -68,7 +76,10 @@ def summary(root: str | Path) -> dict:
             "azimuth_deg": (float(np.min(azimuths)), float(np.max(azimuths))) if azimuths else None,
             "car_length_m": (float(d[:, 0].mean()), float(d[:, 0].std())) if len(d) else None,
             "radar_engine": ", ".join(sorted(engines)),
-            "car_echoes (>= 50% visible)": echo_summary(echoes)}
+            "car_echoes (>= 50% visible)": echo_summary(echoes),
+            "radar_truth": (f"{len(offsets)} of {in_view} cars in view have an echo; its centroid is a median "
+                            f"{np.median(offsets):.2f} m from the car's centre (p90 {np.percentile(offsets, 90):.2f} m)"
+                            if offsets else "not recorded (shards before schema 4)" if in_view else "no car in view")}
 
 
 def verify_dataset(root: str | Path) -> tuple[int, list[str]]:

@@ -1,9 +1,11 @@
-"""The shard schema (version 3). See docs/dataset_format.md for the full description.
+"""The shard schema (version 4). See docs/dataset_format.md for the full description.
 
 Version 2 adds per-sample ``sequence``, ``frame`` and ``time_s`` datasets and a per-object ``track_id``; version 3
-a per-object ``camera_visibility`` (photometric contrast in the rendered image, see sensors/visibility.py).
-Older shards still read, upgraded on the fly (version 1: every sample is its own one-frame sequence; versions 1-2:
-camera_visibility NaN = unknown, which counts as seen).
+a per-object ``camera_visibility`` (photometric contrast in the rendered image, see sensors/visibility.py);
+version 4 the per-object radar truth (``echo_power``, ``echo_peak_bin``, ``echo_centroid``, ``echo_centroid_xy``,
+``footprint_xy``: :mod:`maxray_gen.radar.object_echoes`). Older shards still read, upgraded on the fly (version 1:
+every sample is its own one-frame sequence; versions 1-2: camera_visibility NaN = unknown, which counts as seen;
+versions 1-3: radar truth NaN = not recorded).
 
 One HDF5 file per shard. Per-sample arrays are stacked along axis 0 and chunked one sample per chunk, all with
 Fletcher-32 checksums (depth, ids and lidar LZF-compressed). Ragged per-sample data (objects, lidar points) are
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 TRACK_STRIDE = 100_000  # track_id = sequence * TRACK_STRIDE + instance_id: unique in a dataset
 SHARD_PATTERN = "shard-{:05d}.h5"
 
@@ -34,13 +36,34 @@ OBJECT_FIELDS_V1 = list(OBJECT_FIELDS)
 OBJECT_FIELDS.append(("track_id", np.int64))
 OBJECT_FIELDS_V2 = list(OBJECT_FIELDS)
 OBJECT_FIELDS.append(("camera_visibility", np.float32))
+OBJECT_FIELDS_V3 = list(OBJECT_FIELDS)
+# Radar truth (version 4): from the paths that touched the object (the engine's per-path attribution); NaN where it
+# has none. Cartesian "xy" is the heatmap's frame: x = r sin(azimuth) to the right, y = r cos(azimuth) ahead.
+RADAR_TRUTH_FIELDS = [
+    ("echo_power", np.float32),  # sum of |gain|^2 of its paths (linear, the paths' units)
+    ("echo_peak_bin", np.float32, 2),  # (range bin, azimuth bin) of the strongest cell of its own echo
+    ("echo_centroid", np.float32, 2),  # power-weighted centre of its paths: (range m, heatmap azimuth rad)
+    ("echo_centroid_xy", np.float32, 2),  # the same centre in the heatmap's Cartesian frame (m)
+    ("footprint_xy", np.float32, (4, 2)),  # its oriented ground rectangle's corners in that frame (m)
+]
+OBJECT_FIELDS += RADAR_TRUTH_FIELDS
 
 
 def _dtype(fields) -> np.dtype:
     return np.dtype([(f[0], f[1], f[2]) if len(f) == 3 else (f[0], f[1]) for f in fields])
 
 
-OBJECT_DTYPE_V1, OBJECT_DTYPE_V2, OBJECT_DTYPE = _dtype(OBJECT_FIELDS_V1), _dtype(OBJECT_FIELDS_V2), _dtype(OBJECT_FIELDS)
+OBJECT_DTYPE_V1, OBJECT_DTYPE_V2, OBJECT_DTYPE_V3 = _dtype(OBJECT_FIELDS_V1), _dtype(OBJECT_FIELDS_V2), _dtype(OBJECT_FIELDS_V3)
+OBJECT_DTYPE = _dtype(OBJECT_FIELDS)
+RADAR_TRUTH_NAMES = tuple(f[0] for f in RADAR_TRUTH_FIELDS)
+
+
+def empty_objects(n: int) -> np.ndarray:
+    """``n`` object rows of the current dtype: zeros, with the radar truth NaN (not recorded)."""
+    out = np.zeros(n, OBJECT_DTYPE)
+    for name in RADAR_TRUTH_NAMES:
+        out[name] = np.nan
+    return out
 CLASSES = ("car", "pedestrian", "cyclist")  # synthetic data has cars; CRUW imports all three
 LIDAR_DTYPE = np.dtype([("xyz", np.float32, 3), ("instance_id", np.int32), ("object_type", np.int8),
                         ("ring", np.int16)])
@@ -78,12 +101,14 @@ def upgrade_objects_v1(objects: np.ndarray, sequence: np.ndarray) -> np.ndarray:
 
 
 def upgrade_objects(objects: np.ndarray) -> np.ndarray:
-    """Object rows of an older schema -> the current dtype (fields it lacks: zero, camera_visibility NaN)."""
+    """Object rows of an older schema -> the current dtype (fields it lacks: zero; camera_visibility and the radar
+    truth NaN)."""
     if objects.dtype == OBJECT_DTYPE:
         return objects
-    out = np.zeros(len(objects), OBJECT_DTYPE)
+    out = empty_objects(len(objects))
+    if "camera_visibility" not in objects.dtype.names:
+        out["camera_visibility"] = np.nan
     for name in objects.dtype.names:
         if name in OBJECT_DTYPE.names:
             out[name] = objects[name]
-    out["camera_visibility"] = np.nan
     return out

@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 
 from maxray_gen.config import Config
-from maxray_gen.dataset.schema import LIDAR_DTYPE, OBJECT_DTYPE, Sample, track_ids
+from maxray_gen.dataset.schema import LIDAR_DTYPE, Sample, empty_objects, track_ids
 from maxray_gen.geometry import oriented_extent
 from maxray_gen.pipeline.radar_stage import radar_stage
+from maxray_gen.radar.object_echoes import fill_radar_truth
 from maxray_gen.radio.tracer import RadarTracer
 from maxray_gen.pipeline.visual_stage import SceneRenderer, VisualSample
 from maxray_gen.sensors.visibility import seen
@@ -20,7 +21,7 @@ def objects_table(vs: VisualSample) -> np.ndarray:
     """Per-instance groundtruth rows (OBJECT_DTYPE), ordered by instance id."""
     boxes = {b.instance_id: b for b in vs.boxes}
     cars = {c.instance_id: c for c in vs.spec.cars} if vs.spec else {}
-    rows = np.zeros(len(vs.truth), OBJECT_DTYPE)
+    rows = empty_objects(len(vs.truth))
     bs = vs.snapshot.basestation.position
     for r, t in zip(rows, vs.truth):
         verts = vs.snapshot.instance_vertices(t.instance_id)
@@ -82,6 +83,7 @@ class SampleMaker:
         paths, maps, radio_weather = radar.paths, radar.maps, radar.radio_weather
         objects = objects_table(vs)
         objects["track_id"] = track_ids(sequence, objects["instance_id"])
+        fill_radar_truth(objects, paths, vs.snapshot.basestation, self.cfg.radar)
         lidar = np.zeros(len(vs.lidar.points) if vs.lidar else 0, LIDAR_DTYPE)
         if vs.lidar is not None:
             lidar["xyz"], lidar["instance_id"] = vs.lidar.points, vs.lidar.instance_id

@@ -43,6 +43,7 @@ def plot_sample(s: dict, axes: dict, path: str | Path, title: str = "", min_visi
     az = np.degrees(axes["azimuth_rad"])
     ax[3].pcolormesh(az, axes["range_m"], db, shading="nearest", cmap="viridis", vmin=db.max() - 45, vmax=db.max())
     inview = objs[objs["in_radar_view"]]
+    draw_radar_truth(ax[3], inview)
     ax[3].scatter(np.degrees(inview["heatmap_azimuth_rad"]), inview["range_m"], s=60, facecolors="none",
                   edgecolors="white", label="car centres")
     if target >= 0:
@@ -57,6 +58,27 @@ def plot_sample(s: dict, axes: dict, path: str | Path, title: str = "", min_visi
         fig.suptitle(title)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def draw_radar_truth(ax, objects: np.ndarray) -> None:
+    """Footprints (thin white outlines) and echo centroids (yellow x) of the objects on a range-azimuth axis
+    (azimuth in degrees, range in metres); nothing for shards before schema 4 (NaN)."""
+    if "footprint_xy" not in objects.dtype.names:
+        return
+    t = np.linspace(0.0, 1.0, 12)[:, None]
+    labelled = False
+    for o in objects:
+        fp = o["footprint_xy"].astype(np.float64)
+        if not np.all(np.isfinite(fp)):
+            continue
+        edges = np.concatenate([fp[k] + t * (fp[(k + 1) % 4] - fp[k]) for k in range(4)])  # straight in x, y
+        ax.plot(np.degrees(np.arctan2(edges[:, 0], edges[:, 1])), np.hypot(edges[:, 0], edges[:, 1]), color="white",
+                lw=0.6, alpha=0.8, label=None if labelled else "footprints")
+        labelled = True
+    c = objects["echo_centroid"].astype(np.float64)
+    ok = np.all(np.isfinite(c), axis=1)
+    if ok.any():
+        ax.scatter(np.degrees(c[ok, 1]), c[ok, 0], marker="x", s=30, color="yellow", lw=1.2, label="echo centroids")
 
 
 def plot_car_dimensions(objects: np.ndarray, path: str | Path) -> Path:

@@ -28,10 +28,11 @@ from maxray_gen.dataset.inspect import shard_paths
 from maxray_gen.dataset.reader import ShardReader
 from maxray_gen.dataset.schema import CLASSES
 from maxray_gen.errors import ConfigError, DataError, DependencyError
-from maxray_gen.geometry import Pose, direction
+from maxray_gen.geometry import Pose
 from maxray_gen.radar.config import RadarConfig
 from maxray_gen.radar.ground_map import ground_map, grid_mesh
-from maxray_gen.radar.coordinates import velocity_to_bin
+from maxray_gen.viz.rerun_layout import blueprint, fov_outline
+from maxray_gen.radar.coordinates import azimuth_to_bin, range_to_bin, velocity_to_bin
 from maxray_gen.snapshot import ROLES
 
 DYNAMIC_RANGE_DB = 35.0  # colour scale of the maps: the strongest return down to 35 dB below it
@@ -284,6 +285,7 @@ class DatasetRecorder:
             self.log("radar/range_azimuth", rr.Image(_colormap(db, top)[::-1]))
             pts = np.column_stack([objs["azimuth_bin"] + 0.5, n_r - 0.5 - objs["range_bin"]])
             self._markers("radar/range_azimuth/truth", pts, inview, objs, target)
+            self._echo_centroids(objs, n_r)
         if "range_doppler" in s:
             rd = s["range_doppler"]
             db = 10 * np.log10(np.maximum(rd, 1e-30))
@@ -292,45 +294,24 @@ class DatasetRecorder:
             pts = np.column_stack([vb + 0.5, rd.shape[0] - 0.5 - objs["range_bin"]])
             self._markers("radar/range_doppler/truth", pts, inview, objs, target)
 
+    def _echo_centroids(self, objs: np.ndarray, n_r: int) -> None:
+        """Each object's radar echo centroid (schema 4 shards) as a yellow point on the range-azimuth image."""
+        c = objs["echo_centroid"].astype(np.float64)
+        ok = np.all(np.isfinite(c), axis=1)
+        if not ok.any():
+            self.log("radar/range_azimuth/echo_centroids", self.rr.Clear(recursive=False))
+            return
+        rows = range_to_bin(c[ok, 0], self.radar)
+        cols = azimuth_to_bin(c[ok, 1], self.radar)
+        self.log("radar/range_azimuth/echo_centroids", self.rr.Points2D(
+            _f32(np.column_stack([cols + 0.5, n_r - 0.5 - rows])), colors=(255, 230, 0), radii=1.0,
+            labels=[f"echo {int(i)}" for i in objs["instance_id"][ok]]))
+
     def _markers(self, path: str, pts: np.ndarray, inview: np.ndarray, objs: np.ndarray, target: int) -> None:
         idx = np.nonzero(inview)[0]
         colours = np.array([TARGET_RGB if k == target else (255, 255, 255) for k in idx], dtype=np.uint8).reshape(-1, 3)
         self.log(path, self.rr.Points2D(_f32(pts[idx]).reshape(-1, 2), colors=colours, radii=1.5,
                                             labels=[str(int(objs[k]["instance_id"])) for k in idx]))
-
-
-def fov_outline(cfg: RadarConfig, n: int = 33) -> list[np.ndarray]:
-    """The radar's coverage in its own frame: the range window between +-azimuth_fov in the array's plane
-    (elevation 0), as line strips (two arcs and the two edges)."""
-    fov = np.radians(cfg.azimuth_fov_deg)
-    az = np.linspace(-fov, fov, n)
-    r0, r1 = float(cfg.range_axis_m[0]), float(cfg.range_axis_m[-1])
-    arc = direction(az, np.zeros_like(az))
-    edge = np.array([0.0, r1])
-    return [arc * r0, arc * r1, direction(-fov, 0.0) * edge[:, None], direction(fov, 0.0) * edge[:, None]]
-
-
-def blueprint(multi_frame: bool):
-    """The default layout: the 3-D world on the left; camera, radar maps and the sample's text on the right."""
-    import rerun.blueprint as rrb
-
-    return rrb.Blueprint(
-        rrb.Horizontal(
-            rrb.Spatial3DView(name="world", origin="world",
-                              contents=["+ /world/**", "- /world/camera/depth", "- /world/camera/instance"]),
-            rrb.Vertical(
-                rrb.Spatial2DView(name="camera", origin="world/camera",
-                                  contents=["+ $origin/rgb/**"]),
-                rrb.Horizontal(rrb.Spatial2DView(name="range-azimuth", origin="radar/range_azimuth"),
-                               rrb.Spatial2DView(name="range-Doppler", origin="radar/range_doppler")),
-                rrb.Tabs(rrb.Spatial2DView(name="depth", origin="world/camera", contents=["+ $origin/depth"]),
-                         rrb.Spatial2DView(name="instances", origin="world/camera", contents=["+ $origin/instance"]),
-                         rrb.TextDocumentView(name="sample", origin="sample/info")),
-                row_shares=[3, 2, 2]),
-            column_shares=[3, 2]),
-        rrb.TimePanel(state="collapsed" if not multi_frame else "expanded"),
-        collapse_panels=False,
-    )
 
 
 def record(root: str | Path, refs: list[SampleRef], rec, progress: bool = True) -> int:

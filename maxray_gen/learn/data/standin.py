@@ -18,7 +18,7 @@ import yaml
 
 from maxray_gen.config import Config
 from maxray_gen.constants import SPEED_OF_LIGHT
-from maxray_gen.dataset.schema import LIDAR_DTYPE, OBJECT_DTYPE, SHARD_PATTERN, TRACK_STRIDE, Sample
+from maxray_gen.dataset.schema import LIDAR_DTYPE, SHARD_PATTERN, TRACK_STRIDE, Sample, empty_objects
 from maxray_gen.dataset.writer import write_shard
 from maxray_gen.geometry import cartesian_to_spherical
 from maxray_gen.radar.coordinates import sensor_points_to_radar
@@ -112,7 +112,7 @@ def make_sample(cfg: Config, index: int, distractor: bool = True) -> Sample:
     colour = np.array([200, 40, 40]) + rng.integers(-30, 30, 3)
     rgb, box = _render(intr, rng, corners, colour, pole)
     coords = sensor_points_to_radar(centre[None], radar)
-    obj = np.zeros(1, OBJECT_DTYPE)
+    obj = empty_objects(1)
     o = obj[0]
     o["instance_id"], o["class_id"], o["in_radar_view"] = 100, 0, bool(coords.in_view[0])
     o["centre"], o["dimensions"], o["yaw"] = centre, CAR_DIMS, yaw
