@@ -124,3 +124,12 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=1)
     union = area_a[:, None] + area_b[None, :] - inter
     return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+
+
+def oriented_rectangle(x: float, y: float, length: float, width: float, yaw: float) -> np.ndarray:
+    """Corners (4, 2) of a ground rectangle centred at (x, y), ``length`` along its heading ``yaw`` (radians from +x
+    towards +y), counter-clockwise from the front-left."""
+    c, s = np.cos(yaw), np.sin(yaw)
+    local = np.array([[length / 2, width / 2], [-length / 2, width / 2], [-length / 2, -width / 2],
+                      [length / 2, -width / 2]])
+    return local @ np.array([[c, s], [-s, c]]) + [x, y]

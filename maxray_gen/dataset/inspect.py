@@ -37,6 +37,7 @@ def summary(root: str | Path) -> dict:
     lighting, weather, cars = Counter(), Counter(), []
     from maxray_gen.radar.config import RadarConfig
     from maxray_gen.radar.echoes import car_echoes, echo_summary
+    from maxray_gen.radar.object_echoes import polar_xy
 
     ranges, azimuths, dims, size, n, echoes = [], [], [], 0, 0, []
     offsets, in_view = [], 0  # radar truth: echo centroid to centre distances of the cars in view
@@ -45,7 +46,7 @@ def summary(root: str | Path) -> dict:
     for p in paths:
         size += p.stat().st_size
         r = ShardReader(p)
-        radar_cfg = RadarConfig(**json.loads(r.attrs["config"])["radar"]) if "config" in r.attrs else None
+        radar_cfg = RadarConfig(**r.config["radar"]) if "radar" in r.config else None
         engines.add(str(r.attrs.get("radar_engine_version", "sionna-rt (before the engine was recorded)")))
         axes = r.axes
         for i in range(len(r)):
@@ -64,8 +65,7 @@ def summary(root: str | Path) -> dict:
             in_view += len(v)
             has = np.isfinite(v["echo_power"])
             if has.any():
-                centre = np.stack([v["range_m"] * np.sin(v["heatmap_azimuth_rad"]),
-                                   v["range_m"] * np.cos(v["heatmap_azimuth_rad"])], axis=1)[has]
+                centre = polar_xy(v["range_m"], v["heatmap_azimuth_rad"])[has]
                 offsets += np.hypot(*(v["echo_centroid_xy"][has] - centre).T).tolist()
             n += 1
         r.close()

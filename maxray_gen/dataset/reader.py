@@ -136,6 +136,17 @@ class ShardReader:
         return self.num_samples
 
     @property
+    def config(self) -> dict:
+        """The resolved configuration the shard was generated with (its ``config`` attribute; {} if it has none)."""
+        if "_config" not in self.__dict__:
+            raw = self.attrs.get("config")
+            try:
+                self._config = json.loads(raw) if raw is not None else {}
+            except ValueError:
+                self._config = {}
+        return self._config
+
+    @property
     def sequences(self) -> dict[str, np.ndarray]:
         """Per-sample ``sequence``, ``frame`` and ``time_s`` arrays (synthesised for version-1 shards)."""
         return self._seq

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Protocol
 
 from maxray_gen.config import Config
+from maxray_gen.dataset.directory import done_shards
 from maxray_gen.errors import ConfigError, DependencyError, MaxrayError
 from maxray_gen.pipeline.shards import ShardResult, run_shard, shard_command, shard_process
 
@@ -58,8 +59,6 @@ class FarmOptions:
 
 
 def done_ids(out: Path) -> set[int]:
-    from maxray_gen.dataset.directory import done_shards
-
     return set(done_shards(out))
 
 
@@ -218,8 +217,6 @@ class Executor(Protocol):
 
 
 def _from_records(out: Path, shards: list[int]) -> list[ShardResult]:
-    from maxray_gen.dataset.directory import done_shards
-
     finished = done_shards(out)
     return [ShardResult(s, finished[s]["samples"], finished[s]["seconds"], finished[s]["timings"])
             for s in shards if s in finished]

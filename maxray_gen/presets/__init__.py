@@ -28,8 +28,3 @@ def preset_path(name: str, kind: str = "generate", option: str = "--preset") -> 
     if not path.is_file():
         raise ConfigError(f"{option}: unknown preset {name!r}; presets: {', '.join(names(kind))}")
     return path
-
-
-def shipped_file(name: str) -> Path:
-    """A shipped scene file by name (e.g. ``radio_test_lot.npz``)."""
-    return KINDS["scene"] / name

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from maxray_gen.geometry import Pose
+from maxray_gen.geometry import Pose, oriented_rectangle
 from maxray_gen.radar.config import RadarConfig
 from maxray_gen.radar.coordinates import azimuth_to_bin, heatmap_azimuth, range_to_bin, world_points_to_radar
 from maxray_gen.radar.paths import PathSet
@@ -26,10 +26,7 @@ def polar_xy(range_m: np.ndarray, azimuth_rad: np.ndarray) -> np.ndarray:
 
 def footprint_corners(centre: np.ndarray, length: float, width: float, yaw: float) -> np.ndarray:
     """(4, 3) world corners of an object's oriented ground rectangle, at its centre's height."""
-    c, s = np.cos(yaw), np.sin(yaw)
-    local = np.array([[length / 2, width / 2], [-length / 2, width / 2], [-length / 2, -width / 2],
-                      [length / 2, -width / 2]])
-    xy = local @ np.array([[c, s], [-s, c]]) + np.asarray(centre, np.float64)[:2]
+    xy = oriented_rectangle(float(centre[0]), float(centre[1]), length, width, yaw)
     return np.column_stack([xy, np.full(4, float(centre[2]))])
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from maxray_gen.geometry import oriented_rectangle
 from maxray_gen.scene.cars import sample_body
 from maxray_gen.scene.config import SceneConfig
 
@@ -65,10 +66,7 @@ class CarSpec:
 
     def footprint(self) -> np.ndarray:
         """Corners (4, 2) of the car's oriented ground rectangle."""
-        c, s = math.cos(self.yaw), math.sin(self.yaw)
-        hl, hw = self.length / 2, self.width / 2
-        local = np.array([[hl, hw], [-hl, hw], [-hl, -hw], [hl, -hw]])
-        return local @ np.array([[c, s], [-s, c]]) + [self.x, self.y]
+        return oriented_rectangle(self.x, self.y, self.length, self.width, self.yaw)
 
 
 def obb_overlap(a: np.ndarray, b: np.ndarray, margin: float = 0.0) -> bool:

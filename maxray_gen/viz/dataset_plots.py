@@ -63,8 +63,6 @@ def plot_sample(s: dict, axes: dict, path: str | Path, title: str = "", min_visi
 def draw_radar_truth(ax, objects: np.ndarray) -> None:
     """Footprints (thin white outlines) and echo centroids (yellow x) of the objects on a range-azimuth axis
     (azimuth in degrees, range in metres); nothing for shards before schema 4 (NaN)."""
-    if "footprint_xy" not in objects.dtype.names:
-        return
     t = np.linspace(0.0, 1.0, 12)[:, None]
     labelled = False
     for o in objects:

@@ -9,7 +9,6 @@ JPEGs of fixed size, loaded lazily, so a page of a few hundred samples scrolls w
 from __future__ import annotations
 
 import html
-import json
 import os
 import shutil
 from collections import Counter
@@ -146,7 +145,7 @@ def _collect(root: Path, out: Path, progress: bool, max_samples: int | None) -> 
     try:
         for r in readers:
             stats.size_mb += r.path.stat().st_size / 1e6
-            cfg = json.loads(r.attrs["config"]) if "config" in r.attrs else {}
+            cfg = r.config
             radar = RadarConfig(**cfg["radar"]) if "radar" in cfg else None
             min_vis = float(cfg.get("camera", {}).get("min_visibility", 0.15))
             for k in range(len(r)):

@@ -16,7 +16,6 @@ Entity tree (``docs/viewing.md``)::
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,10 +27,12 @@ from maxray_gen.dataset.inspect import shard_paths
 from maxray_gen.dataset.reader import ShardReader
 from maxray_gen.dataset.schema import CLASSES
 from maxray_gen.errors import ConfigError, DataError, DependencyError
-from maxray_gen.geometry import Pose
+from maxray_gen.geometry import Pose, oriented_rectangle
 from maxray_gen.radar.config import RadarConfig
 from maxray_gen.radar.ground_map import ground_map, grid_mesh
+from maxray_gen.sensors.visibility import seen
 from maxray_gen.viz.rerun_layout import blueprint, fov_outline
+from maxray_gen.viz.thumbnails import db_rgb
 from maxray_gen.radar.coordinates import azimuth_to_bin, range_to_bin, velocity_to_bin
 from maxray_gen.snapshot import ROLES
 
@@ -101,11 +102,10 @@ def select_samples(root: str | Path, index: int | None = None, sequence: int | N
 
 
 def shard_config(reader: ShardReader) -> dict:
-    """The resolved configuration a shard was generated with (its ``config`` attribute)."""
-    try:
-        return json.loads(reader.attrs["config"])
-    except (KeyError, ValueError) as exc:
-        raise DataError(f"{reader.path}: shard has no readable config attribute ({exc})") from None
+    """The resolved configuration a shard was generated with; one clear line when it has none."""
+    if not reader.config:
+        raise DataError(f"{reader.path}: shard has no readable config attribute")
+    return reader.config
 
 
 def _pose(params: dict, where: str) -> Pose:
@@ -122,30 +122,15 @@ def _f32(x) -> np.ndarray:
     return np.array(x, dtype=np.float32, order="C", copy=True)
 
 
-def _colormap(db: np.ndarray, top: float) -> np.ndarray:
-    """dB values -> uint8 RGB with viridis over [top - DYNAMIC_RANGE_DB, top]."""
-    from matplotlib import colormaps
-
-    x = np.clip((np.asarray(db, np.float64) - (top - DYNAMIC_RANGE_DB)) / DYNAMIC_RANGE_DB, 0.0, 1.0)
-    return (colormaps["viridis"](np.nan_to_num(x))[..., :3] * 255).astype(np.uint8)
-
-
-def _car_labels(objs: np.ndarray, target: int, min_visibility: float) -> list[str]:
+def _car_labels(objs: np.ndarray, target: int, dark: np.ndarray) -> list[str]:
     out = []
     for k, o in enumerate(objs):
         cls = CLASSES[int(o["class_id"])] if 0 <= int(o["class_id"]) < len(CLASSES) else str(int(o["class_id"]))
-        vis = float(o["camera_visibility"])
-        seen = "" if np.isnan(vis) or vis >= min_visibility else " dark"
         speed = float(np.linalg.norm(o["velocity"]))
         moving = f" {speed:.1f} m/s" if speed > 0.05 else ""
         out.append(f"{'TARGET ' if k == target else ''}{cls} {int(o['instance_id'])} {o['visible_fraction']:.0%}"
-                   f"{seen}{moving}")
+                   f"{' dark' if dark[k] else ''}{moving}")
     return out
-
-
-def _dark(objs: np.ndarray, min_visibility: float) -> np.ndarray:
-    vis = objs["camera_visibility"].astype(np.float64)
-    return ~np.isnan(vis) & (vis < min_visibility)
 
 
 class DatasetRecorder:
@@ -186,11 +171,7 @@ class DatasetRecorder:
                                                     albedo_factor=shades.get(o.role, (120, 120, 120))), static=True)
         strips = []
         for s in lot_slots():
-            c, sn = np.cos(s.yaw), np.sin(s.yaw)
-            half = np.array([[SLOT_DEPTH / 2, SLOT_WIDTH / 2], [-SLOT_DEPTH / 2, SLOT_WIDTH / 2],
-                             [-SLOT_DEPTH / 2, -SLOT_WIDTH / 2], [SLOT_DEPTH / 2, -SLOT_WIDTH / 2],
-                             [SLOT_DEPTH / 2, SLOT_WIDTH / 2]])
-            xy = half @ np.array([[c, sn], [-sn, c]]) + [s.x, s.y]
+            xy = oriented_rectangle(s.x, s.y, SLOT_DEPTH, SLOT_WIDTH, s.yaw)[[0, 1, 2, 3, 0]]  # closed outline
             strips.append(_f32(np.column_stack([xy, np.full(len(xy), 0.01)])))
         self.log("world/lot/slots", rr.LineStrips3D(strips, colors=(235, 235, 235), radii=0.03), static=True)
 
@@ -218,11 +199,11 @@ class DatasetRecorder:
         objs, target = s["objects"], s["target"]
         half = _f32(objs["dimensions"]) / 2
         rot = [rr.RotationAxisAngle(axis=(0, 0, 1), radians=float(y)) for y in objs["yaw"]]
-        dark = _dark(objs, self.min_visibility)
+        dark = ~seen(objs["camera_visibility"], self.min_visibility)
         colours = np.array([TARGET_RGB if k == target else (DARK_RGB if dark[k] else CAR_RGB)
                             for k in range(len(objs))], dtype=np.uint8).reshape(-1, 3)
         self.log("world/cars", rr.Boxes3D(centers=_f32(objs["centre"]), half_sizes=half, rotation_axis_angles=rot,
-                                         colors=colours, labels=_car_labels(objs, target, self.min_visibility),
+                                         colors=colours, labels=_car_labels(objs, target, dark),
                                          class_ids=np.ascontiguousarray(objs["class_id"], np.uint16), radii=0.03))
         if target >= 0:
             t = objs[target]
@@ -246,9 +227,9 @@ class DatasetRecorder:
         self.log("world/camera/depth", rr.DepthImage(np.where(np.isfinite(d), d, 0.0).astype(np.float32), meter=1.0))
         self.log("world/camera/instance", rr.SegmentationImage(np.ascontiguousarray(s["instance"], np.uint16)))
         objs, target = s["objects"], s["target"]
-        seen = np.all(np.isfinite(objs["visible_box"]), axis=1)
-        dark = _dark(objs, self.min_visibility)
-        idx = np.nonzero(seen)[0]
+        boxed = np.all(np.isfinite(objs["visible_box"]), axis=1)
+        dark = ~seen(objs["camera_visibility"], self.min_visibility)
+        idx = np.nonzero(boxed)[0]
         colours = np.array([TARGET_RGB if k == target else (DARK_RGB if dark[k] else CAR_RGB) for k in idx],
                            dtype=np.uint8).reshape(-1, 3)
         labels = [f"{'target ' if k == target else ''}{int(objs[k]['instance_id'])}{' dark' if dark[k] else ''}"
@@ -280,16 +261,16 @@ class DatasetRecorder:
             gm = ground_map(ra, pose, cfg, dynamic_range_db=DYNAMIC_RANGE_DB)
             v, tri, vdb = grid_mesh(gm)
             self.log("world/radar_ground", rr.Mesh3D(vertex_positions=_f32(v + [0, 0, 0.02]), triangle_indices=np.ascontiguousarray(tri),
-                                                    vertex_colors=_colormap(vdb, top)))
+                                                    vertex_colors=db_rgb(vdb, top, DYNAMIC_RANGE_DB)))
             n_r = ra.shape[0]
-            self.log("radar/range_azimuth", rr.Image(_colormap(db, top)[::-1]))
+            self.log("radar/range_azimuth", rr.Image(db_rgb(db, top, DYNAMIC_RANGE_DB)[::-1]))
             pts = np.column_stack([objs["azimuth_bin"] + 0.5, n_r - 0.5 - objs["range_bin"]])
             self._markers("radar/range_azimuth/truth", pts, inview, objs, target)
             self._echo_centroids(objs, n_r)
         if "range_doppler" in s:
             rd = s["range_doppler"]
             db = 10 * np.log10(np.maximum(rd, 1e-30))
-            self.log("radar/range_doppler", rr.Image(_colormap(db, float(db.max()))[::-1]))
+            self.log("radar/range_doppler", rr.Image(db_rgb(db, float(db.max()), DYNAMIC_RANGE_DB)[::-1]))
             vb = velocity_to_bin(objs["radial_velocity_mps"].astype(np.float64), cfg)
             pts = np.column_stack([vb + 0.5, rd.shape[0] - 0.5 - objs["range_bin"]])
             self._markers("radar/range_doppler/truth", pts, inview, objs, target)
@@ -314,6 +295,16 @@ class DatasetRecorder:
                                             labels=[str(int(objs[k]["instance_id"])) for k in idx]))
 
 
+def _multi_frame(refs: list[SampleRef]) -> bool:
+    """Whether the samples are frames of sequences (then the sequence and frame-time timelines are logged)."""
+    return any(r.frame > 0 for r in refs)
+
+
+def _stream(root: str | Path):
+    """A new recording stream for the dataset at ``root``."""
+    return import_rerun().new_recording(application_id="maxray", recording_id=Path(root).resolve().name)
+
+
 def record(root: str | Path, refs: list[SampleRef], rec, progress: bool = True) -> int:
     """Log ``refs`` of the dataset at ``root`` into the recording stream ``rec``; returns the samples logged."""
     if not refs:
@@ -321,7 +312,7 @@ def record(root: str | Path, refs: list[SampleRef], rec, progress: bool = True) 
     cfg = shard_config(refs[0].reader)
     recorder = DatasetRecorder(rec, cfg)
     recorder.log_static()
-    multi = any(r.frame > 0 for r in refs) or len({r.sequence for r in refs}) < len(refs)
+    multi = _multi_frame(refs)
     it: Iterator[SampleRef] = iter(refs)
     if progress and len(refs) > 1:
         from rich.progress import track
@@ -334,17 +325,15 @@ def record(root: str | Path, refs: list[SampleRef], rec, progress: bool = True) 
 
 def save_recording(root: str | Path, refs: list[SampleRef], out: str | Path, progress: bool = True) -> Path:
     """Write the samples as an ``.rrd`` file (atomically: a partial file never takes the name ``out``)."""
-    rr = import_rerun()
     out = Path(out)
     if out.suffix != ".rrd":
         raise ConfigError(f"--save: {out}: a Rerun recording file ends in .rrd")
     if not out.parent.exists():
         raise ConfigError(f"--save: {out.parent}: folder does not exist")
-    multi = any(r.frame > 0 for r in refs)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")
-    rec = rr.new_recording(application_id="maxray", recording_id=f"{Path(root).resolve().name}")
+    rec = _stream(root)
     try:
-        rec.save(tmp, default_blueprint=blueprint(multi))
+        rec.save(tmp, default_blueprint=blueprint(_multi_frame(refs)))
         record(root, refs, rec, progress)
         rec.flush(blocking=True)
         rec.disconnect()
@@ -359,10 +348,9 @@ def serve_recording(root: str | Path, refs: list[SampleRef], web_port: int, ws_p
     """Serve the samples to Rerun's web viewer on localhost (http://localhost:WEB_PORT/?url=ws://localhost:WS_PORT);
     ``on_ready(url)`` is called once the servers listen, before the samples stream in. Returns the stream, which
     keeps serving until the process ends."""
-    rr = import_rerun()
-    rec = rr.new_recording(application_id="maxray", recording_id=f"{Path(root).resolve().name}")
+    rec = _stream(root)
     rec.serve(open_browser=open_browser, web_port=web_port, ws_port=ws_port,
-              default_blueprint=blueprint(any(r.frame > 0 for r in refs)))
+              default_blueprint=blueprint(_multi_frame(refs)))
     if on_ready is not None:
         on_ready(f"http://localhost:{web_port}/?url=ws://localhost:{ws_port}")
     record(root, refs, rec, progress)
@@ -372,11 +360,10 @@ def serve_recording(root: str | Path, refs: list[SampleRef], web_port: int, ws_p
 
 def spawn_viewer(root: str | Path, refs: list[SampleRef], progress: bool = True) -> None:
     """Stream the samples to a native Rerun viewer started on this machine's display."""
-    rr = import_rerun()
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         raise ConfigError("no display to open the Rerun viewer on: use --save OUT.rrd (open it with `rerun OUT.rrd` "
                           "elsewhere) or --serve (web viewer on localhost)")
-    rec = rr.new_recording(application_id="maxray", recording_id=f"{Path(root).resolve().name}")
-    rec.spawn(default_blueprint=blueprint(any(r.frame > 0 for r in refs)))
+    rec = _stream(root)
+    rec.spawn(default_blueprint=blueprint(_multi_frame(refs)))
     record(root, refs, rec, progress)
     rec.flush(blocking=True)

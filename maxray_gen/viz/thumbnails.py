@@ -7,16 +7,23 @@ import numpy as np
 from matplotlib import colormaps
 from PIL import Image, ImageDraw
 
+from maxray_gen.sensors.visibility import seen
+
 TARGET = (230, 30, 30)
 CAR = (60, 220, 90)
 DARK = (160, 160, 160)
 
 
+def db_rgb(db: np.ndarray, top: float, dynamic_range_db: float) -> np.ndarray:
+    """dB values -> uint8 RGB, viridis over [top - dynamic_range_db, top] (NaN as the bottom colour)."""
+    x = np.clip((np.asarray(db, np.float64) - (top - dynamic_range_db)) / dynamic_range_db, 0.0, 1.0)
+    return (colormaps["viridis"](np.nan_to_num(x))[..., :3] * 255).astype(np.uint8)
+
+
 def radar_rgb(range_azimuth: np.ndarray, dynamic_range_db: float = 40.0) -> np.ndarray:
     """A range-azimuth map (linear power, rows = range) as uint8 RGB, range increasing upwards, viridis in dB."""
     db = 10 * np.log10(np.maximum(np.asarray(range_azimuth, np.float64), 1e-30))
-    x = np.clip((db - (db.max() - dynamic_range_db)) / dynamic_range_db, 0, 1)
-    return (colormaps["viridis"](x[::-1])[..., :3] * 255).astype(np.uint8)
+    return db_rgb(db[::-1], float(db.max()), dynamic_range_db)
 
 
 def thumbnail(s: dict, height: int = 120, min_visibility: float = 0.15) -> np.ndarray:
@@ -28,12 +35,12 @@ def thumbnail(s: dict, height: int = 120, min_visibility: float = 0.15) -> np.nd
     cam = rgb.resize((max(1, round(w0 * scale)), height), Image.BILINEAR)
     draw = ImageDraw.Draw(cam)
     objs, target = s["objects"], s["target"]
+    dark = ~seen(objs["camera_visibility"], min_visibility)
     for k, o in enumerate(objs):
         box = o["visible_box"]
         if not np.all(np.isfinite(box)):
             continue
-        vis = float(o["camera_visibility"])
-        colour = TARGET if k == target else (DARK if np.isfinite(vis) and vis < min_visibility else CAR)
+        colour = TARGET if k == target else (DARK if dark[k] else CAR)
         draw.rectangle([float(v) * scale for v in box], outline=colour, width=2 if k == target else 1)
     parts = [np.asarray(cam)]
     if "range_azimuth" in s:

@@ -243,16 +243,6 @@ def _data_key(stage: str, roots: dict[str, Path], given: dict[str, Path]) -> str
     return dataset_hash(roots[scene])
 
 
-def ssl_config(cfg: ReproduceConfig, method: str, seed: int, ablation: str | None = None):
-    """:meth:`ReproduceConfig.ssl_config` (kept for callers of the function)."""
-    return cfg.ssl_config(method, seed, ablation)
-
-
-def localiser_config(cfg: ReproduceConfig, seed: int):
-    """:meth:`ReproduceConfig.localiser_config`."""
-    return cfg.localiser_config(seed)
-
-
 def _plan(cfg: ReproduceConfig, seed: int) -> list[tuple[str, dict, Callable]]:
     """(stage name, what its result depends on, function(run, roots, progress) -> summary) in order."""
     plan = []
@@ -264,17 +254,17 @@ def _plan(cfg: ReproduceConfig, seed: int) -> list[tuple[str, dict, Callable]]:
         if scene == headline:
             variants += [(f"ablation-{a}", "scl", a) for a in cfg.ablations]
         for tag, method, ablation in variants:
-            scfg = ssl_config(cfg, method, seed, ablation)
+            scfg = cfg.ssl_config(method, seed, ablation)
             plan.append((f"ssl/{scene}/{tag}", {"ssl": scfg.model_dump(mode="json")},
                          _ssl_stage(scene, tag, scfg)))
             plan.append((f"selflabels/{scene}/{tag}", {"ssl": scfg.model_dump(mode="json"), "kind": "selflabels",
                                                         **_refine_key(cfg)},
                          _selflabels_stage(scene, tag, cfg.selflabel_refine)))
-        lcfg = localiser_config(cfg, seed)
+        lcfg = cfg.localiser_config(seed)
         for lab in cfg.localiser_labels:
             deps = {"localiser": lcfg.model_dump(mode="json"), "labels": lab}
             if lab != "groundtruth":
-                deps["ssl"] = ssl_config(cfg, lab, seed).model_dump(mode="json")
+                deps["ssl"] = cfg.ssl_config(lab, seed).model_dump(mode="json")
                 deps.update(_refine_key(cfg))
             plan.append((f"localiser/{scene}/{lab}", deps, _localiser_stage(scene, lab, lcfg)))
     return plan

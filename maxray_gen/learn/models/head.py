@@ -5,6 +5,7 @@ encoders average. CL and MCL (:mod:`maxray_gen.learn.models.cl`, :mod:`maxray_ge
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,24 +28,24 @@ class Features:
 Momentum = Callable[[], tuple[Features, dict[str, nn.Module]]]
 
 
-class MethodHead(nn.Module):
-    """The interface; subclasses implement :meth:`training_loss` and :meth:`attention`."""
+class MethodHead(nn.Module, ABC):
+    """The interface; subclasses implement :meth:`from_config`, :meth:`training_loss` and :meth:`attention`."""
 
     @classmethod
+    @abstractmethod
     def from_config(cls, cfg, queue_size: int) -> "MethodHead":
         """The head for an :class:`~maxray_gen.learn.config.SSLConfig` (``queue_size``: CL/MCL's negatives)."""
-        raise NotImplementedError
 
     def projectors(self) -> dict[str, nn.Module]:
         """Modules that momentum encoders keep an averaged copy of (none by default)."""
         return {}
 
+    @abstractmethod
     def training_loss(self, x: Features, gather: Callable[[torch.Tensor], torch.Tensor], offset: int,
                       momentum: Momentum | None = None) -> torch.Tensor:
         """The loss of a batch; ``gather`` collects a tensor over all processes (identity with one), ``offset`` is
         this process's first row in the gathered batch; ``momentum`` gives the momentum encoders' keys."""
-        raise NotImplementedError
 
+    @abstractmethod
     def attention(self, f_r: torch.Tensor, pooled_v: torch.Tensor) -> torch.Tensor:
         """Each sample's radio attention map (B, h, w) for its vision target pooled to (B, C)."""
-        raise NotImplementedError
