@@ -60,7 +60,7 @@ def run_shard(cfg: Config, out: Path, shard: int, on_sample=None) -> ShardResult
     attrs = {"config_hash": cfg.content_hash(), "seed": g.seed, "shard": shard,
              "first_index": shard * g.samples_per_shard, "package_versions": json.dumps(package_versions()),
              "config": json.dumps(cfg.model_dump(mode="json"), sort_keys=True),
-             "radar_engine": cfg.trace.engine, "radar_engine_version": engine_version(cfg.trace.engine)}
+             "radar_engine": cfg.trace.engine, "radar_engine_version": engine_version(cfg.trace)}
     t0 = time.perf_counter()
     path = out / SHARD_PATTERN.format(shard)
     write_shard(path, samples, axes, attrs, g.compress_training_data)

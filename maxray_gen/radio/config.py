@@ -43,6 +43,13 @@ class TraceConfig(StrictModel):
         True, description="trace to the array centre and let the radar model steer (fast); false traces to every "
         "receive element separately (exact near-field phases, about elements x slower)",
     )
+    po_integration: Literal["facet", "tube"] = Field(
+        "facet", description="SBR: how the physical-optics integral of the first bounce is evaluated: facet "
+        "(closed form over every lit facet, exact for the mesh whatever the tube size; default) or tube (sampled by "
+        "the ray tubes, the sbr-po 1.0 engine, kept for comparison); later bounces always use the tubes")
+    max_facet_m: float = Field(0.1, gt=0.001, le=2.0, description="SBR facet integral: longer facets are split "
+                               "(also wherever the wavefront's curvature over a facet would exceed pi / 8); "
+                               "shadow edges are resolved at this size")
     ray_spacing_m: float | Literal["auto"] = Field(
         "auto", description="SBR: ray-tube spacing at the far side of each object (auto: 4 wavelengths, 2 cm at "
         "60 GHz; converged within 0.5 dB on cars, see docs/radio.md)")

@@ -29,12 +29,12 @@ class Tracer(Protocol):
     def trace(self, snapshot: SceneSnapshot, rng: np.random.Generator) -> PathSet: ...
 
 
-def engine_version(engine: str) -> str:
-    """Name and version of an engine, as recorded in every shard."""
-    if engine == "sbr":
-        from maxray_gen.radio.sbr.engine import ENGINE_VERSION
+def engine_version(trace: TraceConfig) -> str:
+    """Name and version of ``trace``'s engine, as recorded in every shard."""
+    if trace.engine == "sbr":
+        from maxray_gen.radio.sbr.engine import engine_version as sbr_version
 
-        return ENGINE_VERSION
+        return sbr_version(trace)
     try:
         from importlib.metadata import version
 

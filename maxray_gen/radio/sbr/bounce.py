@@ -45,13 +45,14 @@ COMPACT_BELOW = 0.9  # compact the live tubes when fewer than this share of the 
 @dataclass(frozen=True)
 class Contributions:
     """Per lit hit (numpy): complex amplitude without the propagation phase, total path length, d(length)/dt,
-    the hit point, the launch tube, and the objects (snapshot indices, -1 padded) of every bounce so far."""
+    the hit point, the departure direction (azimuth, elevation in the sensor frame, (N, 2)), and the objects
+    (snapshot indices, -1 padded) of every bounce so far."""
 
     amplitude: np.ndarray
     length_m: np.ndarray
     dldt: np.ndarray
     point: np.ndarray
-    tube: np.ndarray
+    aod: np.ndarray
     objects: np.ndarray
 
     @staticmethod
@@ -59,9 +60,9 @@ class Contributions:
         pad = lambda a: np.pad(a, ((0, 0), (0, depth - a.shape[1])), constant_values=-1)  # noqa: E731
         if not parts:
             return Contributions(np.zeros(0, np.complex128), np.zeros(0), np.zeros(0), np.zeros((0, 3)),
-                                 np.zeros(0, np.int64), np.zeros((0, depth), np.int32))
+                                 np.zeros((0, 2)), np.zeros((0, depth), np.int32))
         cat = lambda k: np.concatenate([getattr(p, k) for p in parts])  # noqa: E731
-        return Contributions(cat("amplitude"), cat("length_m"), cat("dldt"), cat("point"), cat("tube"),
+        return Contributions(cat("amplitude"), cat("length_m"), cat("dldt"), cat("point"), cat("aod"),
                              np.concatenate([pad(p.objects) for p in parts]))
 
 
@@ -71,8 +72,11 @@ def _to_np3(v) -> np.ndarray:
 
 
 def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray, up: np.ndarray,
-                wavelength_m: float, max_depth: int, ground_direct: bool, max_length_m: float) -> Contributions:
-    """Launch ``tubes`` from ``tx`` and collect the PO returns at ``rx`` of every lit hit up to ``max_depth``."""
+                wavelength_m: float, max_depth: int, ground_direct: bool, max_length_m: float,
+                first_bounce: bool = True) -> Contributions:
+    """Launch ``tubes`` from ``tx`` and collect the PO returns at ``rx`` of every lit hit up to ``max_depth``
+    (without the first hits' when ``first_bounce`` is false: :mod:`maxray_gen.radio.sbr.facets` integrates
+    those per facet)."""
     import drjit as dr
 
     mi = es.mi
@@ -162,13 +166,14 @@ def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray
         obj_np[~valid_np] = -1
         history = np.concatenate([history, obj_np[:, None]], axis=1)
         idx = dr.compress(lit & (F != 0))  # tubes outside their main lobe return nothing: not exported
-        if dr.width(idx):
+        if dr.width(idx) and (first_bounce or depth > 0):
             i_np = np.asarray(idx.numpy(), np.int64)
+            tube = np.asarray(dr.gather(UInt32, lane, idx).numpy(), np.int64)
             g = lambda a, tp=Float: np.asarray(dr.gather(tp, a, idx).numpy(), np.float64)  # noqa: E731
             parts.append(Contributions(
                 amplitude=g(dr.real(amp)) + 1j * g(dr.imag(amp)), length_m=g(total), dldt=g(dldt_tot),
-                point=_to_np3(dr.gather(V3, p, idx)), tube=np.asarray(dr.gather(UInt32, lane, idx).numpy(), np.int64),
-                objects=history[i_np]))
+                point=_to_np3(dr.gather(V3, p, idx)),
+                aod=np.stack([tubes.azimuth[tube], tubes.elevation[tube]], axis=1), objects=history[i_np]))
         if depth == max_depth - 1:
             break
         keep = dr.compress(alive)

@@ -13,13 +13,25 @@ from maxray_gen.radar.paths import PathSet
 from maxray_gen.radio.config import TraceConfig
 from maxray_gen.radio.drjit_setup import import_mitsuba
 from maxray_gen.radio.sbr.bounce import trace_tubes
+from maxray_gen.radio.sbr.bounce import Contributions
 from maxray_gen.radio.sbr.clutter import ground_clutter
+from maxray_gen.radio.sbr.facets import first_bounce
 from maxray_gen.radio.sbr.launch import TubeGrid, tube_grid
 from maxray_gen.radio.sbr.merge import MergeCells, merge
 from maxray_gen.radio.sbr.scene import EngineScene
 from maxray_gen.snapshot import SceneSnapshot
 
-ENGINE_VERSION = "sbr-po 1.0"
+ENGINE_VERSION = "sbr-po 2.0"
+ENGINE_HISTORY = {
+    "sbr-po 1.0": "PO sampled by the ray tubes at every bounce (until 2026-12-06)",
+    "sbr-po 2.0 facet": "first bounce: PO integrated in closed form over every lit facet; later bounces by the tubes",
+    "sbr-po 2.0 tube": "PO sampled by the ray tubes at every bounce (trace.po_integration: tube, the 1.0 engine)",
+}
+
+
+def engine_version(trace: TraceConfig) -> str:
+    """What a shard records: the version and how the PO integral is evaluated (a key of ``ENGINE_HISTORY``)."""
+    return f"{ENGINE_VERSION} {trace.po_integration}"
 AZIMUTH_MARGIN_DEG = 6.0  # launch a little beyond the heatmap's field of view (sidelobes of objects just outside)
 
 
@@ -27,7 +39,6 @@ class SbrTracer:
     """Keeps one engine scene alive across traces (poses/velocities update in place); :meth:`trace` per sample."""
 
     engine = "sbr"
-    version = ENGINE_VERSION
 
     def __init__(self, radar: RadarConfig, trace: TraceConfig):
         self.radar = radar
@@ -35,6 +46,10 @@ class SbrTracer:
         self.mi = import_mitsuba(trace.variant)
         self.scene = EngineScene(self.mi, radar.carrier_hz)
         self.last_stats: dict[str, float] = {}
+
+    @property
+    def version(self) -> str:
+        return engine_version(self.cfg)
 
     @property
     def variant(self) -> str:
@@ -90,12 +105,23 @@ class SbrTracer:
         up = -pose.rotation[:, 1]
         tubes = self.tubes(snap)
         lam = self.radar.wavelength_m
-        contrib = trace_tubes(es, tubes, tx, rx, up, lam, self.cfg.max_depth,
-                              ground_direct=not self.cfg.ground_clutter, max_length_m=self.cfg.max_path_length_m)
+        facet = self.cfg.po_integration == "facet"
+        parts = []
+        if facet:
+            r = self.radar
+            parts.append(first_bounce(
+                es, pose, tx, rx, up, lam, min(r.range_max_m + self.cfg.range_margin_m, self.cfg.max_path_length_m / 2),
+                np.radians(r.azimuth_fov_deg + AZIMUTH_MARGIN_DEG), np.radians(self.cfg.elevation_limit_deg),
+                self.cfg.max_facet_m, ground_direct=not self.cfg.ground_clutter, depth=self.cfg.max_depth))
+        if not facet or self.cfg.max_depth > 1:
+            parts.append(trace_tubes(es, tubes, tx, rx, up, lam, self.cfg.max_depth,
+                                     ground_direct=not self.cfg.ground_clutter,
+                                     max_length_m=self.cfg.max_path_length_m, first_bounce=not facet))
+        contrib = Contributions.concatenate(parts, self.cfg.max_depth)
         strongest = float(np.max(np.abs(contrib.amplitude)) ** 2) if len(contrib.amplitude) else 0.0
         arr_az, arr_el = sensor_angles(contrib.point - rx, pose)
         m = merge(contrib, lam, arr_az, arr_el, self.merge_cells(), self.min_power(strongest))
-        az_t, el_t = tubes.azimuth[m["tube"]], tubes.elevation[m["tube"]]
+        az_t, el_t = m["aod"][:, 0], m["aod"][:, 1]
         parts = [self._pathset(m["gain"], m["delay_s"], -m["dldt"] / lam, m["point"], rx, pose, m["objects"],
                                np.where(m["objects"] >= 0, 1, 0), az_t, el_t)]
         n_clutter = 0

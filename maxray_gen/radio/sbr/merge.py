@@ -43,13 +43,13 @@ def group_keys(objects: np.ndarray, cells: np.ndarray) -> np.ndarray:
 
 def merge(c: Contributions, wavelength_m: float, arrival_az: np.ndarray, arrival_el: np.ndarray, cells: MergeCells,
           min_power: float) -> dict[str, np.ndarray]:
-    """Merged paths as arrays: gain (carrier phase included), delay_s, dldt, arrival point, tube (first member),
-    objects; merged paths weaker than ``min_power`` (|gain|^2) are dropped."""
+    """Merged paths as arrays: gain (carrier phase included), delay_s, dldt, arrival point, aod (first member's
+    departure azimuth and elevation), objects; merged paths weaker than ``min_power`` (|gain|^2) are dropped."""
     k = 2 * np.pi / wavelength_m
     gain = c.amplitude * np.exp(-1j * ((k * c.length_m) % (2 * np.pi)))
     if len(gain) == 0:
         return dict(gain=gain, delay_s=np.zeros(0), dldt=np.zeros(0), point=np.zeros((0, 3)),
-                    tube=np.zeros(0, np.int64), objects=c.objects)
+                    aod=np.zeros((0, 2)), objects=c.objects)
     idx = np.stack([np.floor(c.length_m / cells.length_m), np.floor(arrival_az / cells.azimuth_rad),
                     np.floor(arrival_el / cells.elevation_rad)], axis=1).astype(np.int64)
     key = group_keys(c.objects, idx)
@@ -61,7 +61,7 @@ def merge(c: Contributions, wavelength_m: float, arrival_az: np.ndarray, arrival
     wmean = lambda x: np.bincount(inv, w * x, m) / wsum  # noqa: E731
     g = np.bincount(inv, gain.real, m) + 1j * np.bincount(inv, gain.imag, m)
     out = dict(gain=g, delay_s=wmean(c.length_m) / SPEED_OF_LIGHT, dldt=wmean(c.dldt),
-               point=np.stack([wmean(c.point[:, i]) for i in range(3)], axis=1), tube=c.tube[first],
+               point=np.stack([wmean(c.point[:, i]) for i in range(3)], axis=1), aod=c.aod[first],
                objects=c.objects[first])
     keep = np.abs(g) ** 2 >= min_power
     return {name: v[keep] for name, v in out.items()}

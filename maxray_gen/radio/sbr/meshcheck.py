@@ -38,8 +38,9 @@ def edge_report(faces: np.ndarray) -> tuple[int, int]:
     return open_edges, bad
 
 
-def check_object(obj: SnapshotObject) -> None:
-    """Raise :class:`DataError` naming ``obj`` when its mesh cannot be traced with physical optics."""
+def check_object(obj: SnapshotObject) -> bool:
+    """Raise :class:`DataError` naming ``obj`` when its mesh cannot be traced with physical optics; else whether it
+    is closed (then its normals point outwards and its back faces are never lit from outside)."""
     where = f"object {obj.name!r} (instance {obj.instance_id})"
     open_edges, bad = edge_report(obj.faces)
     if bad:
@@ -49,6 +50,7 @@ def check_object(obj: SnapshotObject) -> None:
         if obj.role in CLOSED_ROLES:
             raise DataError(f"{where}: mesh has {open_edges} open edge(s); a {obj.role} must be a closed surface "
                             "for physical optics (close holes, e.g. Blender: Mesh > Clean Up > Fill Holes)")
-        return
+        return False
     if signed_volume(obj.vertices, obj.faces) <= 0:
         raise DataError(f"{where}: closed mesh has inward-facing normals (negative volume); flip them outside")
+    return True

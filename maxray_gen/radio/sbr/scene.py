@@ -80,8 +80,11 @@ class EngineScene:
 
     def _tables(self, snap: SceneSnapshot, vertices: np.ndarray, faces: np.ndarray) -> None:
         mi = self.mi
-        n = self.facet_normals(vertices, faces).astype(np.float32)
+        n64 = self.facet_normals(vertices, faces)
+        n = n64.astype(np.float32)
         self.normals_np = n
+        self.normals64_np = n64
+        self.vertices_np, self.faces_np = vertices, faces
         self.normals = mi.Vector3f(*(mi.Float(np.ascontiguousarray(n[:, i])) for i in range(3)))
         vel = np.array([o.velocity for o in snap.objects], np.float32).reshape(-1, 3)
         self.velocity = mi.Vector3f(*(mi.Float(np.ascontiguousarray(vel[:, i])) for i in range(3)))
@@ -110,8 +113,7 @@ class EngineScene:
             self.snapshot = snap
             return "updated"
         snap.validate()
-        for obj in snap.objects:
-            check_object(obj)
+        self.closed_np = np.array([check_object(obj) for obj in snap.objects], bool)
         self.materials = material_table(snap, self.carrier_hz)
         vertices, faces, tri_obj = self._concat(snap)
         v32 = np.ascontiguousarray(vertices, np.float32)
