@@ -15,7 +15,7 @@ from maxray_gen.radio.drjit_setup import import_mitsuba
 from maxray_gen.radio.sbr.bounce import trace_tubes
 from maxray_gen.radio.sbr.bounce import Contributions
 from maxray_gen.radio.sbr.clutter import ground_clutter
-from maxray_gen.radio.sbr.facets import first_bounce
+from maxray_gen.radio.sbr.facets import View, first_bounce
 from maxray_gen.radio.sbr.launch import TubeGrid, tube_grid
 from maxray_gen.radio.sbr.merge import MergeCells, merge
 from maxray_gen.radio.sbr.scene import EngineScene
@@ -109,10 +109,10 @@ class SbrTracer:
         parts = []
         if facet:
             r = self.radar
-            parts.append(first_bounce(
-                es, pose, tx, rx, up, lam, min(r.range_max_m + self.cfg.range_margin_m, self.cfg.max_path_length_m / 2),
-                np.radians(r.azimuth_fov_deg + AZIMUTH_MARGIN_DEG), np.radians(self.cfg.elevation_limit_deg),
-                self.cfg.max_facet_m, ground_direct=not self.cfg.ground_clutter, depth=self.cfg.max_depth))
+            view = View(tx, rx, pose, min(r.range_max_m + self.cfg.range_margin_m, self.cfg.max_path_length_m / 2),
+                        np.radians(r.azimuth_fov_deg + AZIMUTH_MARGIN_DEG), np.radians(self.cfg.elevation_limit_deg))
+            parts.append(first_bounce(es, view, up, lam, self.cfg.max_facet_m,
+                                      ground_direct=not self.cfg.ground_clutter, depth=self.cfg.max_depth))
         if not facet or self.cfg.max_depth > 1:
             parts.append(trace_tubes(es, tubes, tx, rx, up, lam, self.cfg.max_depth,
                                      ground_direct=not self.cfg.ground_clutter,

@@ -79,22 +79,31 @@ def tube_factor(x):
     return dr.select(ax < np.pi, v * taper, 0.0)
 
 
-def po_return(C, n, s, s_r, P: CVec, P_r: CVec, ohat, rho, L, U1, U2, cos_t, e_rx, k: float, wavelength_m: float):
-    """Received amplitude (without the propagation phase) of one tube's PO current radiated to the receiver, and
-    the tube factor F: J = n x (H_i + H_r), M = (E_i + E_r) x n (eta0 = 1), E_i = P / L,
-    a = (lambda / 4 pi) e_rx . (-j k / 4 pi) (1 / rho) [J - (J.o) o - o x M] dS F, with the tube cross-section
-    edges U1, U2 projected along s onto the facet (footprint dS, edges e1, e2) and w = k (s - o)."""
+def po_projection(C, n, s, s_r, P: CVec, P_r: CVec, ohat, e_rx):
+    """e_rx . [J - (J.o) o - o x M] of the PO currents J = n x (H_i + H_r), M = (E_i + E_r) x n of a unit incident
+    field of polarisation P (reflected P_r) on a facet of normal n (eta0 = 1): the part of the radiated field that
+    does not depend on how the current's phase is integrated over the surface."""
     import drjit as dr
 
     J = (P.crossed_by(s) + P_r.crossed_by(s_r)).crossed_by(n)
     M = (P + P_r).cross(n)
     Jo = J.dot(ohat, C)
     V = CVec(J.re - dr.real(Jo) * ohat - dr.cross(ohat, M.re), J.im - dr.imag(Jo) * ohat - dr.cross(ohat, M.im))
+    return V.dot(e_rx, C)
+
+
+def po_return(C, n, s, s_r, P: CVec, P_r: CVec, ohat, rho, L, U1, U2, cos_t, e_rx, k: float, wavelength_m: float):
+    """Received amplitude (without the propagation phase) of one tube's PO current radiated to the receiver, and
+    the tube factor F: E_i = P / L, a = (lambda / 4 pi) e_rx . (-j k / 4 pi) (1 / rho) [J - (J.o) o - o x M] dS F,
+    with the tube cross-section edges U1, U2 projected along s onto the facet (footprint dS, edges e1, e2) and
+    w = k (s - o)."""
+    import drjit as dr
+
     e1 = U1 + s * (dr.dot(U1, n) / cos_t)  # s . n = -cos t with n facing the ray
     e2 = U2 + s * (dr.dot(U2, n) / cos_t)
     dS = dr.norm(dr.cross(e1, e2))
     wv = k * (s - ohat)
     F = tube_factor(0.5 * dr.dot(wv, e1)) * tube_factor(0.5 * dr.dot(wv, e2))
-    proj = V.dot(e_rx, C)
+    proj = po_projection(C, n, s, s_r, P, P_r, ohat, e_rx)
     scale = (k * wavelength_m / (16.0 * np.pi ** 2)) * dS * F / (rho * dr.maximum(L, 1e-6))
     return C(dr.imag(proj) * scale, -dr.real(proj) * scale), F  # (-j) * proj * scale
