@@ -32,6 +32,9 @@ ENGINE_HISTORY = {
 def engine_version(trace: TraceConfig) -> str:
     """What a shard records: the version and how the PO integral is evaluated (a key of ``ENGINE_HISTORY``)."""
     return f"{ENGINE_VERSION} {trace.po_integration}"
+# a facet radiates from its centroid: split it until its extent is below this fraction of the range resolution and
+# of the beamwidth (then it is one point to the radar)
+FACET_EXTENT = 0.5
 AZIMUTH_MARGIN_DEG = 6.0  # launch a little beyond the heatmap's field of view (sidelobes of objects just outside)
 
 
@@ -110,7 +113,8 @@ class SbrTracer:
         if facet:
             r = self.radar
             view = View(tx, rx, pose, min(r.range_max_m + self.cfg.range_margin_m, self.cfg.max_path_length_m / 2),
-                        np.radians(r.azimuth_fov_deg + AZIMUTH_MARGIN_DEG), np.radians(self.cfg.elevation_limit_deg))
+                        np.radians(r.azimuth_fov_deg + AZIMUTH_MARGIN_DEG), np.radians(self.cfg.elevation_limit_deg),
+                        r.range_resolution_m * FACET_EXTENT, np.radians(r.azimuth_beamwidth_deg) * FACET_EXTENT)
             parts.append(first_bounce(es, view, up, lam, self.cfg.max_facet_m,
                                       ground_direct=not self.cfg.ground_clutter, depth=self.cfg.max_depth))
         if not facet or self.cfg.max_depth > 1:

@@ -40,22 +40,31 @@ VISIBILITY_TOLERANCE_M = 1e-4
 # -2.2 / -1.0 / +0.06 / -0.02 dB at pi/4, pi/8, pi/16, pi/32
 CURVATURE_PHASE = np.pi / 16
 SPECULAR_SPREAD = 8.0  # rad: a facet whose linear phase spreads more than this holds no specular point
+STATIONARY_MARGIN = 3.0  # allowed facet sizes around a stationary point of the phase that are refined
 
 
+@dataclass(frozen=True)
 class Backend:
-    """The few array functions :func:`simplex_exp` needs, for numpy or Dr.Jit arrays."""
+    """The few array functions :func:`simplex_exp` and :func:`classify` need, for numpy or Dr.Jit arrays."""
 
-    def __init__(self, cos, sin, select, minimum, maximum, abs_):
-        self.cos, self.sin, self.select, self.minimum, self.maximum, self.abs = cos, sin, select, minimum, maximum, abs_
+    cos: object
+    sin: object
+    select: object
+    minimum: object
+    maximum: object
+    abs: object
+    sqrt: object
+    atan2: object
+    asin: object
 
 
-NUMPY = Backend(np.cos, np.sin, np.where, np.minimum, np.maximum, np.abs)
+NUMPY = Backend(np.cos, np.sin, np.where, np.minimum, np.maximum, np.abs, np.sqrt, np.arctan2, np.arcsin)
 
 
 def drjit_backend() -> Backend:
     import drjit as dr
 
-    return Backend(dr.cos, dr.sin, dr.select, dr.minimum, dr.maximum, dr.abs)
+    return Backend(dr.cos, dr.sin, dr.select, dr.minimum, dr.maximum, dr.abs, dr.sqrt, dr.atan2, dr.asin)
 
 
 def simplex_exp(x0, x1, x2, xp: Backend = NUMPY):
@@ -131,39 +140,100 @@ class Facets:
         return Facets(self.v0[keep], self.v1[keep], self.v2[keep], self.triangle[keep], self.obj[keep])
 
 
-def needs_split(f: Facets, tx: np.ndarray, rx: np.ndarray, k: float, max_facet_m: float) -> np.ndarray:
-    """Whether the linear phase would not describe a facet well enough: the wavefront's curvature over it,
-    k d^2 / (4 R) two-way (d its longest edge; also the largest error of the interpolated phase), exceeds
-    ``CURVATURE_PHASE``; or it is longer than ``max_facet_m`` (shadow edges
-    resolved at that size) and may hold a specular point (the spread of its linear phase below ``SPECULAR_SPREAD``:
-    elsewhere a facet's return is a small edge term, and partial shadowing of it matters little)."""
-    edge = np.max(np.stack([np.linalg.norm(f.v1 - f.v0, axis=1), np.linalg.norm(f.v2 - f.v1, axis=1),
-                            np.linalg.norm(f.v0 - f.v2, axis=1)]), axis=0)
-    c = f.centroid
-    s = c - tx
-    R = np.maximum(np.linalg.norm(s, axis=1), 1e-3)
-    s /= R[:, None]
-    o = rx - c
-    o /= np.linalg.norm(o, axis=1, keepdims=True)
-    w = k * (s - o)
-    x = np.stack([np.einsum("ij,ij->i", w, v) for v in (f.v0, f.v1, f.v2)])
-    spread = x.max(axis=0) - x.min(axis=0)
-    curved = k * edge ** 2 / (4 * R) > CURVATURE_PHASE
-    return curved | ((edge > max_facet_m) & (spread < SPECULAR_SPREAD))
+def _dot(a, b):
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 
 
-def refine(f: Facets, view: "View", k: float, max_facet_m: float, max_rounds: int = 48) -> Facets:
-    """Bisect the longest edge of every facet that :func:`needs_split` until none does (a needle such as a 26 m
-    kerb splits along its length only: the count grows with its length, not its area). Parts out of ``view``
-    are dropped on the way."""
+def _sub(a, b):
+    return (a[0] - b[0], a[1] - b[1], a[2] - b[2])
+
+
+def _cross(a, b):
+    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+
+
+@dataclass(frozen=True)
+class View:
+    """What the radar can light and resolve: transmitter/receiver positions, pose, range and angular limits, and
+    the extents below which a facet radiating from its centroid is one point to the radar [m, rad]."""
+
+    tx: np.ndarray
+    rx: np.ndarray
+    pose: object
+    range_max_m: float
+    az_limit: float
+    el_limit: float
+    range_cap_m: float
+    angle_cap: float
+
+
+def classify(v0, v1, v2, view: View, k: float, max_facet_m: float, xp: Backend = NUMPY):
+    """(partly in view, centroid in view, to be split) per facet; vectors as (x, y, z) tuples of component arrays
+    (numpy or Dr.Jit: the same test runs in the candidate kernel and in :func:`refine`).
+
+    A facet is split where it is radiated from its centroid but is not one point to the radar (its range extent
+    above ``range_cap_m`` or its cross-range extent above ``angle_cap`` at its range); where the wavefronts'
+    curvature over it, k d^2 / 4R two-way (d its longest edge: also the largest error of the interpolated phase),
+    exceeds ``CURVATURE_PHASE`` near a stationary point of the phase (monostatic: the foot of the perpendicular
+    from the radar on its plane or on one of its edges' lines, within ``STATIONARY_MARGIN`` allowed sizes of it:
+    elsewhere its return is an edge term that the interpolated phase carries); or where it is longer than
+    ``max_facet_m`` (shadow edges) and may hold a specular point (its linear phase spreads less than
+    ``SPECULAR_SPREAD``)."""
+    tx = tuple(float(x) for x in view.tx)
+    rot = view.pose.rotation  # world_from_sensor
+    c = tuple((v0[i] + v1[i] + v2[i]) * (1.0 / 3.0) for i in range(3))
+    t = _sub(c, tx)
+    dist = xp.maximum(xp.sqrt(_dot(t, t)), 1e-6)
+    e = (_sub(v1, v0), _sub(v2, v1), _sub(v0, v2))
+    elen = [xp.sqrt(_dot(x, x)) for x in e]
+    edge = xp.maximum(xp.maximum(elen[0], elen[1]), elen[2])
+    lx, ly, lz = (sum(float(rot[i, j]) * t[i] for i in range(3)) for j in range(3))
+    az = xp.atan2(lx, lz)
+    el = xp.atan2(-ly, xp.sqrt(lx * lx + lz * lz))
+    ang = xp.asin(xp.minimum(edge / dist, 1.0))
+    sees_any = (dist - edge <= view.range_max_m) & (xp.abs(az) - ang <= view.az_limit) & \
+        (xp.abs(el) - ang <= view.el_limit) & (lz + edge > 0)
+    sees_centroid = (dist <= view.range_max_m) & (xp.abs(az) <= view.az_limit) & (xp.abs(el) <= view.el_limit) & \
+        (lz > 0)
+    # one point to the radar?
+    r = [xp.sqrt(_dot(d, d)) for d in (_sub(v0, tx), _sub(v1, tx), _sub(v2, tx))]
+    range_extent = xp.maximum(xp.maximum(r[0], r[1]), r[2]) - xp.minimum(xp.minimum(r[0], r[1]), r[2])
+    lateral = xp.sqrt(xp.maximum(edge * edge - range_extent * range_extent, 0.0))
+    wide = (range_extent > view.range_cap_m) | (lateral > dist * view.angle_cap)
+    # curvature near a stationary point
+    allowed = xp.sqrt(4.0 * dist * CURVATURE_PHASE / k)
+    curved = edge > allowed
+    margin = STATIONARY_MARGIN * allowed
+    n = _cross(e[0], _sub(v2, v0))
+    n_len = xp.maximum(xp.sqrt(_dot(n, n)), 1e-30)
+    n = (n[0] / n_len, n[1] / n_len, n[2] / n_len)
+    interior = None
+    on_edge = None
+    for i, v in enumerate((v0, v1, v2)):
+        to_tx = _sub(tx, v)
+        inside = _dot(_cross(e[i], to_tx), n) >= -margin * elen[i]  # in-plane distance of the foot >= -margin
+        along = _dot(to_tx, e[i])  # where the foot of the perpendicular falls on the edge's line, times |e|
+        near = (along >= -margin * elen[i]) & (along <= elen[i] * (elen[i] + margin))
+        interior = inside if interior is None else interior & inside
+        on_edge = near if on_edge is None else on_edge | near
+    x = [_dot(t, _sub(v, c)) * (2.0 * k) / dist for v in (v0, v1, v2)]  # monostatic linear phase at the vertices
+    spread = xp.maximum(xp.maximum(x[0], x[1]), x[2]) - xp.minimum(xp.minimum(x[0], x[1]), x[2])
+    split = wide | (curved & (interior | on_edge)) | ((edge > max_facet_m) & (spread < SPECULAR_SPREAD))
+    return sees_any, sees_centroid, split
+
+
+def refine(f: Facets, view: View, k: float, max_facet_m: float, max_rounds: int = 48) -> Facets:
+    """Bisect the longest edge of every facet that :func:`classify` says to split until none is (a needle such as a
+    26 m kerb splits along its length only: the count grows with its length, not its area); parts out of ``view``
+    are dropped on the way, and only facets whose centroid is in view are returned."""
     done: list[Facets] = []
     for _ in range(max_rounds):
-        f = f.select(view.sees(f, margin=True))
-        split = needs_split(f, view.tx, view.rx, k, max_facet_m) if len(f) else np.zeros(0, bool)
-        done.append(f.select(~split))
-        if not split.any():
+        cols = lambda a: (a[:, 0], a[:, 1], a[:, 2])  # noqa: E731
+        sees_any, sees_centroid, split = classify(cols(f.v0), cols(f.v1), cols(f.v2), view, k, max_facet_m)
+        done.append(f.select(sees_centroid & ~split))
+        f = f.select(sees_any & split)
+        if len(f) == 0:
             break
-        f = f.select(split)
         v = np.stack([f.v0, f.v1, f.v2], axis=1)  # (N, 3, 3)
         edge = np.linalg.norm(v[:, [1, 2, 0]] - v, axis=2)  # edge i: v_i -> v_{i+1}
         e = np.argmax(edge, axis=1)
@@ -176,34 +246,6 @@ def refine(f: Facets, view: "View", k: float, max_facet_m: float, max_rounds: in
         done.append(f)
     return Facets(*(np.concatenate([getattr(d, name) for d in done]) for name in ("v0", "v1", "v2", "triangle",
                                                                                    "obj")))
-
-
-@dataclass(frozen=True)
-class View:
-    """What the radar can light: transmitter/receiver positions, pose, range and angular limits [m, rad]."""
-
-    tx: np.ndarray
-    rx: np.ndarray
-    pose: object
-    range_max_m: float
-    az_limit: float
-    el_limit: float
-
-    def sees(self, f: Facets, margin: bool) -> np.ndarray:
-        """Facets within range and view: their centroid, or (``margin``) any part of them (by the longest edge)."""
-        from maxray_gen.geometry import sensor_angles
-
-        to_c = f.centroid - self.tx
-        dist = np.linalg.norm(to_c, axis=1)
-        pad = 0.0
-        if margin:
-            pad = np.max(np.stack([np.linalg.norm(f.v1 - f.v0, axis=1), np.linalg.norm(f.v2 - f.v1, axis=1),
-                                   np.linalg.norm(f.v0 - f.v2, axis=1)]), axis=0)
-        az, el = sensor_angles(to_c, self.pose)
-        ang = np.arcsin(np.clip(pad / np.maximum(dist, 1e-9), 0.0, 1.0)) if margin else 0.0
-        near_side = self.pose.vector_to_sensor(to_c)[:, 2] + pad > 0
-        return (dist - pad <= self.range_max_m) & (np.abs(az) - ang <= self.az_limit) & \
-            (np.abs(el) - ang <= self.el_limit) & near_side
 
 
 def first_bounce(es, view: View, up: np.ndarray, wavelength_m: float, max_facet_m: float, ground_direct: bool,
@@ -220,8 +262,7 @@ def first_bounce(es, view: View, up: np.ndarray, wavelength_m: float, max_facet_
     if len(split):
         f = Facets(verts[faces[split, 0]], verts[faces[split, 1]], verts[faces[split, 2]], split,
                    es.tri_obj_np[split])
-        f = refine(f, view, k, max_facet_m)
-        parts.append(f.select(view.sees(f, margin=False)))
+        parts.append(refine(f, view, k, max_facet_m))
     f = Facets(*(np.concatenate([getattr(p, name) for p in parts]) for name in ("v0", "v1", "v2", "triangle", "obj")))
     if len(f) == 0:
         return Contributions.concatenate([], depth)
@@ -243,43 +284,21 @@ def _opaque_vec(mi, values):
 
 def _candidates(es, view: View, k: float, max_facet_m: float, ground_direct: bool
                 ) -> tuple[np.ndarray, np.ndarray]:
-    """(triangles to integrate as they are, triangles to refine first): one Dr.Jit kernel over every triangle,
-    the tests of :meth:`View.sees` and :func:`needs_split`, plus back faces and ground."""
+    """(triangles to integrate as they are, triangles to refine first): one Dr.Jit kernel over every triangle with
+    :func:`classify`, plus back faces of closed bodies and (with the clutter model) the ground."""
     import drjit as dr
 
     mi = es.mi
-    v0, v1, v2 = es.tri_vertices
-    edge = es.tri_edge
-    tx, rx = _opaque_vec(mi, view.tx), _opaque_vec(mi, view.rx)
-    rot = view.pose.rotation  # world_from_sensor: sensor coordinates are rot^T (p - tx)
-    r = [[dr.opaque(mi.Float, float(rot[i, j])) for j in range(3)] for i in range(3)]
-    c = (v0 + v1 + v2) * (1.0 / 3.0)
-    to_c = c - tx
-    dist = dr.maximum(dr.norm(to_c), 1e-6)
-    lx = r[0][0] * to_c.x + r[1][0] * to_c.y + r[2][0] * to_c.z
-    ly = r[0][1] * to_c.x + r[1][1] * to_c.y + r[2][1] * to_c.z
-    lz = r[0][2] * to_c.x + r[1][2] * to_c.y + r[2][2] * to_c.z
-    az = dr.atan2(lx, lz)
-    el = dr.atan2(-ly, dr.sqrt(lx * lx + lz * lz))
-    ang = dr.asin(dr.minimum(edge / dist, 1.0))
-
-    def sees(pad, a):
-        return (dist - pad <= view.range_max_m) & (dr.abs(az) - a <= view.az_limit) & \
-            (dr.abs(el) - a <= view.el_limit) & (lz + pad > 0)
-
+    v0, v1, v2 = ((v.x, v.y, v.z) for v in es.tri_vertices)
+    sees_any, sees_centroid, split = classify(v0, v1, v2, view, k, max_facet_m, drjit_backend())
     obj = es.tri_obj
+    c = [(v0[i] + v1[i] + v2[i]) * (1.0 / 3.0) - float(view.tx[i]) for i in range(3)]
     n = es.normals
-    cand = sees(edge, ang) & ~(dr.gather(mi.Bool, es.closed, obj) & (dr.dot(to_c, n) >= 0))
+    facing_away = c[0] * n.x + c[1] * n.y + c[2] * n.z >= 0
+    cand = sees_any & ~(dr.gather(mi.Bool, es.closed, obj) & facing_away)
     if not ground_direct:
         cand &= ~dr.gather(mi.Bool, es.is_ground, obj)
-    s = to_c / dist
-    o = dr.normalize(rx - c)
-    w = k * (s - o)
-    x0, x1, x2 = dr.dot(w, v0 - c), dr.dot(w, v1 - c), dr.dot(w, v2 - c)
-    spread = dr.maximum(dr.maximum(x0, x1), x2) - dr.minimum(dr.minimum(x0, x1), x2)
-    split = (k * edge * edge / (4.0 * dist) > CURVATURE_PHASE) | ((edge > max_facet_m) & (spread < SPECULAR_SPREAD))
-    direct = cand & ~split & sees(0.0, 0.0)
-    i_direct, i_split = dr.compress(direct), dr.compress(cand & split)
+    i_direct, i_split = dr.compress(cand & ~split & sees_centroid), dr.compress(cand & split)
     return np.asarray(i_direct.numpy(), np.int64), np.asarray(i_split.numpy(), np.int64)
 
 
