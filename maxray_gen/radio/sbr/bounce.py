@@ -66,6 +66,22 @@ class Contributions:
                              np.concatenate([pad(p.objects) for p in parts]))
 
 
+@dataclass(frozen=True)
+class BeamHits:
+    """The hits of one bounce depth m >= 1 that face the receiver (numpy, one row per tube): the triangles and
+    objects of the chain so far (N, m + 1), the image source of the incident wave (hit point - direction x
+    unfolded length), the incident polarisation (complex, (N, 3)), whether the leg to the receiver is clear, and
+    the tube's own return (amplitude without propagation phase, length, d(length)/dt, hit point, departure angles)
+    for where the beam integral does not apply."""
+
+    chain: np.ndarray
+    objects: np.ndarray
+    image: np.ndarray
+    polarisation: np.ndarray
+    clear: np.ndarray
+    tube_return: Contributions
+
+
 def _to_np3(v) -> np.ndarray:
     return np.stack([np.asarray(v.x.numpy(), np.float64), np.asarray(v.y.numpy(), np.float64),
                      np.asarray(v.z.numpy(), np.float64)], axis=1)
@@ -73,10 +89,11 @@ def _to_np3(v) -> np.ndarray:
 
 def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray, up: np.ndarray,
                 wavelength_m: float, max_depth: int, ground_direct: bool, max_length_m: float,
-                first_bounce: bool = True) -> Contributions:
+                first_bounce: bool = True, beams: list[BeamHits] | None = None) -> Contributions:
     """Launch ``tubes`` from ``tx`` and collect the PO returns at ``rx`` of every lit hit up to ``max_depth``
     (without the first hits' when ``first_bounce`` is false: :mod:`maxray_gen.radio.sbr.facets` integrates
-    those per facet)."""
+    those per facet). With a ``beams`` list, the later hits are appended to it per depth as :class:`BeamHits`
+    (for :mod:`maxray_gen.radio.sbr.beams`) instead of being returned."""
     import drjit as dr
 
     mi = es.mi
@@ -119,6 +136,7 @@ def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray
     vprev = dr.zeros(V3, n_tubes)
     lane = dr.arange(UInt32, n_tubes)
     history = np.zeros((n_tubes, 0), np.int32)
+    chain = np.zeros((n_tubes, 0), np.int64)
     active = dr.full(Bool, True, n_tubes)
     parts: list[Contributions] = []
     for depth in range(max_depth):
@@ -165,8 +183,29 @@ def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray
         valid_np = np.asarray(valid.numpy(), bool)
         obj_np[~valid_np] = -1
         history = np.concatenate([history, obj_np[:, None]], axis=1)
+        if beams is not None:
+            tri_np = np.asarray(tri.numpy(), np.int64)
+            chain = np.concatenate([chain, np.where(valid_np, tri_np, -1)[:, None]], axis=1)
+        if beams is not None and depth > 0:
+            facing = valid & (dr.dot(n, ohat) > 0)
+            idx = dr.compress(facing)
+            if dr.width(idx):
+                i_np = np.asarray(idx.numpy(), np.int64)
+                tube = np.asarray(dr.gather(UInt32, lane, idx).numpy(), np.int64)
+                g = lambda a, tp=Float: np.asarray(dr.gather(tp, a, idx).numpy(), np.float64)  # noqa: E731
+                clear = np.asarray(dr.gather(Bool, lit, idx).numpy(), bool)
+                tube_amp = (g(dr.real(amp)) + 1j * g(dr.imag(amp))) * clear
+                point = _to_np3(dr.gather(V3, p, idx))
+                beams.append(BeamHits(
+                    chain=chain[i_np], objects=history[i_np],
+                    image=point - _to_np3(dr.gather(V3, s, idx)) * g(L)[:, None],
+                    polarisation=_to_np3(dr.gather(V3, P.re, idx)) + 1j * _to_np3(dr.gather(V3, P.im, idx)),
+                    clear=clear,
+                    tube_return=Contributions(tube_amp, g(total), g(dldt_tot), point,
+                                              np.stack([tubes.azimuth[tube], tubes.elevation[tube]], axis=1),
+                                              history[i_np])))
         idx = dr.compress(lit & (F != 0))  # tubes outside their main lobe return nothing: not exported
-        if dr.width(idx) and (first_bounce or depth > 0):
+        if dr.width(idx) and (first_bounce or depth > 0) and not (beams is not None and depth > 0):
             i_np = np.asarray(idx.numpy(), np.int64)
             tube = np.asarray(dr.gather(UInt32, lane, idx).numpy(), np.int64)
             g = lambda a, tp=Float: np.asarray(dr.gather(tp, a, idx).numpy(), np.float64)  # noqa: E731
@@ -185,7 +224,10 @@ def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray
             active = alive
             gv = gf = lambda a: a  # noqa: E731
         else:
-            history = history[np.asarray(keep.numpy(), np.int64)]
+            keep_np = np.asarray(keep.numpy(), np.int64)
+            history = history[keep_np]
+            if beams is not None:
+                chain = chain[keep_np]
             gv = lambda a: dr.gather(V3, a, keep)  # noqa: E731
             gf = lambda a: dr.gather(Float, a, keep)  # noqa: E731
             lane = dr.gather(UInt32, lane, keep)

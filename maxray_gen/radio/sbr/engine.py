@@ -13,7 +13,8 @@ from maxray_gen.radar.paths import PathSet
 from maxray_gen.radio.config import TraceConfig
 from maxray_gen.radio.drjit_setup import import_mitsuba
 from maxray_gen.radio.sbr.bounce import trace_tubes
-from maxray_gen.radio.sbr.bounce import Contributions
+from maxray_gen.radio.sbr.beams import beam_returns
+from maxray_gen.radio.sbr.bounce import BeamHits, Contributions
 from maxray_gen.radio.sbr.clutter import ground_clutter
 from maxray_gen.radio.sbr.facets import View, first_bounce
 from maxray_gen.radio.sbr.launch import TubeGrid, tube_grid
@@ -118,9 +119,12 @@ class SbrTracer:
             parts.append(first_bounce(es, view, up, lam, self.cfg.max_facet_m,
                                       ground_direct=not self.cfg.ground_clutter, depth=self.cfg.max_depth))
         if not facet or self.cfg.max_depth > 1:
+            hits: list[BeamHits] | None = [] if facet else None
             parts.append(trace_tubes(es, tubes, tx, rx, up, lam, self.cfg.max_depth,
                                      ground_direct=not self.cfg.ground_clutter,
-                                     max_length_m=self.cfg.max_path_length_m, first_bounce=not facet))
+                                     max_length_m=self.cfg.max_path_length_m, first_bounce=not facet, beams=hits))
+            if hits:
+                parts.append(beam_returns(es, hits, view, up, 2 * np.pi / lam, lam, self.cfg.max_depth))
         contrib = Contributions.concatenate(parts, self.cfg.max_depth)
         strongest = float(np.max(np.abs(contrib.amplitude)) ** 2) if len(contrib.amplitude) else 0.0
         arr_az, arr_el = sensor_angles(contrib.point - rx, pose)

@@ -266,7 +266,7 @@ def first_bounce(es, view: View, up: np.ndarray, wavelength_m: float, max_facet_
     f = Facets(*(np.concatenate([getattr(p, name) for p in parts]) for name in ("v0", "v1", "v2", "triangle", "obj")))
     if len(f) == 0:
         return Contributions.concatenate([], depth)
-    out = _radiate(es, f, view, up, k, wavelength_m)
+    out = radiate(es, f, view, up, k, wavelength_m)
     from maxray_gen.geometry import sensor_angles
 
     aod = np.stack(sensor_angles(out["s"], view.pose), axis=1)
@@ -302,10 +302,15 @@ def _candidates(es, view: View, k: float, max_facet_m: float, ground_direct: boo
     return np.asarray(i_direct.numpy(), np.int64), np.asarray(i_split.numpy(), np.int64)
 
 
-def _radiate(es, f: Facets, view: View, up: np.ndarray, k: float, wavelength_m: float) -> dict[str, np.ndarray]:
-    """One Dr.Jit kernel over the facets: visibility ray, PO currents at the centroid, closed-form phase integral;
-    returns the lit ones as numpy arrays (amplitude without the propagation phase, path length, d(length)/dt,
-    centroid, incident direction, object)."""
+def radiate(es, f: Facets, view: View, up: np.ndarray, k: float, wavelength_m: float,
+            source: np.ndarray | None = None, polarisation: np.ndarray | None = None, visibility: bool = True
+            ) -> dict[str, np.ndarray]:
+    """One Dr.Jit kernel over the facets: PO currents of a spherical wave from ``source`` (per facet; default the
+    transmitter) of polarisation ``polarisation`` (complex (N, 3); default the antenna's, unit amplitude at 1 m) at
+    the centroid, radiated to the receiver with the closed-form phase integral. With ``visibility``, a ray from the
+    source to the centroid must reach the facet first. Returns the lit facets as numpy arrays: amplitude without the
+    propagation phase, path length (source -> centroid -> receiver), d(length)/dt of the facet's own motion,
+    centroid, incident direction, object."""
     import drjit as dr
 
     from maxray_gen.radio.sbr.optics import CVec, fresnel, po_projection, reflect
@@ -320,7 +325,8 @@ def _radiate(es, f: Facets, view: View, up: np.ndarray, k: float, wavelength_m: 
 
     v0, v1, v2 = up_load(f.v0), up_load(f.v1), up_load(f.v2)
     tri, obj = UInt32(f.triangle.astype(np.uint32)), UInt32(f.obj.astype(np.uint32))
-    tx, rx, up_v = _opaque_vec(mi, view.tx), _opaque_vec(mi, view.rx), _opaque_vec(mi, up)
+    rx, up_v = _opaque_vec(mi, view.rx), _opaque_vec(mi, up)
+    tx = _opaque_vec(mi, view.tx) if source is None else up_load(source)
 
     def pol(v):
         return dr.normalize(up_v - dr.dot(up_v, v) * v)
@@ -329,14 +335,20 @@ def _radiate(es, f: Facets, view: View, up: np.ndarray, k: float, wavelength_m: 
     to_c = c - tx
     L = dr.norm(to_c)
     s = to_c / L
-    si = es.scene.ray_intersect(mi.Ray3f(tx, s), ray_flags=mi.RayFlags.Minimal, coherent=False)
-    lit = si.is_valid() & ((si.prim_index == tri) | (si.t >= L - VISIBILITY_TOLERANCE_M))
+    if visibility:
+        si = es.scene.ray_intersect(mi.Ray3f(tx, s), ray_flags=mi.RayFlags.Minimal, coherent=False)
+        lit = si.is_valid() & ((si.prim_index == tri) | (si.t >= L - VISIBILITY_TOLERANCE_M))
+    else:
+        lit = dr.full(mi.Bool, True, dr.width(s))
     n = dr.gather(V3, es.normals, tri)
     n = dr.select(dr.dot(s, n) > 0, -n, n)
     cos_t = dr.clip(-dr.dot(s, n), 1e-6, 1.0)
     eps = C(dr.gather(Float, es.eps_re, obj), dr.gather(Float, es.eps_im, obj))
     r_perp, r_par = fresnel(C, eps, dr.gather(mi.Bool, es.pec, obj), dr.gather(Float, es.roughness, obj), cos_t, k)
-    P = CVec(pol(s), dr.zeros(V3, dr.width(s)))
+    if polarisation is None:
+        P = CVec(pol(s), dr.zeros(V3, dr.width(s)))
+    else:
+        P = CVec(up_load(polarisation.real), up_load(polarisation.imag))
     s_r, P_r = reflect(V3, s, n, cos_t, P, r_perp, r_par, C)
     to_r = rx - c
     rho = dr.norm(to_r)
