@@ -21,7 +21,10 @@ from __future__ import annotations
 import numpy as np
 
 from maxray_gen.radio.sbr.bounce import BeamHits, Contributions
-from maxray_gen.radio.sbr.facets import Facets, View, radiate
+from maxray_gen.radio.sbr.facets import CURVATURE_PHASE, Facets, View, radiate, refine
+
+FULL_TUBES = 4.0
+FULL_COVERAGE = 0.8
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -53,6 +56,47 @@ def clip_half_plane(poly: np.ndarray, count: np.ndarray, a: np.ndarray, b: np.nd
         out[rows[cross], np.minimum(ptr[cross], m - 1)] = x[cross]
         ptr += cross
     return out, np.minimum(ptr, m)
+
+
+def beam_test(image: np.ndarray, rx: np.ndarray, k: float, range_cap_m: float):
+    """The :func:`~maxray_gen.radio.sbr.facets.refine` test of beam pieces (tag: their chain): split where the
+    interpolated phase of the wave from the chain's image source to the receiver errs by more than
+    ``CURVATURE_PHASE`` (k d^2 (1 / L + 1 / rho) / 8, d the longest edge) or where the piece's two-way path spreads
+    over more than twice ``range_cap_m`` (it radiates from its centroid)."""
+    def test(f: Facets):
+        src = image[f.tag]
+        edge = np.max(np.stack([np.linalg.norm(f.v1 - f.v0, axis=1), np.linalg.norm(f.v2 - f.v1, axis=1),
+                                np.linalg.norm(f.v0 - f.v2, axis=1)]), axis=0)
+        c = f.centroid
+        L = np.linalg.norm(c - src, axis=1)
+        rho = np.linalg.norm(c - rx, axis=1)
+        path = [np.linalg.norm(v - src, axis=1) + np.linalg.norm(v - rx, axis=1) for v in (f.v0, f.v1, f.v2)]
+        spread = np.max(path, axis=0) - np.min(path, axis=0)
+        curved = k * edge ** 2 * (1 / np.maximum(L, 1e-6) + 1 / np.maximum(rho, 1e-6)) / 8 > CURVATURE_PHASE
+        everything = np.ones(len(f), bool)
+        return everything, everything, curved | (spread > 2 * range_cap_m)
+    return test
+
+
+def polygon_area(poly: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Areas of convex polygons (G, M, 3) with ``count`` vertices (fan from the first vertex)."""
+    area = np.zeros(len(poly))
+    for i in range(1, poly.shape[1] - 1):
+        tri = np.linalg.norm(np.cross(poly[:, i] - poly[:, 0], poly[:, i + 1] - poly[:, 0]), axis=1) / 2
+        area += np.where(i + 1 < count, tri, 0.0)
+    return area
+
+
+def coverage_weight(area: np.ndarray, footprint: np.ndarray, n_hits: np.ndarray) -> np.ndarray:
+    """How much of a chain's lit polygon its tubes vouch for. With ``FULL_TUBES`` or more tubes expected on it
+    (area / footprint), a chain is surely found: its polygon counts whole if the tubes cover at least
+    ``FULL_COVERAGE`` of it (counting noise), else by their coverage (something blocks part of the beam). A smaller
+    chain is found by chance, with probability about its expected tube count: weighting it by hits / expected
+    (Horvitz-Thompson) keeps its mean contribution exact, as the tube sum did, with the polygon's exact phase."""
+    expected = area / np.maximum(footprint, 1e-30)
+    cover = n_hits / np.maximum(expected, 1e-30)
+    big = expected >= FULL_TUBES
+    return np.where(big, np.where(cover >= FULL_COVERAGE, 1.0, np.minimum(cover, 1.0)), cover)
 
 
 def chain_polygons(chains: np.ndarray, vertices: np.ndarray, faces: np.ndarray, tx: np.ndarray
@@ -100,8 +144,10 @@ def beam_returns(es, hits: list[BeamHits], view: View, up: np.ndarray, k: float,
         pol = np.stack([np.bincount(inv, h.polarisation[:, i].real, g) + 1j * np.bincount(
             inv, h.polarisation[:, i].imag, g) for i in range(3)], axis=1) / n_hits[:, None]
         dldt = np.bincount(inv, h.tube_return.dldt, g) / n_hits
+        footprint = np.bincount(inv, h.footprint_m2, g) / n_hits
         poly, count, image, ok = chain_polygons(chains, es.vertices_np, es.faces_np, view.tx)
         ok &= clear > 0
+        weight = coverage_weight(polygon_area(poly, count), footprint, n_hits) * clear
         # chains whose beam could not be projected keep their tubes' returns
         fallback = ~ok[inv] & h.clear
         if fallback.any():
@@ -120,9 +166,11 @@ def beam_returns(es, hits: list[BeamHits], view: View, up: np.ndarray, k: float,
             v2.append(poly[use, i + 1])
         grp = np.concatenate(grp)
         last = chains[grp, -1]
-        f = Facets(poly[grp, 0], np.concatenate(v1), np.concatenate(v2), last, es.tri_obj_np[last])
+        f = Facets(poly[grp, 0], np.concatenate(v1), np.concatenate(v2), last, es.tri_obj_np[last], grp)
+        f = refine(f, beam_test(image, view.rx, k, view.range_cap_m))
+        grp = f.tag
         out = radiate(es, f, view, up, k, wavelength_m, source=image[grp], polarisation=pol[grp],
                       visibility=False)
-        parts.append(Contributions(out["amplitude"] * clear[grp], out["length"], dldt[grp], out["point"],
+        parts.append(Contributions(out["amplitude"] * weight[grp], out["length"], dldt[grp], out["point"],
                                    h.tube_return.aod[first[grp]], h.tube_return.objects[first[grp]]))
     return Contributions.concatenate(parts, depth)

@@ -71,7 +71,7 @@ class BeamHits:
     """The hits of one bounce depth m >= 1 that face the receiver (numpy, one row per tube): the triangles and
     objects of the chain so far (N, m + 1), the image source of the incident wave (hit point - direction x
     unfolded length), the incident polarisation (complex, (N, 3)), whether the leg to the receiver is clear, and
-    the tube's own return (amplitude without propagation phase, length, d(length)/dt, hit point, departure angles)
+    the tube's footprint area on the facet and its own return (amplitude without propagation phase, length, d(length)/dt, hit point, departure angles)
     for where the beam integral does not apply."""
 
     chain: np.ndarray
@@ -79,6 +79,7 @@ class BeamHits:
     image: np.ndarray
     polarisation: np.ndarray
     clear: np.ndarray
+    footprint_m2: np.ndarray
     tube_return: Contributions
 
 
@@ -171,14 +172,14 @@ def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray
             shadow = mi.Ray3f(p + n * SURFACE_OFFSET_M, ohat)
             shadow.maxt = rho - 2 * SURFACE_OFFSET_M
             lit &= ~es.scene.ray_test(shadow, active=lit)
-        amp, F = po_return(C, n, s, s_r, P, P_r, ohat, rho, L, u1 * (L * w1), u2 * (L * w2), cos_t, pol(ohat), k,
+        amp, F, dS = po_return(C, n, s, s_r, P, P_r, ohat, rho, L, u1 * (L * w1), u2 * (L * w2), cos_t, pol(ohat), k,
                            wavelength_m)
         total = L + rho
         dldt_tot = dldt - dr.dot(ohat, vh)
         refl = dr.maximum(dr.abs(r_perp), dr.abs(r_par))
         alive = valid & (refl > 1e-4) & (L < max_length_m)
         # one kernel for everything this bounce needs (the ray casts included), not one per read-back
-        dr.eval(obj, valid, lit, F, alive, amp, total, dldt_tot, p, n, s_r, P_r.re, P_r.im, vh, L, dldt)
+        dr.eval(obj, valid, lit, F, dS, alive, amp, total, dldt_tot, p, n, s_r, P_r.re, P_r.im, vh, L, dldt)
         obj_np = np.asarray(obj.numpy(), np.int64).astype(np.int32)
         valid_np = np.asarray(valid.numpy(), bool)
         obj_np[~valid_np] = -1
@@ -200,7 +201,7 @@ def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray
                     chain=chain[i_np], objects=history[i_np],
                     image=point - _to_np3(dr.gather(V3, s, idx)) * g(L)[:, None],
                     polarisation=_to_np3(dr.gather(V3, P.re, idx)) + 1j * _to_np3(dr.gather(V3, P.im, idx)),
-                    clear=clear,
+                    clear=clear, footprint_m2=g(dS),
                     tube_return=Contributions(tube_amp, g(total), g(dldt_tot), point,
                                               np.stack([tubes.azimuth[tube], tubes.elevation[tube]], axis=1),
                                               history[i_np])))

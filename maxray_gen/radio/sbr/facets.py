@@ -120,14 +120,18 @@ def simplex_exp(x0, x1, x2, xp: Backend = NUMPY):
 
 @dataclass(frozen=True)
 class Facets:
-    """Candidate (sub-)facets for the first-bounce integral: vertices (N, 3) each, the parent triangle's global
-    index (what the visibility ray must hit) and object index (snapshot order)."""
+    """(Sub-)facets to integrate: vertices (N, 3) each, the mesh triangle they lie on (global index: what a
+    visibility ray must hit), its object (snapshot order), and a tag carried through refinement (the bounce chain
+    a beam polygon's piece belongs to)."""
 
     v0: np.ndarray
     v1: np.ndarray
     v2: np.ndarray
     triangle: np.ndarray
     obj: np.ndarray
+    tag: np.ndarray
+
+    FIELDS = ("v0", "v1", "v2", "triangle", "obj", "tag")
 
     def __len__(self) -> int:
         return len(self.triangle)
@@ -137,7 +141,11 @@ class Facets:
         return (self.v0 + self.v1 + self.v2) / 3
 
     def select(self, keep: np.ndarray) -> "Facets":
-        return Facets(self.v0[keep], self.v1[keep], self.v2[keep], self.triangle[keep], self.obj[keep])
+        return Facets(*(getattr(self, name)[keep] for name in self.FIELDS))
+
+    @staticmethod
+    def concatenate(parts: list["Facets"]) -> "Facets":
+        return Facets(*(np.concatenate([getattr(p, name) for p in parts]) for name in Facets.FIELDS))
 
 
 def _dot(a, b):
@@ -222,16 +230,15 @@ def classify(v0, v1, v2, view: View, k: float, max_facet_m: float, xp: Backend =
     return sees_any, sees_centroid, split
 
 
-def refine(f: Facets, view: View, k: float, max_facet_m: float, max_rounds: int = 48) -> Facets:
-    """Bisect the longest edge of every facet that :func:`classify` says to split until none is (a needle such as a
-    26 m kerb splits along its length only: the count grows with its length, not its area); parts out of ``view``
-    are dropped on the way, and only facets whose centroid is in view are returned."""
+def refine(f: Facets, test, max_rounds: int = 48) -> Facets:
+    """Bisect the longest edge of every facet that ``test`` says to split until none is (a needle such as a 26 m
+    kerb splits along its length only: the count grows with its length, not its area). ``test(f)`` returns three
+    masks: still relevant (else dropped), done (kept as it is), to be split."""
     done: list[Facets] = []
     for _ in range(max_rounds):
-        cols = lambda a: (a[:, 0], a[:, 1], a[:, 2])  # noqa: E731
-        sees_any, sees_centroid, split = classify(cols(f.v0), cols(f.v1), cols(f.v2), view, k, max_facet_m)
-        done.append(f.select(sees_centroid & ~split))
-        f = f.select(sees_any & split)
+        alive, accept, split = test(f)
+        done.append(f.select(accept & ~split))
+        f = f.select(alive & split)
         if len(f) == 0:
             break
         v = np.stack([f.v0, f.v1, f.v2], axis=1)  # (N, 3, 3)
@@ -240,12 +247,22 @@ def refine(f: Facets, view: View, k: float, max_facet_m: float, max_rounds: int 
         rows = np.arange(len(f))
         a, b, c = v[rows, e], v[rows, (e + 1) % 3], v[rows, (e + 2) % 3]
         m = 0.5 * (a + b)
-        tri, obj = np.concatenate([f.triangle, f.triangle]), np.concatenate([f.obj, f.obj])
-        f = Facets(np.concatenate([a, m]), np.concatenate([m, b]), np.concatenate([c, c]), tri, obj)
+        twice = lambda x: np.concatenate([x, x])  # noqa: E731
+        f = Facets(np.concatenate([a, m]), np.concatenate([m, b]), np.concatenate([c, c]), twice(f.triangle),
+                   twice(f.obj), twice(f.tag))
     else:
         done.append(f)
-    return Facets(*(np.concatenate([getattr(d, name) for d in done]) for name in ("v0", "v1", "v2", "triangle",
-                                                                                   "obj")))
+    return Facets.concatenate(done)
+
+
+def view_test(view: View, k: float, max_facet_m: float):
+    """The :func:`refine` test of first-bounce facets: :func:`classify` (parts out of view are dropped, only
+    facets whose centroid is in view are kept)."""
+    def test(f: Facets):
+        cols = lambda a: (a[:, 0], a[:, 1], a[:, 2])  # noqa: E731
+        sees_any, sees_centroid, split = classify(cols(f.v0), cols(f.v1), cols(f.v2), view, k, max_facet_m)
+        return sees_any, sees_centroid, split
+    return test
 
 
 def first_bounce(es, view: View, up: np.ndarray, wavelength_m: float, max_facet_m: float, ground_direct: bool,
@@ -257,13 +274,14 @@ def first_bounce(es, view: View, up: np.ndarray, wavelength_m: float, max_facet_
     k = 2 * np.pi / wavelength_m
     direct, split = _candidates(es, view, k, max_facet_m, ground_direct)
     faces, verts = es.faces_np, es.vertices_np
+    zeros = lambda idx: np.zeros(len(idx), np.int64)  # noqa: E731
     parts = [Facets(verts[faces[direct, 0]], verts[faces[direct, 1]], verts[faces[direct, 2]], direct,
-                    es.tri_obj_np[direct])]
+                    es.tri_obj_np[direct], zeros(direct))]
     if len(split):
         f = Facets(verts[faces[split, 0]], verts[faces[split, 1]], verts[faces[split, 2]], split,
-                   es.tri_obj_np[split])
-        parts.append(refine(f, view, k, max_facet_m))
-    f = Facets(*(np.concatenate([getattr(p, name) for p in parts]) for name in ("v0", "v1", "v2", "triangle", "obj")))
+                   es.tri_obj_np[split], zeros(split))
+        parts.append(refine(f, view_test(view, k, max_facet_m)))
+    f = Facets.concatenate(parts)
     if len(f) == 0:
         return Contributions.concatenate([], depth)
     out = radiate(es, f, view, up, k, wavelength_m)

@@ -93,8 +93,8 @@ def po_projection(C, n, s, s_r, P: CVec, P_r: CVec, ohat, e_rx):
 
 
 def po_return(C, n, s, s_r, P: CVec, P_r: CVec, ohat, rho, L, U1, U2, cos_t, e_rx, k: float, wavelength_m: float):
-    """Received amplitude (without the propagation phase) of one tube's PO current radiated to the receiver, and
-    the tube factor F: E_i = P / L, a = (lambda / 4 pi) e_rx . (-j k / 4 pi) (1 / rho) [J - (J.o) o - o x M] dS F,
+    """Received amplitude (without the propagation phase) of one tube's PO current radiated to the receiver, the
+    tube factor F and the tube's footprint area dS on the facet: E_i = P / L, a = (lambda / 4 pi) e_rx . (-j k / 4 pi) (1 / rho) [J - (J.o) o - o x M] dS F,
     with the tube cross-section edges U1, U2 projected along s onto the facet (footprint dS, edges e1, e2) and
     w = k (s - o)."""
     import drjit as dr
@@ -106,4 +106,4 @@ def po_return(C, n, s, s_r, P: CVec, P_r: CVec, ohat, rho, L, U1, U2, cos_t, e_r
     F = tube_factor(0.5 * dr.dot(wv, e1)) * tube_factor(0.5 * dr.dot(wv, e2))
     proj = po_projection(C, n, s, s_r, P, P_r, ohat, e_rx)
     scale = (k * wavelength_m / (16.0 * np.pi ** 2)) * dS * F / (rho * dr.maximum(L, 1e-6))
-    return C(dr.imag(proj) * scale, -dr.real(proj) * scale), F  # (-j) * proj * scale
+    return C(dr.imag(proj) * scale, -dr.real(proj) * scale), F, dS  # (-j) * proj * scale
