@@ -46,7 +46,12 @@ class TraceConfig(StrictModel):
     po_integration: Literal["facet", "tube"] = Field(
         "facet", description="SBR: how the physical-optics integral of the first bounce is evaluated: facet "
         "(closed form over every lit facet, exact for the mesh whatever the tube size; default) or tube (sampled by "
-        "the ray tubes, the sbr-po 1.0 engine, kept for comparison); later bounces always use the tubes")
+        "the ray tubes, the sbr-po 1.0 engine, kept for comparison)")
+    later_bounces: Literal["tube", "beam"] = Field(
+        "tube", description="SBR with po_integration facet: the PO integral of the second and later bounces, "
+        "sampled by the tubes (default) or in closed form over each bounce chain's lit polygon (beam: exact and "
+        "tube-independent for flat multi-bounce geometry such as corner reflectors and panels, several times "
+        "slower on a parking lot, and no better where many tiny facet chains are found by chance)")
     max_facet_m: float = Field(0.1, gt=0.001, le=2.0, description="SBR facet integral: longer facets are split "
                                "(also wherever the wavefront's curvature over a facet would exceed pi / 8); "
                                "shadow edges are resolved at this size")

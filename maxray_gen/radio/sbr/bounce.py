@@ -172,14 +172,17 @@ def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray
             shadow = mi.Ray3f(p + n * SURFACE_OFFSET_M, ohat)
             shadow.maxt = rho - 2 * SURFACE_OFFSET_M
             lit &= ~es.scene.ray_test(shadow, active=lit)
-        amp, F, dS = po_return(C, n, s, s_r, P, P_r, ohat, rho, L, u1 * (L * w1), u2 * (L * w2), cos_t, pol(ohat), k,
-                           wavelength_m)
+        exported = first_bounce or depth > 0
+        if exported:
+            amp, F, dS = po_return(C, n, s, s_r, P, P_r, ohat, rho, L, u1 * (L * w1), u2 * (L * w2), cos_t,
+                                   pol(ohat), k, wavelength_m)
         total = L + rho
         dldt_tot = dldt - dr.dot(ohat, vh)
         refl = dr.maximum(dr.abs(r_perp), dr.abs(r_par))
         alive = valid & (refl > 1e-4) & (L < max_length_m)
         # one kernel for everything this bounce needs (the ray casts included), not one per read-back
-        dr.eval(obj, valid, lit, F, dS, alive, amp, total, dldt_tot, p, n, s_r, P_r.re, P_r.im, vh, L, dldt)
+        dr.eval(obj, valid, alive, p, n, s_r, P_r.re, P_r.im, vh, L, dldt,
+                *((lit, F, dS, amp, total, dldt_tot) if exported else ()))
         obj_np = np.asarray(obj.numpy(), np.int64).astype(np.int32)
         valid_np = np.asarray(valid.numpy(), bool)
         obj_np[~valid_np] = -1
@@ -205,8 +208,8 @@ def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray
                     tube_return=Contributions(tube_amp, g(total), g(dldt_tot), point,
                                               np.stack([tubes.azimuth[tube], tubes.elevation[tube]], axis=1),
                                               history[i_np])))
-        idx = dr.compress(lit & (F != 0))  # tubes outside their main lobe return nothing: not exported
-        if dr.width(idx) and (first_bounce or depth > 0) and not (beams is not None and depth > 0):
+        idx = dr.compress(lit & (F != 0)) if exported and beams is None else None  # outside the main lobe: nothing
+        if idx is not None and dr.width(idx):
             i_np = np.asarray(idx.numpy(), np.int64)
             tube = np.asarray(dr.gather(UInt32, lane, idx).numpy(), np.int64)
             g = lambda a, tp=Float: np.asarray(dr.gather(tp, a, idx).numpy(), np.float64)  # noqa: E731

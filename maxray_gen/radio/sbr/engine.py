@@ -26,12 +26,15 @@ ENGINE_VERSION = "sbr-po 2.0"
 ENGINE_HISTORY = {
     "sbr-po 1.0": "PO sampled by the ray tubes at every bounce (until 2026-12-06)",
     "sbr-po 2.0 facet": "first bounce: PO integrated in closed form over every lit facet; later bounces by the tubes",
+    "sbr-po 2.0 facet+beam": "first bounce per facet; later bounces in closed form over each chain's lit polygon",
     "sbr-po 2.0 tube": "PO sampled by the ray tubes at every bounce (trace.po_integration: tube, the 1.0 engine)",
 }
 
 
 def engine_version(trace: TraceConfig) -> str:
     """What a shard records: the version and how the PO integral is evaluated (a key of ``ENGINE_HISTORY``)."""
+    if trace.po_integration == "facet" and trace.later_bounces == "beam":
+        return f"{ENGINE_VERSION} facet+beam"
     return f"{ENGINE_VERSION} {trace.po_integration}"
 # a facet radiates from its centroid: split it until its extent is below this fraction of the range resolution and
 # of the beamwidth (then it is one point to the radar)
@@ -119,7 +122,7 @@ class SbrTracer:
             parts.append(first_bounce(es, view, up, lam, self.cfg.max_facet_m,
                                       ground_direct=not self.cfg.ground_clutter, depth=self.cfg.max_depth))
         if not facet or self.cfg.max_depth > 1:
-            hits: list[BeamHits] | None = [] if facet else None
+            hits: list[BeamHits] | None = [] if facet and self.cfg.later_bounces == "beam" else None
             parts.append(trace_tubes(es, tubes, tx, rx, up, lam, self.cfg.max_depth,
                                      ground_direct=not self.cfg.ground_clutter,
                                      max_length_m=self.cfg.max_path_length_m, first_bounce=not facet, beams=hits))
