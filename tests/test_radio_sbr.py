@@ -29,7 +29,8 @@ LAM = RADAR.wavelength_m
 
 @pytest.fixture(scope="module")
 def tracer():
-    # what `maxray radar rcs` measures with: lit out to 130 m (far-field checks at 120 m), 1-wavelength tubes
+    # what `maxray radar rcs` measures with: the dataset's default trace settings, lit out to 130 m (far-field
+    # checks at 120 m)
     return rcs.rcs_tracer(RADAR, TraceConfig(), 130.0)
 
 
@@ -59,10 +60,15 @@ def test_plate_near_field_and_far_field_limits(tracer):
     assert db(far) == pytest.approx(db(4 * np.pi * 0.1 ** 4 / LAM ** 2), abs=1.0)
 
 
-@pytest.mark.parametrize("shape,size,range_m,azimuth_deg", [("sphere", 0.3, 12.0, 20.0), ("plate", 0.2, 20.0, -15.0)])
-def test_heatmap_peak_of_a_traced_target_matches_its_closed_form_point_target(shape, size, range_m, azimuth_deg):
+@pytest.mark.parametrize("shape,size,range_m,azimuth_deg,tol_db", [("sphere", 0.3, 12.0, 20.0, 1.5),
+                                                                   ("plate", 0.2, 20.0, -15.0, 1.0)])
+def test_heatmap_peak_of_a_traced_target_matches_its_closed_form_point_target(shape, size, range_m, azimuth_deg,
+                                                                              tol_db):
     # the traced echo through the OFDM model peaks like a point target of the closed-form RCS at the same place:
-    # |a| = lambda sqrt(sigma) / ((4 pi)^1.5 R^2) (the radar equation), within 1 dB
+    # |a| = lambda sqrt(sigma) / ((4 pi)^1.5 R^2) (the radar equation), within 1 dB for the plate. The sphere's RCS is
+    # exact at the carrier (0.03 dB) but its peak sits 1.2 dB lower: its physical-optics return is a box in delay
+    # over the depth of its lit cap (see test_two_ray_ground_multipath), not a point (the 1.0 engine at
+    # 1-wavelength tubes showed the same -0.9 to -1.1 dB)
     from maxray_gen.radar.targets import point_targets
 
     cfg = make_config(noise={"model": "none"})
@@ -81,7 +87,7 @@ def test_heatmap_peak_of_a_traced_target_matches_its_closed_form_point_target(sh
     amp = LAM * np.sqrt(sigma) / ((4 * np.pi) ** 1.5 * range_m ** 2)
     ref = point_targets([near], [az], amplitude=amp, carrier_hz=cfg.carrier_hz)
     got, want = heatmaps(paths, cfg, None, noise=False), heatmaps(ref, cfg, None, noise=False)
-    assert db(got.range_azimuth.max() / want.range_azimuth.max()) == pytest.approx(0.0, abs=1.0)
+    assert db(got.range_azimuth.max() / want.range_azimuth.max()) == pytest.approx(0.0, abs=tol_db)
     i, j = np.unravel_index(np.argmax(got.range_azimuth), got.range_azimuth.shape)
     k, m = np.unravel_index(np.argmax(want.range_azimuth), want.range_azimuth.shape)
     assert abs(int(i) - int(k)) <= 1 and abs(int(j) - int(m)) <= 1
@@ -155,15 +161,30 @@ def test_two_ray_ground_multipath(tracer):
     img = np.hypot(d, 2 * h) - 0.1  # to the sphere's near surface via the ground (approx. for a small ball)
     on_ball = p.touches(5)
     one_ground = on_ball & (p.objects == 1).sum(axis=1) == 1
-    assert np.abs(p.gain[on_ball & ~p.touches(1)]).max() > 0
-    assert p.path_length_m[on_ball & ~p.touches(1)][np.argmax(np.abs(p.gain[on_ball & ~p.touches(1)]))] == \
-        pytest.approx(direct, abs=0.01)
-    lengths = p.path_length_m[one_ground]
-    strongest = lengths[np.argmax(np.abs(p.gain[one_ground]))]
-    assert strongest == pytest.approx(direct / 2 + img, abs=0.05)
+    only_ball = on_ball & ~p.touches(1)
+    assert np.abs(p.gain[only_ball]).max() > 0
+    # where each echo is: the 10 cm of path length around its image-method length hold more than any other 10 cm.
+    # Physical optics spreads a sphere's return evenly over the depth of its lit cap (the integral is
+    # 2 pi a int_0^a exp(-2jkz) dz: a box in delay whose band-limited image peaks at the front and the terminator),
+    # so the front window holds 1.8x any other, and the ground bounce (a flat mirror) >= 10 dB more
+    d_near = near_sum(p.path_length_m[only_ball], p.gain[only_ball], direct)
+    assert d_near > 1.5 * max(near_sum(p.path_length_m[only_ball], p.gain[only_ball], c)
+                            for c in p.path_length_m[only_ball] if abs(c - direct) > 0.1)
+    d_amp = abs(p.gain[only_ball].sum())
+    g_amp = near_sum(p.path_length_m[one_ground], p.gain[one_ground], direct / 2 + img)
+    elsewhere = max(near_sum(p.path_length_m[one_ground], p.gain[one_ground], c)
+                    for c in p.path_length_m[one_ground] if abs(c - direct / 2 - img) > 0.1)
+    assert g_amp > 3 * elsewhere  # >= 10 dB above any other 10 cm of path length
     # PEC ground: the single-bounce multipath is about as strong as the direct echo (same ball, similar ranges)
-    ratio = np.abs(p.gain[one_ground]).max() / np.abs(p.gain[on_ball & ~p.touches(1)]).max()
-    assert 0.3 < ratio < 3.0
+    assert 0.3 < g_amp / d_amp < 3.0
+    # and the sphere's direct echo (all of it: at the carrier) is its closed-form RCS (radar equation)
+    sigma = (4 * np.pi) ** 3 * (d - 0.1) ** 4 * d_amp ** 2 / LAM ** 2
+    assert db(sigma) == pytest.approx(db(rcs.sphere_rcs(0.1, d)), abs=1.0)
+
+
+def near_sum(lengths: np.ndarray, gains: np.ndarray, centre: float, half_width: float = 0.05) -> float:
+    """|coherent sum| of the paths within ``half_width`` of ``centre`` (path length)."""
+    return float(abs(gains[np.abs(lengths - centre) <= half_width].sum()))
 
 
 def test_convergence_when_ray_spacing_is_halved_on_a_car():

@@ -175,16 +175,13 @@ def target_snapshot(parts: list[tuple[str, Mesh]], range_m: float, aspect_rad: f
 
 
 def rcs_tracer(radar, trace, range_m: float):
-    """A tracer for measuring RCS: lights objects out to ``range_m`` whatever the radar's heatmap window, and with
-    ``ray_spacing_m: auto`` uses one-wavelength tubes (curved canonical shapes need tubes well below their
-    Fresnel zone sqrt(lambda a / 2); the dataset's auto, 4 wavelengths, is converged on car-sized bodies)."""
+    """A tracer for measuring RCS with the dataset's own settings: lights objects out to ``range_m`` whatever the
+    radar's heatmap window, without ground clutter. (With ``po_integration: facet``, the default, the first bounce
+    does not depend on the tube size; the sbr-po 1.0 engine needed 1-wavelength tubes here.)"""
     from maxray_gen.radio.tracer import RadarTracer
 
     margin = max(trace.range_margin_m, range_m + 10.0 - radar.range_max_m)
-    update = {"range_margin_m": margin, "ground_clutter": False}
-    if trace.engine == "sbr" and trace.ray_spacing_m == "auto":
-        update["ray_spacing_m"] = radar.wavelength_m
-    return RadarTracer(radar, trace.model_copy(update=update))
+    return RadarTracer(radar, trace.model_copy(update={"range_margin_m": margin, "ground_clutter": False}))
 
 
 def monostatic_rcs(tracer, snap: SceneSnapshot, range_m: float, rng: np.random.Generator | None = None) -> float:
