@@ -75,7 +75,7 @@ def summary(root: str | Path) -> dict:
             "cars": int(np.sum(cars)), "range_m": (float(np.min(ranges)), float(np.max(ranges))) if ranges else None,
             "azimuth_deg": (float(np.min(azimuths)), float(np.max(azimuths))) if azimuths else None,
             "car_length_m": (float(d[:, 0].mean()), float(d[:, 0].std())) if len(d) else None,
-            "radar_engine": ", ".join(sorted(engines)),
+            "radar_engine": ", ".join(describe_engine(e) for e in sorted(engines)),
             "car_echoes (>= 50% visible)": echo_summary(echoes),
             "radar_truth": (f"{len(offsets)} of {in_view} cars in view have an echo; its centroid is a median "
                             f"{np.median(offsets):.2f} m from the car's centre (p90 {np.percentile(offsets, 90):.2f} m)"
@@ -100,3 +100,10 @@ def verify_dataset(root: str | Path) -> tuple[int, list[str]]:
         except DataError as exc:
             problems.append(str(exc))
     return n, problems
+
+
+def describe_engine(version: str) -> str:
+    """A recorded radar engine version with what it means (SBR versions: how their PO integral was evaluated)."""
+    from maxray_gen.radio.sbr.engine import ENGINE_HISTORY
+
+    return f"{version} ({ENGINE_HISTORY[version]})" if version in ENGINE_HISTORY else version
