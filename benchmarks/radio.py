@@ -1,10 +1,12 @@
-"""Benchmark: the radio stage on the paper-scale lot (20 cars), SBR+PO engine against Sionna RT in the same run.
+"""Benchmark: the radio stage on the paper-scale lot (20 cars): the SBR+PO engine 2.0 (first bounce integrated per
+facet, the default) against the 1.0 engine (PO sampled by the tubes, ``po_integration: tube``) and Sionna RT, in
+the same run.
 
 The lot is the shipped parking lot's geometry (scene sampler + numpy lot, exactly what `maxray generate` traces,
 without Blender) with ``scene.min_cars = 20``, the paper preset's radar (noncoherent elevation mode). For each
 engine: ray count, trace time (warm), path count after merging, peak memory, the whole radio stage (trace +
-range-azimuth map), and how the SBR cost grows with the number of cars (5, 10, 20). CPU by default; CUDA when
-Dr.Jit picks it (a GPU present).
+range-azimuth map), a new layout per sample (scene build + trace + map), and how the cost grows with the number of
+cars (5, 10, 20); then the ratios new / old. CPU by default; CUDA when Dr.Jit picks it (a GPU present).
 
     python benchmarks/radio.py [--repeats 3] [--no-sionna]
 """
@@ -38,19 +40,6 @@ def lot(n_cars: int, seed: int = 0, moving: int = 0):
     scene = cfg.scene.model_copy(update={"min_cars": n_cars, "max_cars": n_cars, "min_moving_cars": moving,
                                          "max_moving_cars": moving})
     return cfg, build_snapshot(sample_scene(scene, cfg.camera, seed, 0))
-
-
-def map_baseline(paths, radar, repeats: int) -> float:
-    """The previous range-azimuth path in the same run: the full channel by 3-D NUFFTs, then the range IFFT."""
-    from maxray_gen.radar.channel import beam_channel
-    from maxray_gen.radar.processing import process_profiles, range_profiles
-
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        process_profiles(range_profiles(beam_channel(paths, radar, None, noise=False), radar), radar)
-        ts.append(time.perf_counter() - t0)
-    return float(np.median(ts))
 
 
 def new_layouts(tracer, radar, seeds, moving: int) -> dict:
@@ -98,24 +87,34 @@ def main() -> None:
     cfg, snap = lot(20)
     print(f"{os.cpu_count()} CPU cores; paper-scale lot: {len(snap.objects)} objects, {snap.n_triangles:,} triangles,"
           f" 20 cars; radar {cfg.radar.elevation_mode} elevation mode")
-    sbr = RadarTracer(cfg.radar, cfg.trace)
-    m = measure(sbr, snap, cfg.radar, args.repeats)
-    s = sbr.last_stats
-    print(f"SBR+PO ({sbr.variant}): {s['tubes']:,} ray tubes, {s['hits']:,} lit hits -> {m['paths']:,} paths "
-          f"({s['clutter_paths']:,} ground clutter); trace {m['trace']:.2f} s (cold {m['cold']:.2f} s), "
-          f"range-azimuth map {m['map']:.2f} s, whole radio stage {m['stage']:.2f} s; peak RSS {peak_rss_mb():.0f} MB")
-    base = m
-    print(f"  previous map path (full-channel 3-D NUFFTs, same paths, same run): "
-          f"{map_baseline(sbr.trace(snap, np.random.default_rng(0)), cfg.radar, args.repeats):.2f} s")
-    for moving in (0, 2):
-        f = new_layouts(sbr, cfg.radar, (11, 12, 13), moving)
-        print(f"SBR new layout each sample, 20 cars, {moving} moving: scene build (checks + BVH) {f['build']:.2f} s, "
-              f"trace {f['trace']:.2f} s, map {f['map']:.2f} s; radio stage {f['trace'] + f['map']:.2f} s "
-              f"(+ build {f['build'] + f['trace'] + f['map']:.2f} s)")
-        if moving:
-            _, msnap = lot(20, 11, moving)
-            mp = sbr.trace(msnap, np.random.default_rng(0))
-            print(f"  previous map path with {moving} moving cars: {map_baseline(mp, cfg.radar, args.repeats):.2f} s")
+    engines = {"sbr-po 2.0 facet (default)": cfg.trace,
+               "sbr-po 1.0 (PO sampled by the tubes)": cfg.trace.model_copy(update={"po_integration": "tube"})}
+    stage, fresh, growth = {}, {}, {}
+    for name, trace_cfg in engines.items():
+        tr = RadarTracer(cfg.radar, trace_cfg)
+        m = measure(tr, snap, cfg.radar, args.repeats)
+        s = tr.last_stats
+        print(f"{name} ({tr.variant}): {s['tubes']:,} ray tubes, {s['hits']:,} returns -> {m['paths']:,} paths "
+              f"({s['clutter_paths']:,} ground clutter); trace {m['trace']:.2f} s (cold {m['cold']:.2f} s), "
+              f"range-azimuth map {m['map']:.2f} s, whole radio stage {m['stage']:.2f} s; peak RSS "
+              f"{peak_rss_mb():.0f} MB")
+        stage[name] = m["stage"]
+        f = new_layouts(tr, cfg.radar, (11, 12, 13), 2)
+        fresh[name] = f["build"] + f["trace"] + f["map"]
+        print(f"  new layout each sample (20 cars, 2 moving): scene build (checks + BVH) {f['build']:.2f} s, trace "
+              f"{f['trace']:.2f} s, map {f['map']:.2f} s: {fresh[name]:.2f} s")
+        times = {}
+        for n_cars in (5, 10, 20):
+            c, sn = lot(n_cars)
+            t = RadarTracer(c.radar, trace_cfg)
+            times[n_cars] = measure(t, sn, c.radar, args.repeats)["trace"]
+            print(f"  trace with {n_cars:2d} cars: {times[n_cars]:.2f} s, {t.last_stats['tubes']:,} tubes, "
+                  f"{t.last_stats['hits']:,} returns")
+        growth[name] = times[20] / times[5]
+        print(f"  cost growth 5 -> 20 cars: {growth[name]:.2f}x for 4x the cars")
+    new, old = list(engines)
+    print(f"ratio new / old engine (same run): radio stage on one lot {stage[new] / stage[old]:.2f}x, with a new "
+          f"layout per sample (build + trace + map) {fresh[new] / fresh[old]:.2f}x (issue 34's target: 0.7x)")
     if not args.no_sionna:
         sio_cfg = cfg.trace.model_copy(update={"engine": "sionna"})
         sio = RadarTracer(cfg.radar, sio_cfg)
@@ -123,16 +122,7 @@ def main() -> None:
         print(f"Sionna RT ({sio.variant}): {sio_cfg.samples_per_src:,} rays -> {n['paths']:,} paths; trace "
               f"{n['trace']:.2f} s (cold {n['cold']:.2f} s), whole radio stage {n['stage']:.2f} s; peak RSS "
               f"{peak_rss_mb():.0f} MB")
-        print(f"ratio SBR / Sionna: trace {m['trace'] / n['trace']:.2f}x, radio stage {m['stage'] / n['stage']:.2f}x")
-    times = {}
-    for n_cars in (5, 10, 20):
-        c, sn = lot(n_cars)
-        tr = RadarTracer(c.radar, c.trace)
-        times[n_cars] = measure(tr, sn, c.radar, args.repeats)["trace"]
-        print(f"SBR trace with {n_cars:2d} cars: {times[n_cars]:.2f} s, {tr.last_stats['tubes']:,} tubes")
-    print(f"cost growth 5 -> 20 cars: {times[20] / times[5]:.2f}x for 4x the cars "
-          f"({'sub-linear' if times[20] / times[5] < 4 else 'super-linear'}); 20-car stage {base['stage']:.2f} s "
-          f"vs target 1.5 s")
+        print(f"ratio SBR facet / Sionna: radio stage {stage[new] / n['stage']:.2f}x")
 
 
 if __name__ == "__main__":

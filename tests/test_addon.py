@@ -325,10 +325,11 @@ def test_the_radar_preview_is_generates_radar_stage_on_the_same_scene(addon, tmp
     assert made.radio_weather is not None and made.radio_weather.rain_db_km > 0
     expect = 10 * np.log10(np.maximum(made.maps["range_azimuth"], 1e-30))
     # Blender keeps vertices in float32 (generate's snapshot is float64): within 30 dB of the peak the maps agree to
-    # 0.04 dB (measured), the median cell to 0.003 dB; weak cells near the noise floor to a few tenths
+    # 0.13 dB (measured; 0.04 dB with the tube-sampled 1.0 engine: the facet integral's exact vertex phases see the
+    # rounding), the median cell to 0.004 dB; weak cells near the noise floor to a few tenths
     d = np.abs(shown - expect)
     strong = expect > expect.max() - 30
-    assert d[strong].max() < 0.1 and np.median(d) < 0.01, (d[strong].max(), np.median(d))
+    assert d[strong].max() < 0.25 and np.median(d) < 0.01, (d[strong].max(), np.median(d))
     same = radar_stage(open_scene_snapshot(), cfg, 3, 0, spec.weather, products=("range_azimuth",))
     assert np.array_equal(shown, 10 * np.log10(np.maximum(same.maps["range_azimuth"], 1e-30)))
     dry = radar_stage(open_scene_snapshot(), cfg, 3, 0, None, products=("range_azimuth",)).maps["range_azimuth"]
