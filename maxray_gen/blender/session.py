@@ -14,7 +14,8 @@ def reset() -> None:
 
 
 def cycles_device(preference: str = "auto") -> str:
-    """Enable the best Cycles device: OptiX, then CUDA, else CPU (``CUDA_VISIBLE_DEVICES`` is honoured).
+    """Enable the best Cycles device: OptiX, then CUDA, else CPU (``CUDA_VISIBLE_DEVICES`` is honoured);
+    ``preference`` "gpu" requires one of them, "optix" or "cuda" that one, "cpu" the CPU.
 
     Returns the device type in use ("OPTIX", "CUDA" or "CPU").
     """
@@ -27,7 +28,8 @@ def cycles_device(preference: str = "auto") -> str:
     except KeyError:
         scene.cycles.device = "CPU"
         return "CPU"
-    for kind in ("OPTIX", "CUDA"):
+    kinds = {"optix": ("OPTIX",), "cuda": ("CUDA",)}.get(preference, ("OPTIX", "CUDA"))
+    for kind in kinds:
         try:
             prefs.compute_device_type = kind
             prefs.get_devices()
@@ -39,7 +41,7 @@ def cycles_device(preference: str = "auto") -> str:
                 d.use = d.type == kind
             scene.cycles.device = "GPU"
             return kind
-    if preference == "gpu":
-        raise RuntimeError("render.device is 'gpu' but Cycles found no OptiX or CUDA device")
+    if preference != "auto":
+        raise RuntimeError(f"render.device is {preference!r} but Cycles found no {' or '.join(kinds)} device")
     scene.cycles.device = "CPU"
     return "CPU"
