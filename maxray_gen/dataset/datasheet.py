@@ -15,7 +15,12 @@ def _engine_text(cfg: Config) -> str:
     t = cfg.trace
     if t.engine == "sbr":
         spacing = f"{t.ray_spacing_m} m" if t.ray_spacing_m != "auto" else "4 wavelengths"
-        return (f"the SBR + physical-optics engine (up to {t.max_depth} bounces, tube spacing {spacing}, "
+        if t.po_integration == "facet":
+            integral = ("first bounce integrated in closed form over every lit facet, later bounces "
+                        + ("over each bounce chain's lit polygon" if t.later_bounces == "beam" else "by the tubes"))
+        else:
+            integral = "physical optics sampled by the tubes"
+        return (f"the SBR + physical-optics engine ({integral}; up to {t.max_depth} bounces, tube spacing {spacing}, "
                 f"ground clutter {'on' if t.ground_clutter else 'off'})")
     return (f"Sionna RT (depth {t.max_depth}, {t.samples_per_src:,} rays, specular"
             f"{' + diffuse' if t.diffuse_reflection else ''})")
