@@ -266,6 +266,16 @@ def test_the_chain_on_a_generated_demo_dataset(tmp_path):
     assert res.exit_code == 0, res.output
     report = (tmp_path / "report" / "report.md").read_text()
     assert "| localiser |" in report and "| selflabels |" in report and "mean position baseline" in report
+    # issue 32's metrics of what the radar sees: a footprint holds the centre, so its distance is never larger
+    import json
+
+    m = json.loads((tmp_path / "report" / "metrics.json").read_text())
+    for name in ("localiser", "selflabels", "mean_position_baseline"):
+        v = m["radar_view"][name]
+        assert v["n"] > 0 and 0.0 <= v["right_car"] <= 1.0
+        assert v["median_footprint_m"] <= m[name]["cartesian_m"]["median"] + 1e-9
+        assert np.isfinite(v["median_centroid_m"])
+    assert "What the radar sees of the target" in report and "| right car |" in report
     for png in ("error_cdf.png", "positions.png"):
         assert (tmp_path / "report" / png).stat().st_size > 1000
     res = run(["analyse", "selflabels", "--data", str(data), "--selflabels", str(labels),

@@ -9,6 +9,7 @@ import numpy as np
 
 from maxray_gen.config import load_config
 from maxray_gen.learn.data.inputs import cartesian_to_polar, over_background, polar_to_cartesian
+from maxray_gen.learn.experiments.target_metrics import summarise, target_metrics
 
 
 def wrap_angle(a: np.ndarray) -> np.ndarray:
@@ -52,6 +53,17 @@ def evaluate(data: Path, localiser: Path, out: Path, selflabels: Path | None = N
     results = {"localiser": localisation_errors(p["pred_xy"], p["gt_xy"], rres, ares)}
     baseline = np.broadcast_to(np.asarray(ck["mean"]), p["gt_xy"].shape)
     results["mean_position_baseline"] = localisation_errors(baseline, p["gt_xy"], rres, ares)
+    seen = np.isfinite(p["footprint"]).all(axis=(1, 2))  # schema 4 radar truth present
+
+    def radar_view(pred, rows):
+        return summarise(target_metrics(pred[seen[rows]], p["gt_xy"][rows][seen[rows]], p["footprint"][rows][seen[rows]],
+                                        p["centroid_xy"][rows][seen[rows]],
+                                        [o for o, ok in zip([p["others"][i] for i in np.flatnonzero(rows)],
+                                                            seen[rows]) if ok]))
+
+    everyone = np.ones(len(p["gt_xy"]), bool)
+    results["radar_view"] = {"localiser": radar_view(p["pred_xy"], everyone),
+                             "mean_position_baseline": radar_view(baseline, everyone)}
     curves = {"localiser": np.hypot(*(p["pred_xy"] - p["gt_xy"]).T), "mean position": np.hypot(*(baseline - p["gt_xy"]).T)}
     if selflabels is not None:
         t = read_selflabels(selflabels)
@@ -60,6 +72,7 @@ def evaluate(data: Path, localiser: Path, out: Path, selflabels: Path | None = N
         keep = np.array([int(i) in lookup for i in p["index"]])
         sl = np.stack([t["x_m"][rows], t["y_m"][rows]], 1)
         results["selflabels"] = localisation_errors(sl, p["gt_xy"][keep], rres, ares)
+        results["radar_view"]["selflabels"] = radar_view(sl, keep)
         curves["self-labels"] = np.hypot(*(sl - p["gt_xy"][keep]).T)
     results["resolution"] = {"range_m": rres, "azimuth_deg": float(np.degrees(ares))}
     results["localiser_labels"] = ck["labels"]
@@ -84,6 +97,22 @@ def report_markdown(results: dict, data: Path, localiser: Path) -> str:
                      f"{r['azimuth_deg']['median']:.2f} / {r['azimuth_deg']['p90']:.2f} | "
                      f"{r['cartesian_m']['mean']:.3f} / {r['cartesian_m']['median']:.3f} / {r['cartesian_m']['p90']:.3f} | "
                      f"{100 * r['within_cell']:.1f} % |")
+    view = results.get("radar_view", {})
+    if any(v["n"] for v in view.values()):
+        lines += ["", "What the radar sees of the target (schema 4 radar truth; a radar sees a car's near face, not its "
+                  "centre): distance to its footprint (0 on the car), to the centroid of its own echo, and the share "
+                  "of predictions within 0.5 m of its footprint and nearer it than any other car's.", "",
+                  "| predictor | samples | footprint median / p90 (m) | echo centroid median / p90 (m) | right car |",
+                  "|---|---|---|---|---|"]
+        for name in ("localiser", "selflabels", "mean_position_baseline"):
+            if name in view:
+                v = view[name]
+                lines.append(f"| {name.replace('_', ' ')} | {v['n']} | {v['median_footprint_m']:.2f} / "
+                             f"{v['p90_footprint_m']:.2f} | {v['median_centroid_m']:.2f} / {v['p90_centroid_m']:.2f} | "
+                             f"{100 * v['right_car']:.0f} % |")
+    else:
+        lines += ["", "(No schema 4 radar truth in this dataset: footprint, echo-centroid and right-car metrics need "
+                  "shards written since 2026-12-06.)"]
     lines += ["", "![error CDF](error_cdf.png)", "", "![positions](positions.png)", ""]
     return "\n".join(lines)
 

@@ -61,6 +61,23 @@ def groundtruth_positions(ds) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(idx), np.asarray(xy, dtype=np.float64).reshape(-1, 2)
 
 
+def target_geometry(ds) -> dict[str, object]:
+    """What the radar sees of each sample's target (schema 4's radar truth, NaN for older shards): its footprint
+    polygon (N, 4, 2), the centroid of its own paths (N, 2), and the footprints of the sample's other cars (a list
+    of (M_i, 4, 2)), in the heatmaps' Cartesian frame, in the order of :func:`groundtruth_positions`."""
+    base = ds.dataset if hasattr(ds, "dataset") else ds
+    footprint, centroid, others = [], [], []
+    for k, local, _ in entries(ds):
+        s = base.readers[k].sample(local, fields=("objects", "target"))
+        o = s["objects"]
+        footprint.append(o["footprint_xy"][s["target"]])
+        centroid.append(o["echo_centroid_xy"][s["target"]])
+        cars = np.flatnonzero((o["class_id"] == o["class_id"][s["target"]]) & (np.arange(len(o)) != s["target"]))
+        others.append(np.asarray(o["footprint_xy"][cars], np.float64).reshape(-1, 4, 2))
+    return {"footprint": np.asarray(footprint, np.float64).reshape(-1, 4, 2),
+            "centroid_xy": np.asarray(centroid, np.float64).reshape(-1, 2), "others": others}
+
+
 def load_heatmaps(ds, radio: RadioInput, cfg: LocaliserConfig) -> tuple[np.ndarray, torch.Tensor]:
     """All heatmaps of a split as one normalised input tensor (the table-2 net is small; epochs stay cheap)."""
     prep = BatchPreparer(radio, cfg.input, with_image=False)
@@ -168,7 +185,8 @@ def load_localiser(path: Path) -> tuple[LocaliserNet, dict]:
 
 
 def predict_split(path: Path, data: Path, split: str = "val") -> dict[str, np.ndarray]:
-    """Localiser predictions and groundtruth on a split: index, pred_xy, gt_xy, pred/gt range and azimuth."""
+    """Localiser predictions and groundtruth on a split: index, pred_xy, gt_xy, pred/gt range and azimuth, and the
+    target's radar truth (:func:`target_geometry`)."""
     net, ck = load_localiser(path)
     cfg = LocaliserConfig.model_validate(ck["config"])
     ds, axes = open_split(Path(data), split, ("range_azimuth", "objects", "target"))
@@ -182,4 +200,4 @@ def predict_split(path: Path, data: Path, split: str = "val") -> dict[str, np.nd
     pr, pa = cartesian_to_polar(*pred.T)
     gr, ga = cartesian_to_polar(*gt.T)
     return {"index": idx, "pred_xy": pred, "gt_xy": gt, "pred_range": pr, "pred_azimuth": pa, "gt_range": gr,
-            "gt_azimuth": ga}
+            "gt_azimuth": ga, **target_geometry(ds)}
