@@ -69,6 +69,15 @@ def test_smoke_run_writes_every_output(smoke):
     assert 0 < r["radar_peak"]["median_cartesian_m"] < 60 and r["radar_peak"]["n"] == r["selflabels"]["scl"]["n"]
     # the echo-peak bound sits on a bin within 3 m of each target's centre
     assert 0 <= r["echo_peak"]["median_cartesian_m"] <= 3.0 and r["echo_peak"]["n"] == r["selflabels"]["scl"]["n"]
+    # issue 32's metrics of what the radar sees, for every predictor of every scene set: a footprint holds the
+    # centre (never farther than it), rates are shares
+    for scene in r["scene_sets"].values():
+        rows = [scene[k] for k in ("random", "mean_position", "radar_peak", "echo_peak")]
+        rows += [v for k in ("selflabels", "localiser", "ablations", "attention_peak") for v in scene[k].values()]
+        for m in rows:
+            assert {"footprint_m", "p90_footprint_m", "centroid_m", "p90_centroid_m", "right_car"} <= set(m), m
+            assert 0 <= m["footprint_m"] <= m["median_cartesian_m"] + 1e-9 and 0 <= m["right_car"] <= 1, m
+            assert np.isfinite(m["centroid_m"]), m
     assert set(r["scene_sets"]) == {"multi", "single"} and r["headline_scene_set"] == "multi"
     assert "no-background" in r["ablations"] and r["ablations"] == r["scene_sets"]["multi"]["ablations"]
     assert re.fullmatch(r"[0-9a-f]{16}", r["config_hash"])

@@ -47,6 +47,21 @@ def position_metrics(pred_xy: np.ndarray, gt_xy: np.ndarray, axes: dict, range_r
             "azimuth_bias_deg": float(np.degrees(np.median(wrap_angle(pa - ga))))}
 
 
+def radar_view_metrics(pred_xy: np.ndarray, gt_xy: np.ndarray, geometry: dict) -> dict:
+    """What the radar sees of the target (:mod:`maxray_gen.learn.experiments.target_metrics`): medians and 90th
+    percentiles of the distance to its footprint and to its echo centroid, and the right-car rate. ``geometry`` is
+    per validation sample; predictors with several draws per sample (random) repeat it. NaN without schema 4 truth."""
+    from maxray_gen.learn.experiments.target_metrics import summarise, target_metrics
+
+    n = len(geometry["footprint"])
+    reps = len(pred_xy) // max(n, 1)
+    m = summarise(target_metrics(pred_xy, gt_xy, np.repeat(geometry["footprint"], reps, axis=0),
+                                 np.repeat(geometry["centroid_xy"], reps, axis=0),
+                                 [o for o in geometry["others"] for _ in range(reps)]))
+    return {"footprint_m": m["median_footprint_m"], "p90_footprint_m": m["p90_footprint_m"],
+            "centroid_m": m["median_centroid_m"], "p90_centroid_m": m["p90_centroid_m"], "right_car": m["right_car"]}
+
+
 def _variants(cfg, scene: str) -> list[str]:
     tags = list(cfg.methods)
     if scene == next(iter(cfg.scenes)):
@@ -62,7 +77,7 @@ def predictions(cfg, run: Path, root: Path, scene: str, seed: int) -> dict:
     return within ECHO_RADIUS_M of the target's centre: a groundtruth-informed bound, not a method)."""
     from maxray_gen.learn.data.batches import background_map, open_split
     from maxray_gen.learn.experiments.evaluate import echo_peak_positions, radar_peak_positions
-    from maxray_gen.learn.training.localiser import groundtruth_positions, predict_split
+    from maxray_gen.learn.training.localiser import groundtruth_positions, predict_split, target_geometry
     from maxray_gen.learn.experiments.selflabels import read_selflabels
     from maxray_gen.seeding import rng_for
     from maxray_gen.learn.experiments.evaluate import random_positions
@@ -94,7 +109,7 @@ def predictions(cfg, run: Path, root: Path, scene: str, seed: int) -> dict:
     pred["radar_peak"] = (radar_peak_positions(power, background_map(train), axes["range_m"], axes["azimuth_rad"]),
                           gt)
     pred["echo_peak"] = (echo_peak_positions(power, axes["range_m"], axes["azimuth_rad"], gt, ECHO_RADIUS_M), gt)
-    return {"n": len(gt), "axes": axes, "pred": pred}
+    return {"n": len(gt), "axes": axes, "pred": pred, "geometry": target_geometry(val)}
 
 
 def score(cfg, roots: dict[str, Path], preds: dict[str, dict]) -> dict:
@@ -110,6 +125,7 @@ def score(cfg, roots: dict[str, Path], preds: dict[str, dict]) -> dict:
                      "attention_peak": {}}
         for name, (p, gt) in e["pred"].items():
             m = position_metrics(p, gt, e["axes"], rres, ares)
+            m.update(radar_view_metrics(p, gt, e["geometry"]))
             kind, _, tag = name.partition("/")
             if kind == "selflabels":
                 (res["ablations"] if tag.startswith("ablation-") else res["selflabels"])[
@@ -184,9 +200,13 @@ def write_report(cfg, run: Path, roots: dict[str, Path], preds: dict[str, dict],
         error_cdf_png(curves, fig / f"cdf-{scene}.png")
         lines += [f"## Scene set `{scene}` ({res['val_samples']} validation samples; resolution cell "
                   f"{res['resolution']['range_m']:.3f} m x {res['resolution']['azimuth_deg']:.2f} deg)", "",
+                  "Distances to the target's centre, then what the radar sees of it: the distance to its footprint "
+                  "(0 on the car), to the centroid of its own echo, and the right-car rate (within 0.5 m of its "
+                  "footprint and nearer it than any other car's).", "",
                   "| predictor | median (m) | mean (m) | p90 (m) | within 1 m | range median (m / bins) | "
-                  "azimuth median (deg / bins) | within one cell | range bias (m) | azimuth bias (deg) |",
-                  "|---|---|---|---|---|---|---|---|---|---|"]
+                  "azimuth median (deg / bins) | within one cell | range bias (m) | azimuth bias (deg) | "
+                  "footprint median / p90 (m) | echo centroid median (m) | right car |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         rows = [(f"self-labels {k}", v) for k, v in res["selflabels"].items()]
         rows += [(f"attention maximum {k} (self-label before the echo refinement)", v)
                  for k, v in res["attention_peak"].items()]
@@ -228,10 +248,13 @@ def write_report(cfg, run: Path, roots: dict[str, Path], preds: dict[str, dict],
 
 
 def _row(name: str, m: dict) -> str:
+    nan = float("nan")  # results of runs before the radar-view metrics
     return (f"| {name} | {m['median_cartesian_m']:.2f} | {m['mean_cartesian_m']:.2f} | {m['p90_cartesian_m']:.2f} | "
             f"{100 * m['within_1m']:.0f} % | {m['median_range_m']:.2f} / {m['median_range_bins']:.1f} | "
             f"{m['median_azimuth_deg']:.1f} / {m['median_azimuth_cells']:.1f} | {100 * m['within_cell']:.0f} % | "
-            f"{m['range_bias_m']:+.2f} | {m['azimuth_bias_deg']:+.1f} |")
+            f"{m['range_bias_m']:+.2f} | {m['azimuth_bias_deg']:+.1f} | {m.get('footprint_m', nan):.2f} / "
+            f"{m.get('p90_footprint_m', nan):.2f} | {m.get('centroid_m', nan):.2f} | "
+            f"{100 * m.get('right_car', nan):.0f} % |")
 
 
 def _targets_md(results: dict) -> list[str]:
