@@ -72,12 +72,17 @@ def test_smoke_run_writes_every_output(smoke):
     # issue 32's metrics of what the radar sees, for every predictor of every scene set: a footprint holds the
     # centre (never farther than it), rates are shares
     for scene in r["scene_sets"].values():
-        rows = [scene[k] for k in ("random", "mean_position", "radar_peak", "echo_peak")]
+        rows = [scene[k] for k in ("random", "mean_position", "radar_peak", "camera_box", "camera_box_echo",
+                                   "echo_peak")]
         rows += [v for k in ("selflabels", "localiser", "ablations", "attention_peak") for v in scene[k].values()]
         for m in rows:
             assert {"footprint_m", "p90_footprint_m", "centroid_m", "p90_centroid_m", "right_car"} <= set(m), m
             assert 0 <= m["footprint_m"] <= m["median_cartesian_m"] + 1e-9 and 0 <= m["right_car"] <= 1, m
             assert np.isfinite(m["centroid_m"]), m
+    # the label-free camera baseline: the target's box on the ground lands near it, far better than chance
+    for key in ("camera_box", "camera_box_echo"):
+        print(key, r[key]["median_cartesian_m"], r[key]["footprint_m"], r[key]["right_car"])
+        assert r[key]["median_cartesian_m"] < 0.5 * r["random"]["median_cartesian_m"], r[key]
     assert set(r["scene_sets"]) == {"multi", "single"} and r["headline_scene_set"] == "multi"
     assert "no-background" in r["ablations"] and r["ablations"] == r["scene_sets"]["multi"]["ablations"]
     assert re.fullmatch(r"[0-9a-f]{16}", r["config_hash"])
@@ -87,6 +92,7 @@ def test_smoke_run_writes_every_output(smoke):
     report = (out / "report.md").read_text()
     assert "bound: target's brightest return within 3 m" in report and "| range bias (m) |" in report
     assert "| brightest echo over the median map (no learning) |" in report
+    assert "| target's image box projected onto the ground (label-free: box + camera calibration) |" in report
     assert set(r["attention_peak"]) == {"cl", "mcl", "scl"}  # the unrefined maxima, scored beside the labels
     assert "| attention maximum scl (self-label before the echo refinement) |" in report
     assert all(np.isfinite(r["selflabels"][m]["range_bias_m"]) for m in ("cl", "mcl", "scl"))

@@ -47,3 +47,26 @@ def test_right_car_needs_the_target_near_and_nearer_than_any_other():
                                  np.tile([0.0, 9.2], (n, 1)), [np.zeros((0, 4, 2))] * n))
     assert s["n"] == 5 and s["right_car"] == pytest.approx(2 / 5)  # without neighbours: within 0.5 m
     assert s["median_footprint_m"] == pytest.approx(0.55) and s["median_cartesian_m"] == pytest.approx(1.45)
+
+
+def test_an_image_box_projects_onto_the_ground_where_its_bottom_meets_it():
+    # camera (the basestation's sensor frame) 4 m up looking north; a box whose bottom-centre pixel sees the
+    # ground 12 m ahead and 3 m right lands there in the radar's heatmap frame (range to that ground point)
+    from maxray_gen.config import load_config
+    from maxray_gen.geometry import Pose
+    from maxray_gen.learn.experiments.evaluate import box_ground_positions
+    from maxray_gen.sensors.camera import Intrinsics
+
+    cfg = load_config(None)
+    h, ahead, right = 4.0, 12.0, 3.0
+    pose = Pose.look_at([0.0, 0.0, h], [0.0, 10.0, h])
+    intr = Intrinsics.from_config(cfg.camera)
+    u = intr.cx + intr.fx * right / ahead
+    v = intr.cy + intr.fy * h / ahead
+    boxes = np.array([[u - 20, v - 30, u + 20, v], [u - 20, intr.cy - 50, u + 20, intr.cy - 10]])
+    got = box_ground_positions(boxes, [pose, pose], cfg.camera, cfg.radar)
+    r = np.sqrt(ahead ** 2 + right ** 2 + h ** 2)  # the radar's range to the ground point
+    assert np.hypot(*got[0]) == pytest.approx(r, abs=1e-6)
+    # the heatmap's azimuth is the array's cone angle, asin(x / r): the point sits 3 m right of the radar's plane
+    assert got[0] == pytest.approx([right, np.sqrt(r ** 2 - right ** 2)], abs=1e-6)
+    assert np.isnan(got[1]).all()  # a box bottom above the horizon never meets the ground

@@ -149,6 +149,29 @@ def radar_peak_positions(power: np.ndarray, background: np.ndarray | None, range
                                        np.asarray(azimuth_rad, dtype=np.float64)[j]), axis=1)
 
 
+def box_ground_positions(boxes: np.ndarray, poses: list, camera, radar, ground_z: float = 0.0) -> np.ndarray:
+    """(N, 2) heatmap-frame Cartesian position of each image box's bottom-centre pixel projected onto the ground
+    plane z = ``ground_z`` with the known camera calibration (``camera``: the dataset's CameraConfig; the camera
+    shares the basestation's sensor frame, ``poses``): a label-free localiser that needs only the target's box,
+    where a car's lowest visible edge meets the ground. ``boxes``: (N, 4) x0, y0, x1, y1 pixels. A box whose
+    bottom lies at or above the horizon gives NaN."""
+    from maxray_gen.radar.coordinates import heatmap_azimuth, world_points_to_radar
+    from maxray_gen.sensors.camera import Intrinsics
+
+    intr = Intrinsics.from_config(camera)
+    out = np.full((len(boxes), 2), np.nan)
+    for k, (box, pose) in enumerate(zip(np.asarray(boxes, dtype=np.float64), poses)):
+        ray = pose.rotation @ np.array([(0.5 * (box[0] + box[2]) - intr.cx) / intr.fx, (box[3] - intr.cy) / intr.fy,
+                                        1.0])
+        if not np.isfinite(ray).all() or ray[2] >= -1e-9:
+            continue
+        point = pose.position + (ground_z - pose.position[2]) / ray[2] * ray
+        rc = world_points_to_radar(point[None], pose, radar)
+        a = heatmap_azimuth(rc.azimuth_rad, rc.elevation_rad, radar)
+        out[k] = rc.range_m[0] * np.sin(a[0]), rc.range_m[0] * np.cos(a[0])
+    return out
+
+
 def random_positions(n: int, axes: dict, rng: np.random.Generator) -> np.ndarray:
     """(n, 2) Cartesian positions uniform over the area of the radar's mapped field of view (the heatmap's range
     and azimuth extent)."""

@@ -16,6 +16,9 @@ TARGET_LOCALISER_RATIO = 1.5
 RANDOM_DRAWS = 200
 #: radius around the target's centre in which the echo-peak bound looks for the target's brightest return
 ECHO_RADIUS_M = 3.0
+# the camera-box hybrid looks for the brightest echo this close to the box's ground projection: about a car's half
+# length, the projection's own error (set once, not tuned on any split)
+HYBRID_RADIUS_M = 1.5
 
 
 def position_metrics(pred_xy: np.ndarray, gt_xy: np.ndarray, axes: dict, range_res_m: float,
@@ -47,6 +50,21 @@ def position_metrics(pred_xy: np.ndarray, gt_xy: np.ndarray, axes: dict, range_r
             "azimuth_bias_deg": float(np.degrees(np.median(wrap_angle(pa - ga))))}
 
 
+def target_boxes_and_poses(ds) -> tuple[np.ndarray, list]:
+    """Each sample's target image box (visible, (N, 4) pixels) and basestation pose, in the split's order."""
+    from maxray_gen.geometry import Pose
+    from maxray_gen.learn.data.batches import entries
+
+    base = ds.dataset if hasattr(ds, "dataset") else ds
+    boxes, poses = [], []
+    for k, local, _ in entries(ds):
+        s = base.readers[k].sample(local, fields=("objects", "target", "params"))
+        boxes.append(s["objects"]["visible_box"][s["target"]])
+        bs = s["params"]["basestation"]
+        poses.append(Pose(np.asarray(bs["position"], np.float64), np.asarray(bs["rotation"], np.float64)))
+    return np.asarray(boxes, np.float64).reshape(-1, 4), poses
+
+
 def radar_view_metrics(pred_xy: np.ndarray, gt_xy: np.ndarray, geometry: dict) -> dict:
     """What the radar sees of the target (:mod:`maxray_gen.learn.experiments.target_metrics`): medians and 90th
     percentiles of the distance to its footprint and to its echo centroid, and the right-car rate. ``geometry`` is
@@ -73,10 +91,15 @@ def predictions(cfg, run: Path, root: Path, scene: str, seed: int) -> dict:
     """Every predictor's positions on the validation split of one scene set, each with the groundtruth it is
     scored against: {"n": samples, "axes": ..., "pred": {name: (pred (m, 2), gt (m, 2))}}, names
     selflabels/<tag>, localiser/<labels>, random (RANDOM_DRAWS per sample), mean_position, radar_peak (each
-    map's brightest bin over the train split's median map: no learning, no labels), echo_peak (the brightest
-    return within ECHO_RADIUS_M of the target's centre: a groundtruth-informed bound, not a method)."""
+    map's brightest bin over the train split's median map: no learning, no labels), camera_box (the target's image
+    box projected onto the ground with the camera calibration: label-free, what SCL is given), camera_box_echo (that
+    projection moved onto the brightest bin over the median map within HYBRID_RADIUS_M: a label-free hybrid),
+    echo_peak (the brightest return within ECHO_RADIUS_M of the target's centre: a groundtruth-informed bound, not a
+    method)."""
     from maxray_gen.learn.data.batches import background_map, open_split
-    from maxray_gen.learn.experiments.evaluate import echo_peak_positions, radar_peak_positions
+    from maxray_gen.config import load_config
+    from maxray_gen.learn.data.inputs import over_background
+    from maxray_gen.learn.experiments.evaluate import box_ground_positions, echo_peak_positions, radar_peak_positions
     from maxray_gen.learn.training.localiser import groundtruth_positions, predict_split, target_geometry
     from maxray_gen.learn.experiments.selflabels import read_selflabels
     from maxray_gen.seeding import rng_for
@@ -106,9 +129,17 @@ def predictions(cfg, run: Path, root: Path, scene: str, seed: int) -> dict:
     pred["mean_position"] = (np.broadcast_to(train_xy.mean(0), gt.shape), gt)
     power = np.stack([np.asarray(val[k]["range_azimuth"], dtype=np.float64).reshape(len(axes["range_m"]), -1)
                       for k in range(len(val))])
-    pred["radar_peak"] = (radar_peak_positions(power, background_map(train), axes["range_m"], axes["azimuth_rad"]),
+    background = background_map(train)
+    pred["radar_peak"] = (radar_peak_positions(power, background, axes["range_m"], axes["azimuth_rad"]),
                           gt)
     pred["echo_peak"] = (echo_peak_positions(power, axes["range_m"], axes["azimuth_rad"], gt, ECHO_RADIUS_M), gt)
+    data_cfg = load_config(Path(root) / "config.yaml")
+    boxes, poses = target_boxes_and_poses(val)
+    cam = box_ground_positions(boxes, poses, data_cfg.camera, data_cfg.radar)
+    cam = np.where(np.isfinite(cam), cam, train_xy.mean(0))  # a box bottom above the horizon: the mean position
+    pred["camera_box"] = (cam, gt)
+    pred["camera_box_echo"] = (echo_peak_positions(over_background(power, background), axes["range_m"],
+                                                   axes["azimuth_rad"], cam, HYBRID_RADIUS_M), gt)
     return {"n": len(gt), "axes": axes, "pred": pred, "geometry": target_geometry(val)}
 
 
@@ -139,8 +170,8 @@ def score(cfg, roots: dict[str, Path], preds: dict[str, dict]) -> dict:
         res["resolution"] = {"range_m": rres, "azimuth_deg": float(np.degrees(ares))}
         out["scene_sets"][scene] = res
     head = out["scene_sets"][next(iter(cfg.scenes))]
-    for key in ("selflabels", "localiser", "random", "mean_position", "radar_peak", "echo_peak", "ablations",
-                "attention_peak"):
+    for key in ("selflabels", "localiser", "random", "mean_position", "radar_peak", "camera_box", "camera_box_echo",
+                "echo_peak", "ablations", "attention_peak"):
         out[key] = head[key]
     out["headline_scene_set"] = next(iter(cfg.scenes))
     out["targets"] = targets(head)
@@ -213,6 +244,10 @@ def write_report(cfg, run: Path, roots: dict[str, Path], preds: dict[str, dict],
         rows += [(f"localiser on {k}", v) for k, v in res["localiser"].items()]
         rows += [("random in the field of view", res["random"]), ("mean train position", res["mean_position"]),
                  ("brightest echo over the median map (no learning)", res["radar_peak"]),
+                 ("target's image box projected onto the ground (label-free: box + camera calibration)",
+                  res["camera_box"]),
+                 (f"that projection moved onto the brightest echo within {HYBRID_RADIUS_M:g} m (label-free hybrid)",
+                  res["camera_box_echo"]),
                  (f"bound: target's brightest return within {ECHO_RADIUS_M:g} m", res["echo_peak"])]
         lines += [_row(n, m) for n, m in rows]
         lines += ["", f"![error CDFs](figures/cdf-{scene}.png)", ""]
