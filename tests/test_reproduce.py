@@ -93,13 +93,17 @@ def test_smoke_run_writes_every_output(smoke):
     assert "bound: target's brightest return within 3 m" in report and "| range bias (m) |" in report
     assert "| brightest echo over the median map (no learning) |" in report
     assert "| target's image box projected onto the ground (label-free: box + camera calibration) |" in report
+    for scene in ("multi", "single"):
+        for kind in ("footprint", "centroid"):
+            assert (out / "figures" / f"cdf-{kind}-{scene}.png").stat().st_size > 1000
+            assert f"figures/cdf-{kind}-{scene}.png" in report
     assert set(r["attention_peak"]) == {"cl", "mcl", "scl"}  # the unrefined maxima, scored beside the labels
     assert "| attention maximum scl (self-label before the echo refinement) |" in report
     assert all(np.isfinite(r["selflabels"][m]["range_bias_m"]) for m in ("cl", "mcl", "scl"))
     assert "## Targets" in report and "## Scene set `single`" in report and "### Ablations" in report
     for link in re.findall(r"\]\((figures/[^)]+\.png)\)", report):  # every figure the report shows exists
         assert (out / link).stat().st_size > 1000, link
-    assert len(re.findall(r"\]\(figures/", report)) == 2 * (1 + 2 * 3)
+    assert len(re.findall(r"\]\(figures/", report)) == 2 * (3 + 2 * 3)  # per scene set: 3 CDFs, 2 figures per method
     assert "self-label median error (m): cl" in output and "report:" in output
     import h5py
 

@@ -13,13 +13,15 @@ import numpy as np  # noqa: E402
 from maxray_gen.viz.radar_plots import _save  # noqa: E402
 
 
-def error_cdf_png(curves: dict[str, np.ndarray], path: Path) -> Path:
-    """Empirical CDFs of Cartesian errors, one line per predictor."""
+def error_cdf_png(curves: dict[str, np.ndarray], path: Path, xlabel: str = "Cartesian error (m)") -> Path:
+    """Empirical CDFs of distances (NaN rows left out), one line per predictor."""
     fig, ax = plt.subplots(figsize=(5.5, 4))
     for name, e in curves.items():
-        e = np.sort(np.asarray(e))
-        ax.plot(e, np.arange(1, len(e) + 1) / len(e), label=f"{name} (median {np.median(e):.2f} m)")
-    ax.set(xlabel="Cartesian error (m)", ylabel="fraction of samples", ylim=(0, 1))
+        e = np.sort(np.asarray(e, dtype=np.float64))
+        e = e[np.isfinite(e)]
+        if len(e):
+            ax.plot(e, np.arange(1, len(e) + 1) / len(e), label=f"{name} (median {np.median(e):.2f} m)")
+    ax.set(xlabel=xlabel, ylabel="fraction of samples", ylim=(0, 1))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)

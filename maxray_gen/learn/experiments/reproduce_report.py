@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from maxray_gen.learn.data.inputs import cartesian_to_polar, polar_to_cartesian
+from maxray_gen.learn.experiments.target_metrics import summarise, target_metrics
 
 #: the issue's acceptance targets for the headline scene set
 TARGET_SCL_M = 1.0
@@ -65,17 +66,20 @@ def target_boxes_and_poses(ds) -> tuple[np.ndarray, list]:
     return np.asarray(boxes, np.float64).reshape(-1, 4), poses
 
 
-def radar_view_metrics(pred_xy: np.ndarray, gt_xy: np.ndarray, geometry: dict) -> dict:
-    """What the radar sees of the target (:mod:`maxray_gen.learn.experiments.target_metrics`): medians and 90th
-    percentiles of the distance to its footprint and to its echo centroid, and the right-car rate. ``geometry`` is
-    per validation sample; predictors with several draws per sample (random) repeat it. NaN without schema 4 truth."""
-    from maxray_gen.learn.experiments.target_metrics import summarise, target_metrics
+def radar_view(pred_xy: np.ndarray, gt_xy: np.ndarray, geometry: dict) -> dict[str, np.ndarray]:
+    """Per prediction, what the radar sees of the target (:func:`~maxray_gen.learn.experiments.target_metrics.
+    target_metrics`). ``geometry`` is per validation sample; predictors with several draws per sample (random)
+    repeat it."""
+    reps = len(pred_xy) // max(len(geometry["footprint"]), 1)
+    return target_metrics(pred_xy, gt_xy, np.repeat(geometry["footprint"], reps, axis=0),
+                          np.repeat(geometry["centroid_xy"], reps, axis=0),
+                          [o for o in geometry["others"] for _ in range(reps)])
 
-    n = len(geometry["footprint"])
-    reps = len(pred_xy) // max(n, 1)
-    m = summarise(target_metrics(pred_xy, gt_xy, np.repeat(geometry["footprint"], reps, axis=0),
-                                 np.repeat(geometry["centroid_xy"], reps, axis=0),
-                                 [o for o in geometry["others"] for _ in range(reps)]))
+
+def radar_view_metrics(pred_xy: np.ndarray, gt_xy: np.ndarray, geometry: dict) -> dict:
+    """Medians and 90th percentiles of the distance to the target's footprint and to its echo centroid, and the
+    right-car rate (NaN without schema 4 truth)."""
+    m = summarise(radar_view(pred_xy, gt_xy, geometry))
     return {"footprint_m": m["median_footprint_m"], "p90_footprint_m": m["p90_footprint_m"],
             "centroid_m": m["median_centroid_m"], "p90_centroid_m": m["p90_centroid_m"], "right_car": m["right_car"]}
 
@@ -229,6 +233,13 @@ def write_report(cfg, run: Path, roots: dict[str, Path], preds: dict[str, dict],
                   np.hypot(*(p - gt).T) for name, (p, gt) in preds[scene]["pred"].items()
                   if not name.startswith(("selflabels/ablation-", "attention/"))}
         error_cdf_png(curves, fig / f"cdf-{scene}.png")
+        view = {name.replace("selflabels/", "self-labels ").replace("localiser/", "localiser "):
+                radar_view(p, gt, preds[scene]["geometry"]) for name, (p, gt) in preds[scene]["pred"].items()
+                if not name.startswith(("selflabels/ablation-", "attention/"))}
+        error_cdf_png({k: m["footprint_m"] for k, m in view.items()}, fig / f"cdf-footprint-{scene}.png",
+                      "distance to the target's footprint (m; 0 on the car)")
+        error_cdf_png({k: m["centroid_m"] for k, m in view.items()}, fig / f"cdf-centroid-{scene}.png",
+                      "distance to the target's echo centroid (m)")
         lines += [f"## Scene set `{scene}` ({res['val_samples']} validation samples; resolution cell "
                   f"{res['resolution']['range_m']:.3f} m x {res['resolution']['azimuth_deg']:.2f} deg)", "",
                   "Distances to the target's centre, then what the radar sees of it: the distance to its footprint "
@@ -250,7 +261,9 @@ def write_report(cfg, run: Path, roots: dict[str, Path], preds: dict[str, dict],
                   res["camera_box_echo"]),
                  (f"bound: target's brightest return within {ECHO_RADIUS_M:g} m", res["echo_peak"])]
         lines += [_row(n, m) for n, m in rows]
-        lines += ["", f"![error CDFs](figures/cdf-{scene}.png)", ""]
+        lines += ["", f"![error CDFs](figures/cdf-{scene}.png)", "",
+                  f"![distance to the footprint](figures/cdf-footprint-{scene}.png)",
+                  f"![distance to the echo centroid](figures/cdf-centroid-{scene}.png)", ""]
         for tag in cfg.methods:
             h5 = run / "selflabels" / scene / f"{tag}.h5"
             hists, edges = selflabel_histograms(root, h5)
