@@ -9,7 +9,7 @@ import numpy as np
 
 from maxray_gen.config import load_config
 from maxray_gen.learn.data.inputs import cartesian_to_polar, over_background, polar_to_cartesian
-from maxray_gen.learn.experiments.target_metrics import summarise, target_metrics
+from maxray_gen.learn.experiments.target_metrics import radar_view, summarise
 
 
 def wrap_angle(a: np.ndarray) -> np.ndarray:
@@ -41,7 +41,8 @@ def resolutions(data: Path) -> tuple[float, float]:
 def evaluate(data: Path, localiser: Path, out: Path, selflabels: Path | None = None) -> dict:
     """Evaluate a localiser on the validation split against groundtruth, beside the mean-position baseline (the
     training labels' mean) and, when given, the self-labels themselves. Writes report.md, metrics.json, PNGs."""
-    from maxray_gen.learn.training.localiser import load_localiser, predict_split
+    from maxray_gen.learn.data.batches import open_split
+    from maxray_gen.learn.training.localiser import load_localiser, predict_split, target_geometry
     from maxray_gen.learn.experiments.selflabels import read_selflabels
     from maxray_gen.viz.learn_plots import error_cdf_png, positions_png
 
@@ -53,17 +54,9 @@ def evaluate(data: Path, localiser: Path, out: Path, selflabels: Path | None = N
     results = {"localiser": localisation_errors(p["pred_xy"], p["gt_xy"], rres, ares)}
     baseline = np.broadcast_to(np.asarray(ck["mean"]), p["gt_xy"].shape)
     results["mean_position_baseline"] = localisation_errors(baseline, p["gt_xy"], rres, ares)
-    seen = np.isfinite(p["footprint"]).all(axis=(1, 2))  # schema 4 radar truth present
-
-    def radar_view(pred, rows):
-        return summarise(target_metrics(pred[seen[rows]], p["gt_xy"][rows][seen[rows]], p["footprint"][rows][seen[rows]],
-                                        p["centroid_xy"][rows][seen[rows]],
-                                        [o for o, ok in zip([p["others"][i] for i in np.flatnonzero(rows)],
-                                                            seen[rows]) if ok]))
-
-    everyone = np.ones(len(p["gt_xy"]), bool)
-    results["radar_view"] = {"localiser": radar_view(p["pred_xy"], everyone),
-                             "mean_position_baseline": radar_view(baseline, everyone)}
+    geometry = target_geometry(open_split(Path(data), "val", ("objects", "target"))[0])
+    results["radar_view"] = {"localiser": summarise(radar_view(p["pred_xy"], p["gt_xy"], geometry)),
+                             "mean_position_baseline": summarise(radar_view(baseline, p["gt_xy"], geometry))}
     curves = {"localiser": np.hypot(*(p["pred_xy"] - p["gt_xy"]).T), "mean position": np.hypot(*(baseline - p["gt_xy"]).T)}
     if selflabels is not None:
         t = read_selflabels(selflabels)
@@ -72,7 +65,7 @@ def evaluate(data: Path, localiser: Path, out: Path, selflabels: Path | None = N
         keep = np.array([int(i) in lookup for i in p["index"]])
         sl = np.stack([t["x_m"][rows], t["y_m"][rows]], 1)
         results["selflabels"] = localisation_errors(sl, p["gt_xy"][keep], rres, ares)
-        results["radar_view"]["selflabels"] = radar_view(sl, keep)
+        results["radar_view"]["selflabels"] = summarise(radar_view(sl, p["gt_xy"][keep], geometry, keep))
         curves["self-labels"] = np.hypot(*(sl - p["gt_xy"][keep]).T)
     results["resolution"] = {"range_m": rres, "azimuth_deg": float(np.degrees(ares))}
     results["localiser_labels"] = ck["labels"]
@@ -154,13 +147,15 @@ def box_ground_positions(boxes: np.ndarray, poses: list, camera, radar, ground_z
     plane z = ``ground_z`` with the known camera calibration (``camera``: the dataset's CameraConfig; the camera
     shares the basestation's sensor frame, ``poses``): a label-free localiser that needs only the target's box,
     where a car's lowest visible edge meets the ground. ``boxes``: (N, 4) x0, y0, x1, y1 pixels. A box whose
-    bottom lies at or above the horizon gives NaN."""
+    bottom lies at or above the horizon, or a sample without a pose, gives NaN."""
     from maxray_gen.radar.coordinates import heatmap_azimuth, world_points_to_radar
     from maxray_gen.sensors.camera import Intrinsics
 
     intr = Intrinsics.from_config(camera)
     out = np.full((len(boxes), 2), np.nan)
     for k, (box, pose) in enumerate(zip(np.asarray(boxes, dtype=np.float64), poses)):
+        if pose is None:
+            continue
         ray = pose.rotation @ np.array([(0.5 * (box[0] + box[2]) - intr.cx) / intr.fx, (box[3] - intr.cy) / intr.fy,
                                         1.0])
         if not np.isfinite(ray).all() or ray[2] >= -1e-9:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from maxray_gen.learn.data.inputs import cartesian_to_polar, polar_to_cartesian
-from maxray_gen.learn.experiments.target_metrics import summarise, target_metrics
+from maxray_gen.learn.experiments.target_metrics import radar_view, summarise
 
 #: the issue's acceptance targets for the headline scene set
 TARGET_SCL_M = 1.0
@@ -51,34 +51,9 @@ def position_metrics(pred_xy: np.ndarray, gt_xy: np.ndarray, axes: dict, range_r
             "azimuth_bias_deg": float(np.degrees(np.median(wrap_angle(pa - ga))))}
 
 
-def target_boxes_and_poses(ds) -> tuple[np.ndarray, list]:
-    """Each sample's target image box (visible, (N, 4) pixels) and basestation pose, in the split's order."""
-    from maxray_gen.geometry import Pose
-    from maxray_gen.learn.data.batches import entries
-
-    base = ds.dataset if hasattr(ds, "dataset") else ds
-    boxes, poses = [], []
-    for k, local, _ in entries(ds):
-        s = base.readers[k].sample(local, fields=("objects", "target", "params"))
-        boxes.append(s["objects"]["visible_box"][s["target"]])
-        bs = s["params"]["basestation"]
-        poses.append(Pose(np.asarray(bs["position"], np.float64), np.asarray(bs["rotation"], np.float64)))
-    return np.asarray(boxes, np.float64).reshape(-1, 4), poses
-
-
-def radar_view(pred_xy: np.ndarray, gt_xy: np.ndarray, geometry: dict) -> dict[str, np.ndarray]:
-    """Per prediction, what the radar sees of the target (:func:`~maxray_gen.learn.experiments.target_metrics.
-    target_metrics`). ``geometry`` is per validation sample; predictors with several draws per sample (random)
-    repeat it."""
-    reps = len(pred_xy) // max(len(geometry["footprint"]), 1)
-    return target_metrics(pred_xy, gt_xy, np.repeat(geometry["footprint"], reps, axis=0),
-                          np.repeat(geometry["centroid_xy"], reps, axis=0),
-                          [o for o in geometry["others"] for _ in range(reps)])
-
-
 def radar_view_metrics(pred_xy: np.ndarray, gt_xy: np.ndarray, geometry: dict) -> dict:
     """Medians and 90th percentiles of the distance to the target's footprint and to its echo centroid, and the
-    right-car rate (NaN without schema 4 truth)."""
+    right-car rate (:func:`~maxray_gen.learn.experiments.target_metrics.radar_view`; NaN without schema 4 truth)."""
     m = summarise(radar_view(pred_xy, gt_xy, geometry))
     return {"footprint_m": m["median_footprint_m"], "p90_footprint_m": m["p90_footprint_m"],
             "centroid_m": m["median_centroid_m"], "p90_centroid_m": m["p90_centroid_m"], "right_car": m["right_car"]}
@@ -134,17 +109,16 @@ def predictions(cfg, run: Path, root: Path, scene: str, seed: int) -> dict:
     power = np.stack([np.asarray(val[k]["range_azimuth"], dtype=np.float64).reshape(len(axes["range_m"]), -1)
                       for k in range(len(val))])
     background = background_map(train)
-    pred["radar_peak"] = (radar_peak_positions(power, background, axes["range_m"], axes["azimuth_rad"]),
-                          gt)
+    pred["radar_peak"] = (radar_peak_positions(power, background, axes["range_m"], axes["azimuth_rad"]), gt)
     pred["echo_peak"] = (echo_peak_positions(power, axes["range_m"], axes["azimuth_rad"], gt, ECHO_RADIUS_M), gt)
     data_cfg = load_config(Path(root) / "config.yaml")
-    boxes, poses = target_boxes_and_poses(val)
-    cam = box_ground_positions(boxes, poses, data_cfg.camera, data_cfg.radar)
+    geometry = target_geometry(val)
+    cam = box_ground_positions(geometry["box"], geometry["pose"], data_cfg.camera, data_cfg.radar)
     cam = np.where(np.isfinite(cam), cam, train_xy.mean(0))  # a box bottom above the horizon: the mean position
     pred["camera_box"] = (cam, gt)
     pred["camera_box_echo"] = (echo_peak_positions(over_background(power, background), axes["range_m"],
                                                    axes["azimuth_rad"], cam, HYBRID_RADIUS_M), gt)
-    return {"n": len(gt), "axes": axes, "pred": pred, "geometry": target_geometry(val)}
+    return {"n": len(gt), "axes": axes, "pred": pred, "geometry": geometry}
 
 
 def score(cfg, roots: dict[str, Path], preds: dict[str, dict]) -> dict:

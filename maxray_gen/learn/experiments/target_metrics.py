@@ -48,6 +48,23 @@ def target_metrics(pred_xy: np.ndarray, centre_xy: np.ndarray, footprint: np.nda
             "right_car": (to_target <= RIGHT_CAR_M) & (to_target < nearest_other)}
 
 
+def radar_view(pred_xy: np.ndarray, gt_xy: np.ndarray, geometry: dict, rows: np.ndarray | None = None
+               ) -> dict[str, np.ndarray]:
+    """:func:`target_metrics` of predictions against a split's target geometry
+    (:func:`~maxray_gen.learn.training.localiser.target_geometry`): ``rows`` (a mask) says which of its samples
+    the predictions are for (default all); a predictor with several draws per sample (random) repeats them; samples
+    without schema 4 radar truth are left out."""
+    footprint, centroid, others = geometry["footprint"], geometry["centroid_xy"], geometry["others"]
+    if rows is not None:
+        footprint, centroid = footprint[rows], centroid[rows]
+        others = [others[i] for i in np.flatnonzero(rows)]
+    reps = len(pred_xy) // max(len(footprint), 1)
+    seen = np.repeat(np.isfinite(footprint).all(axis=(1, 2)), reps)
+    return target_metrics(np.asarray(pred_xy)[seen], np.asarray(gt_xy)[seen],
+                          np.repeat(footprint, reps, axis=0)[seen], np.repeat(centroid, reps, axis=0)[seen],
+                          [o for o, ok in zip((o for o in others for _ in range(reps)), seen) if ok])
+
+
 def summarise(m: dict[str, np.ndarray]) -> dict[str, float | int]:
     """Medians and 90th percentiles of the distances (NaN-free rows) and the right-car rate."""
     def stat(x, q):

@@ -64,18 +64,26 @@ def groundtruth_positions(ds) -> tuple[np.ndarray, np.ndarray]:
 def target_geometry(ds) -> dict[str, object]:
     """What the radar sees of each sample's target (schema 4's radar truth, NaN for older shards): its footprint
     polygon (N, 4, 2), the centroid of its own paths (N, 2), and the footprints of the sample's other cars (a list
-    of (M_i, 4, 2)), in the heatmaps' Cartesian frame, in the order of :func:`groundtruth_positions`."""
+    of (M_i, 4, 2)), in the heatmaps' Cartesian frame; and what the camera gives: its visible image box (N, 4) and
+    the basestation pose (a list of Pose, None where a sample has none). In the order of :func:`groundtruth_positions`."""
+    from maxray_gen.geometry import Pose
+
     base = ds.dataset if hasattr(ds, "dataset") else ds
-    footprint, centroid, others = [], [], []
+    footprint, centroid, others, boxes, poses = [], [], [], [], []
     for k, local, _ in entries(ds):
-        s = base.readers[k].sample(local, fields=("objects", "target"))
-        o = s["objects"]
-        footprint.append(o["footprint_xy"][s["target"]])
-        centroid.append(o["echo_centroid_xy"][s["target"]])
-        cars = np.flatnonzero((o["class_id"] == o["class_id"][s["target"]]) & (np.arange(len(o)) != s["target"]))
+        s = base.readers[k].sample(local, fields=("objects", "target", "params"))
+        o, t = s["objects"], s["target"]
+        footprint.append(o["footprint_xy"][t])
+        centroid.append(o["echo_centroid_xy"][t])
+        cars = np.flatnonzero((o["class_id"] == o["class_id"][t]) & (np.arange(len(o)) != t))
         others.append(np.asarray(o["footprint_xy"][cars], np.float64).reshape(-1, 4, 2))
+        boxes.append(o["visible_box"][t])
+        bs = s["params"].get("basestation")  # None in the stand-in datasets
+        poses.append(None if bs is None else Pose(np.asarray(bs["position"], np.float64),
+                                                  np.asarray(bs["rotation"], np.float64)))
     return {"footprint": np.asarray(footprint, np.float64).reshape(-1, 4, 2),
-            "centroid_xy": np.asarray(centroid, np.float64).reshape(-1, 2), "others": others}
+            "centroid_xy": np.asarray(centroid, np.float64).reshape(-1, 2), "others": others,
+            "box": np.asarray(boxes, np.float64).reshape(-1, 4), "pose": poses}
 
 
 def load_heatmaps(ds, radio: RadioInput, cfg: LocaliserConfig) -> tuple[np.ndarray, torch.Tensor]:
@@ -185,8 +193,7 @@ def load_localiser(path: Path) -> tuple[LocaliserNet, dict]:
 
 
 def predict_split(path: Path, data: Path, split: str = "val") -> dict[str, np.ndarray]:
-    """Localiser predictions and groundtruth on a split: index, pred_xy, gt_xy, pred/gt range and azimuth, and the
-    target's radar truth (:func:`target_geometry`)."""
+    """Localiser predictions and groundtruth on a split: index, pred_xy, gt_xy, pred/gt range and azimuth."""
     net, ck = load_localiser(path)
     cfg = LocaliserConfig.model_validate(ck["config"])
     ds, axes = open_split(Path(data), split, ("range_azimuth", "objects", "target"))
@@ -200,4 +207,4 @@ def predict_split(path: Path, data: Path, split: str = "val") -> dict[str, np.nd
     pr, pa = cartesian_to_polar(*pred.T)
     gr, ga = cartesian_to_polar(*gt.T)
     return {"index": idx, "pred_xy": pred, "gt_xy": gt, "pred_range": pr, "pred_azimuth": pa, "gt_range": gr,
-            "gt_azimuth": ga, **target_geometry(ds)}
+            "gt_azimuth": ga}

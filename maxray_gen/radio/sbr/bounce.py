@@ -70,9 +70,9 @@ class Contributions:
 class BeamHits:
     """The hits of one bounce depth m >= 1 that face the receiver (numpy, one row per tube): the triangles and
     objects of the chain so far (N, m + 1), the image source of the incident wave (hit point - direction x
-    unfolded length), the incident polarisation (complex, (N, 3)), whether the leg to the receiver is clear, and
-    the tube's footprint area on the facet and its own return (amplitude without propagation phase, length, d(length)/dt, hit point, departure angles)
-    for where the beam integral does not apply."""
+    unfolded length), the incident polarisation (complex, (N, 3)), whether the leg to the receiver is clear, the
+    tube's footprint area on the facet, and its own return (amplitude without propagation phase, length,
+    d(length)/dt, hit point, departure angles) for where the beam integral does not apply."""
 
     chain: np.ndarray
     objects: np.ndarray
@@ -81,6 +81,12 @@ class BeamHits:
     clear: np.ndarray
     footprint_m2: np.ndarray
     tube_return: Contributions
+
+
+def _departures(dr, UInt32, tubes: TubeGrid, lane, idx) -> np.ndarray:
+    """(N, 2) launch azimuth and elevation of the tubes on lanes ``idx``."""
+    tube = np.asarray(dr.gather(UInt32, lane, idx).numpy(), np.int64)
+    return np.stack([tubes.azimuth[tube], tubes.elevation[tube]], axis=1)
 
 
 def _to_np3(v) -> np.ndarray:
@@ -195,7 +201,6 @@ def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray
             idx = dr.compress(facing)
             if dr.width(idx):
                 i_np = np.asarray(idx.numpy(), np.int64)
-                tube = np.asarray(dr.gather(UInt32, lane, idx).numpy(), np.int64)
                 g = lambda a, tp=Float: np.asarray(dr.gather(tp, a, idx).numpy(), np.float64)  # noqa: E731
                 clear = np.asarray(dr.gather(Bool, lit, idx).numpy(), bool)
                 tube_amp = (g(dr.real(amp)) + 1j * g(dr.imag(amp))) * clear
@@ -206,17 +211,15 @@ def trace_tubes(es: EngineScene, tubes: TubeGrid, tx: np.ndarray, rx: np.ndarray
                     polarisation=_to_np3(dr.gather(V3, P.re, idx)) + 1j * _to_np3(dr.gather(V3, P.im, idx)),
                     clear=clear, footprint_m2=g(dS),
                     tube_return=Contributions(tube_amp, g(total), g(dldt_tot), point,
-                                              np.stack([tubes.azimuth[tube], tubes.elevation[tube]], axis=1),
-                                              history[i_np])))
+                                              _departures(dr, UInt32, tubes, lane, idx), history[i_np])))
         idx = dr.compress(lit & (F != 0)) if exported and beams is None else None  # outside the main lobe: nothing
         if idx is not None and dr.width(idx):
             i_np = np.asarray(idx.numpy(), np.int64)
-            tube = np.asarray(dr.gather(UInt32, lane, idx).numpy(), np.int64)
             g = lambda a, tp=Float: np.asarray(dr.gather(tp, a, idx).numpy(), np.float64)  # noqa: E731
             parts.append(Contributions(
                 amplitude=g(dr.real(amp)) + 1j * g(dr.imag(amp)), length_m=g(total), dldt=g(dldt_tot),
                 point=_to_np3(dr.gather(V3, p, idx)),
-                aod=np.stack([tubes.azimuth[tube], tubes.elevation[tube]], axis=1), objects=history[i_np]))
+                aod=_departures(dr, UInt32, tubes, lane, idx), objects=history[i_np]))
         if depth == max_depth - 1:
             break
         keep = dr.compress(alive)

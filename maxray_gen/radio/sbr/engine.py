@@ -12,9 +12,8 @@ from maxray_gen.radar.config import RadarConfig
 from maxray_gen.radar.paths import PathSet
 from maxray_gen.radio.config import TraceConfig
 from maxray_gen.radio.drjit_setup import import_mitsuba
-from maxray_gen.radio.sbr.bounce import trace_tubes
 from maxray_gen.radio.sbr.beams import beam_returns
-from maxray_gen.radio.sbr.bounce import BeamHits, Contributions
+from maxray_gen.radio.sbr.bounce import BeamHits, Contributions, trace_tubes
 from maxray_gen.radio.sbr.clutter import ground_clutter
 from maxray_gen.radio.sbr.facets import View, first_bounce
 from maxray_gen.radio.sbr.launch import TubeGrid, tube_grid
@@ -36,6 +35,8 @@ def engine_version(trace: TraceConfig) -> str:
     if trace.po_integration == "facet" and trace.later_bounces == "beam":
         return f"{ENGINE_VERSION} facet+beam"
     return f"{ENGINE_VERSION} {trace.po_integration}"
+
+
 # a facet radiates from its centroid: split it until its extent is below this fraction of the range resolution and
 # of the beamwidth (then it is one point to the radar)
 FACET_EXTENT = 0.5

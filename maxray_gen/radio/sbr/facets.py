@@ -32,6 +32,9 @@ from math import factorial
 
 import numpy as np
 
+from maxray_gen.geometry import sensor_angles
+from maxray_gen.radio.sbr.bounce import Contributions
+
 TAYLOR_TERMS = 12
 TAYLOR_SPREAD = 1.5  # rad: below this spread of the vertex phases the Taylor series is used (error < 1e-9)
 VISIBILITY_TOLERANCE_M = 1e-4
@@ -260,8 +263,7 @@ def view_test(view: View, k: float, max_facet_m: float):
     facets whose centroid is in view are kept)."""
     def test(f: Facets):
         cols = lambda a: (a[:, 0], a[:, 1], a[:, 2])  # noqa: E731
-        sees_any, sees_centroid, split = classify(cols(f.v0), cols(f.v1), cols(f.v2), view, k, max_facet_m)
-        return sees_any, sees_centroid, split
+        return classify(cols(f.v0), cols(f.v1), cols(f.v2), view, k, max_facet_m)
     return test
 
 
@@ -269,8 +271,6 @@ def first_bounce(es, view: View, up: np.ndarray, wavelength_m: float, max_facet_
                  depth: int):
     """The first-bounce :class:`~maxray_gen.radio.sbr.bounce.Contributions` of every lit facet of ``es`` (an
     :class:`~maxray_gen.radio.sbr.scene.EngineScene`) in ``view`` (see the module docstring)."""
-    from maxray_gen.radio.sbr.bounce import Contributions
-
     k = 2 * np.pi / wavelength_m
     direct, split = _candidates(es, view, k, max_facet_m, ground_direct)
     faces, verts = es.faces_np, es.vertices_np
@@ -285,8 +285,6 @@ def first_bounce(es, view: View, up: np.ndarray, wavelength_m: float, max_facet_
     if len(f) == 0:
         return Contributions.concatenate([], depth)
     out = radiate(es, f, view, up, k, wavelength_m)
-    from maxray_gen.geometry import sensor_angles
-
     aod = np.stack(sensor_angles(out["s"], view.pose), axis=1)
     objects = np.full((len(out["obj"]), depth), -1, np.int32)
     objects[:, 0] = out["obj"]

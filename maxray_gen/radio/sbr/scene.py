@@ -80,16 +80,12 @@ class EngineScene:
 
     def _tables(self, snap: SceneSnapshot, vertices: np.ndarray, faces: np.ndarray) -> None:
         mi = self.mi
-        n64 = self.facet_normals(vertices, faces)
-        n = n64.astype(np.float32)
+        n = self.facet_normals(vertices, faces).astype(np.float32)
         self.normals_np = n
-        self.normals64_np = n64
         self.vertices_np, self.faces_np = vertices, faces
         corners = [np.ascontiguousarray(vertices[faces[:, i]], np.float32) for i in range(3)]
         self.tri_vertices = tuple(mi.Vector3f(*(mi.Float(np.ascontiguousarray(v[:, i])) for i in range(3)))
                                   for v in corners)
-        edge = np.max(np.stack([np.linalg.norm(corners[(i + 1) % 3] - corners[i], axis=1) for i in range(3)]), axis=0)
-        self.tri_edge = mi.Float(edge.astype(np.float32))
         self.normals = mi.Vector3f(*(mi.Float(np.ascontiguousarray(n[:, i])) for i in range(3)))
         vel = np.array([o.velocity for o in snap.objects], np.float32).reshape(-1, 3)
         self.velocity = mi.Vector3f(*(mi.Float(np.ascontiguousarray(vel[:, i])) for i in range(3)))
