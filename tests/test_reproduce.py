@@ -34,6 +34,7 @@ PRESET = {
     "localiser": {"epochs": 1, "batch_size": 2},
     "ablations": {"no-background": {"input": {"radio_background": "none"}}},
     "selflabel_refine": "echo",
+    "test": {"seed": 7, "shards": 1},
 }
 
 
@@ -71,14 +72,22 @@ def test_smoke_run_writes_every_output(smoke):
     assert 0 <= r["echo_peak"]["median_cartesian_m"] <= 3.0 and r["echo_peak"]["n"] == r["selflabels"]["scl"]["n"]
     # issue 32's metrics of what the radar sees, for every predictor of every scene set: a footprint holds the
     # centre (never farther than it), rates are shares
-    for scene in r["scene_sets"].values():
-        rows = [scene[k] for k in ("random", "mean_position", "radar_peak", "camera_box", "camera_box_echo",
-                                   "echo_peak")]
-        rows += [v for k in ("selflabels", "localiser", "ablations", "attention_peak") for v in scene[k].values()]
-        for m in rows:
-            assert {"footprint_m", "p90_footprint_m", "centroid_m", "p90_centroid_m", "right_car"} <= set(m), m
-            assert 0 <= m["footprint_m"] <= m["median_cartesian_m"] + 1e-9 and 0 <= m["right_car"] <= 1, m
-            assert np.isfinite(m["centroid_m"]), m
+    # the test split: its own datasets (another seed), scored beside validation; the top level is the test split's
+    assert r["splits"] == ["validation", "test"] and r["final_split"] == "test" and r["test_seed"] == 7
+    assert r["scene_sets"] == r["test"]["scene_sets"]
+    for scene, n in (("multi", 4), ("single", 6)):  # every test sample has a target here (at least one car)
+        assert r["test"]["scene_sets"][scene]["samples"] == n
+        assert yaml.safe_load((out / "datasets" / f"{scene}-test" / "config.yaml").read_text())["generate"]["seed"] == 7
+    for split in ("validation", "test"):
+        for scene in r[split]["scene_sets"].values():
+            rows = [scene[k] for k in ("random", "mean_position", "radar_peak", "camera_box", "camera_box_echo",
+                                       "echo_peak")]
+            rows += [v for k in ("selflabels", "localiser", "ablations", "attention_peak") for v in scene[k].values()]
+            for m in rows:
+                assert {"median_cartesian_m", "footprint_m", "p90_footprint_m", "centroid_m", "p90_centroid_m",
+                        "right_car"} <= set(m), m
+                assert 0 <= m["footprint_m"] <= m["median_cartesian_m"] + 1e-9 and 0 <= m["right_car"] <= 1, m
+                assert np.isfinite(m["centroid_m"]), m
     # the label-free camera baseline: the target's box on the ground lands near it, far better than chance
     for key in ("camera_box", "camera_box_echo"):
         print(key, r[key]["median_cartesian_m"], r[key]["footprint_m"], r[key]["right_car"])
@@ -86,9 +95,13 @@ def test_smoke_run_writes_every_output(smoke):
     assert set(r["scene_sets"]) == {"multi", "single"} and r["headline_scene_set"] == "multi"
     assert "no-background" in r["ablations"] and r["ablations"] == r["scene_sets"]["multi"]["ablations"]
     assert re.fullmatch(r"[0-9a-f]{16}", r["config_hash"])
-    assert set(r["dataset_hashes"]) == {"multi", "single"}
-    assert set(r["targets"]) == {"scl_median_m", "random_over_scl", "scl_better_than_mcl",
-                                 "localiser_scl_over_groundtruth"}
+    assert set(r["dataset_hashes"]) == {"multi", "single", "multi/test", "single/test"}
+    assert set(r["targets"]) == {"scl_right_car", "scl_right_car_over_radar_peak", "scl_footprint_m", "scl_centroid_m",
+                                 "scl_better_than_mcl", "localiser_scl_over_groundtruth_centroid",
+                                 "localiser_right_car_gap", "supervised_over_radar_peak_single_centre",
+                                 "supervised_minus_radar_peak_single_footprint"}
+    for t in r["targets"].values():  # a missed target says by how much
+        assert t["gap"] == 0 if t["met"] else t["gap"] > 0, t
     report = (out / "report.md").read_text()
     assert "bound: target's brightest return within 3 m" in report and "| range bias (m) |" in report
     assert "| brightest echo over the median map (no learning) |" in report
@@ -101,10 +114,13 @@ def test_smoke_run_writes_every_output(smoke):
     assert "| attention maximum scl (self-label before the echo refinement) |" in report
     assert all(np.isfinite(r["selflabels"][m]["range_bias_m"]) for m in ("cl", "mcl", "scl"))
     assert "## Targets" in report and "## Scene set `single`" in report and "### Ablations" in report
+    assert "### Test split (own seed; scored only here)" in report and "### Validation split" in report
+    assert "| predictor | validation: centre (m) |" in report and "| missed by |" in report
     for link in re.findall(r"\]\((figures/[^)]+\.png)\)", report):  # every figure the report shows exists
         assert (out / link).stat().st_size > 1000, link
     assert len(re.findall(r"\]\(figures/", report)) == 2 * (3 + 2 * 3)  # per scene set: 3 CDFs, 2 figures per method
-    assert "self-label median error (m): cl" in output and "report:" in output
+    assert "test split, self-labels median to centre / right car: cl" in output and "report:" in output
+    assert "targets met: " in output
     import h5py
 
     with h5py.File(out / "selflabels" / "multi" / "scl.h5", "r") as h5:  # the same self-label chain as the CLI's
@@ -143,12 +159,41 @@ def test_an_existing_dataset_is_reused_with_data(smoke, tmp_path):
     cfg, out, _ = smoke
     preset = {**PRESET, "scenes": {"single": PRESET["scenes"]["single"]}, "ablations": {}}
     res = run(["reproduce", "--config", str(_write(tmp_path, preset)), "--out", str(tmp_path / "run2"),
-               "--data", f"single={out / 'datasets' / 'single'}", "--no-progress", "--seed", "1"])
+               "--data", f"single={out / 'datasets' / 'single'}", "--data",
+               f"single/test={out / 'datasets' / 'single-test'}", "--no-progress", "--seed", "1"])
     assert res.exit_code == 0, res.output
     assert not (tmp_path / "run2" / "datasets").exists()
     a = json.loads((tmp_path / "run2" / "results.json").read_text())
     b = json.loads((out / "results.json").read_text())["scene_sets"]["single"]
     assert a["selflabels"] == b["selflabels"]  # same data, same seed: same models
+
+
+def test_test_seed_bad_or_changed_exit_2_untouched(smoke, tmp_path):
+    cfg, out, _ = smoke
+    marks = {p: p.read_bytes() for p in (out / "stages").iterdir()}
+    datasets = sorted(p.name for p in (out / "datasets").iterdir())
+    res = run(["reproduce", "--config", str(cfg), "--out", str(out), "--seed", "1", "--test-seed", "3"])
+    assert res.exit_code == 2 and res.output.count("\n") == 1, res.output
+    assert "--test-seed 3: equals scene set multi's dataset seed (scenes.multi.generate.seed)" in res.output
+    res = run(["reproduce", "--config", str(cfg), "--out", str(out), "--seed", "1", "--test-seed", "8",
+               "--no-progress"])  # another test lot in a finished run: refused at its stage
+    assert res.exit_code == 2 and "stage data/multi/test was made from another preset" in res.output, res.output
+    assert {p: p.read_bytes() for p in (out / "stages").iterdir()} == marks
+    assert sorted(p.name for p in (out / "datasets").iterdir()) == datasets
+    # a schema-3 dataset (no per-object radar truth) is refused before anything is made
+    import shutil
+
+    import h5py
+
+    old = tmp_path / "old"
+    shutil.copytree(out / "datasets" / "single", old)
+    shard = sorted(old.glob("shard-*.h5"))[0]
+    with h5py.File(shard, "r+") as h5:
+        h5.attrs["schema_version"] = 3
+    res = run(["reproduce", "--config", str(cfg), "--out", str(tmp_path / "r3"), "--data", f"single={old}"])
+    assert res.exit_code == 2 and res.output.count("\n") == 1, res.output
+    assert f"{shard}: schema version 3 has no per-object radar truth" in res.output
+    assert not (tmp_path / "r3").exists()
 
 
 def test_bad_input_one_line_exit_2(tmp_path):
@@ -158,6 +203,14 @@ def test_bad_input_one_line_exit_2(tmp_path):
     assert not (tmp_path / "r").exists()
     res = run(["reproduce", "--config", str(cfg), "--out", str(tmp_path / "r"), "--data", f"parking={tmp_path}"])
     assert res.exit_code == 2 and "no scene set 'parking'" in res.output
+    bad = {**PRESET, "test": {"seed": 4, "shards": 1}}  # the single-car set's own seed
+    res = run(["reproduce", "--config", str(_write(tmp_path, bad)), "--out", str(tmp_path / "r")])
+    assert res.exit_code == 2 and "test.seed: equals scene set single's dataset seed" in res.output, res.output
+    no_test = {k: v for k, v in PRESET.items() if k != "test"}
+    res = run(["reproduce", "--config", str(_write(tmp_path, no_test)), "--out", str(tmp_path / "r"),
+               "--test-seed", "9"])
+    assert res.exit_code == 2 and "--test-seed: the preset has no test split" in res.output, res.output
+    assert not (tmp_path / "r").exists()
     res = run(["reproduce", "--preset", "nope"])
     assert res.exit_code == 2 and "unknown preset 'nope'" in res.output and "cpu" in res.output
     bad = {**PRESET, "methods": {"cl": {}, "mcl": {}, "scl": {"lr": -1}}}

@@ -265,23 +265,31 @@ def search_localiser_cmd(data, trials, storage, study_name, labels, epochs, seed
               help="Training seed (model initialisation, batches, localiser); the datasets' seeds are the preset's.")
 @click.option("--data", "data", multiple=True,
               help="[SCENE=]DIR: use this existing dataset for a scene set instead of generating it "
-                   "(a bare DIR is the preset's first scene set). Repeatable.")
+                   "(a bare DIR is the preset's first scene set; SCENE/test=DIR its test dataset). Repeatable.")
+@click.option("--test-seed", type=click.IntRange(min=0), default=None,
+              help="Seed of the test datasets instead of the preset's (must differ from every scene set's seed).")
 @PROGRESS
-def reproduce_cmd(preset, config_path, out, seed, data, no_progress):
-    """The paper's claim on our data: generate, train CL/MCL/SCL, extract self-coordinates, train localisers,
-    score on the validation split; writes OUT/report.md, OUT/results.json and OUT/figures/. Resumable."""
+def reproduce_cmd(preset, config_path, out, seed, data, test_seed, no_progress):
+    """The paper's claim on our data: generate (train/validation and a test lot from its own seed), train
+    CL/MCL/SCL, extract self-coordinates, train localisers, score on the validation and test splits; writes
+    OUT/report.md, OUT/results.json and OUT/figures/. Resumable."""
     _require_torch()
     from maxray_gen.learn.experiments.reproduce import load_preset, parse_data_options, reproduce
 
     cfg, name = load_preset(preset, config_path)
     out = out or Path(f"reproduce-{name}-seed{seed}")
-    res = reproduce(cfg, name, out, seed, parse_data_options(data, cfg), progress=not no_progress, echo=click.echo)
+    res = reproduce(cfg, name, out, seed, parse_data_options(data, cfg), progress=not no_progress, echo=click.echo,
+                    test_seed=test_seed)
     sl = res["selflabels"]
-    click.echo("self-label median error (m): " + ", ".join(f"{k} {v['median_cartesian_m']:.2f}"
-                                                            for k, v in sl.items())
-               + f"; random {res['random']['median_cartesian_m']:.2f}")
-    click.echo("localiser median error (m): " + ", ".join(f"{k} {v['median_cartesian_m']:.2f}"
-                                                           for k, v in res["localiser"].items()))
+    click.echo(f"{res['final_split']} split, self-labels median to centre / right car: "
+               + ", ".join(f"{k} {v['median_cartesian_m']:.2f} m / {100 * v['right_car']:.0f} %" for k, v in sl.items())
+               + f"; radar peak {res['radar_peak']['median_cartesian_m']:.2f} m / "
+                 f"{100 * res['radar_peak']['right_car']:.0f} %")
+    click.echo("localiser median to centre / right car: " + ", ".join(
+        f"{k} {v['median_cartesian_m']:.2f} m / {100 * v['right_car']:.0f} %" for k, v in res["localiser"].items()))
+    missed = [k for k, v in res["targets"].items() if not v["met"]]
+    click.echo(f"targets met: {len(res['targets']) - len(missed)} of {len(res['targets'])}"
+               + (f" (missed: {', '.join(missed)})" if missed else ""))
     click.echo(f"report: {Path(out) / 'report.md'}; results: {Path(out) / 'results.json'}")
 
 

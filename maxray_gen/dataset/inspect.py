@@ -22,6 +22,19 @@ def shard_paths(root: str | Path) -> list[Path]:
     return paths
 
 
+def require_radar_truth(root: str | Path) -> None:
+    """A clear error when a shard of the dataset predates the per-object radar truth (schema 4: footprints, echo
+    centroids), which the radar-view metrics need."""
+    from maxray_gen.dataset.reader import open_shard
+
+    for p in shard_paths(root):
+        with open_shard(p) as h5:
+            version = int(h5.attrs["schema_version"])
+        if version < 4:
+            raise DataError(f"{p}: schema version {version} has no per-object radar truth (footprints, echo "
+                            "centroids; schema 4), which the metrics need: regenerate it with `maxray generate`")
+
+
 def locate(root: str | Path, index: int) -> tuple[ShardReader, int]:
     """The shard reader and local index of the dataset's sample number ``index`` (in shard order)."""
     n = 0

@@ -1,10 +1,12 @@
 """``maxray reproduce``: the paper's claim end to end on our own data, one resumable command.
 
 Stages (each finished stage leaves a marker in ``RUN/stages/`` with the hash of what it was made from, and a
-second run skips it): generate the dataset of each scene set, train CL / MCL / SCL (and the ablation variants),
-extract self-coordinates, train the localiser on groundtruth and on each method's self-coordinates, then score
-everything on the validation split (``results.json``, ``report.md``, figures). A run directory made from another
-preset or seed is refused, naming the stage, so finished work is never overwritten.
+second run skips it): generate the dataset of each scene set (and, with a ``test`` section, its test dataset from
+the test seed), train CL / MCL / SCL (and the ablation variants), extract self-coordinates, train the localiser on
+groundtruth and on each method's self-coordinates, then score everything on the validation split and on the test
+split (``results.json``, ``report.md``, figures). Nothing is chosen on the test split: it is generated from its
+own seed and only scored. A run directory made from another preset or seed is refused, naming the stage, so
+finished work is never overwritten.
 """
 
 from __future__ import annotations
@@ -26,6 +28,14 @@ if TYPE_CHECKING:
     from maxray_gen.learn.config import LocaliserConfig, SSLConfig
 
 METHODS = ("cl", "mcl", "scl")
+
+
+class TestSplitConfig(StrictModel):
+    """The test split: every scene set generated once more from its own seed, used only for the final scoring."""
+
+    seed: int = Field(ge=0, description="seed of the test datasets (another draw of every lot); must differ "
+                                        "from each scene set's generate.seed (`--test-seed` overrides it)")
+    shards: int = Field(ge=1, description="shards per test dataset (of the scene set's samples_per_shard)")
 
 
 class ReproduceConfig(StrictModel):
@@ -50,14 +60,43 @@ class ReproduceConfig(StrictModel):
     ablations: dict[str, dict] = Field(default_factory=dict,
                                        description="name -> SCL setting overrides, trained on the headline scene "
                                                    "set and scored like the methods")
+    test: TestSplitConfig | None = Field(None, description="the test split (scored only at the end); none: the "
+                                                           "report has the validation split only")
+
+    def dataset_names(self) -> list[str]:
+        """Every dataset the run needs: each scene set, then each one's test set (``SCENE/test``)."""
+        return list(self.scenes) + ([f"{s}/test" for s in self.scenes] if self.test is not None else [])
 
     def scene_config(self, name: str, workers: int | None = None) -> "Config":
         """Scene set ``name`` as the typed `maxray generate` configuration (``workers`` local processes)."""
         from maxray_gen.config import Config
         from maxray_gen.schema import parse
 
-        over = {} if workers is None else {"generate": {"workers": workers}}
-        return parse(Config, deep_merge(self.scenes[name], over), f"scenes.{name}")
+        scene, _, test = name.partition("/")
+        over: dict = {} if workers is None else {"generate": {"workers": workers}}
+        if test:
+            if self.test is None:
+                raise ConfigError(f"{name}: the preset has no test split")
+            over = deep_merge(over, {"generate": {"seed": self.test.seed, "shards": self.test.shards}})
+        return parse(Config, deep_merge(self.scenes[scene], over), f"scenes.{scene}")
+
+    def with_test_seed(self, test_seed: int | None) -> "ReproduceConfig":
+        """This configuration with the test split's seed replaced (``--test-seed``), checked like the preset's."""
+        if test_seed is None:
+            return self
+        if self.test is None:
+            raise ConfigError("--test-seed: the preset has no test split (add a `test: {seed, shards}` section)")
+        clash = self._seed_clash(test_seed)
+        if clash:
+            raise ConfigError(f"--test-seed {test_seed}: {clash}")
+        return self.model_copy(update={"test": self.test.model_copy(update={"seed": test_seed})})
+
+    def _seed_clash(self, test_seed: int) -> str | None:
+        for name in self.scenes:
+            if self.scene_config(name).generate.seed == test_seed:
+                return (f"equals scene set {name}'s dataset seed (scenes.{name}.generate.seed); the test split "
+                        "needs a seed of its own")
+        return None
 
     def ssl_config(self, method: str, seed: int, ablation: str | None = None) -> "SSLConfig":
         """The typed training settings of ``method`` (or of SCL's ``ablation``): ``ssl``, then the method's own
@@ -95,6 +134,10 @@ class ReproduceConfig(StrictModel):
         for a in self.ablations:
             _nested(lambda: self.ssl_config("scl", 0, a), f"ablations.{a}")
         _nested(lambda: self.localiser_config(0), "localiser")
+        if self.test is not None:
+            clash = self._seed_clash(self.test.seed)
+            if clash:
+                raise FieldProblem("test.seed", clash)
         return self
 
 
@@ -162,16 +205,23 @@ def dataset_hash(root: Path) -> str:
     return digest({"config": m.get("config_hash"), "shards": m.get("shards")})
 
 
-def check_dataset(root: Path) -> None:
-    """A clear error for a missing dataset, or one whose train or validation split has no designated target."""
-    from maxray_gen.dataset.inspect import shard_paths
+def check_dataset(root: Path, splits: tuple[str, ...] = ("train", "val")) -> None:
+    """A clear error for a missing dataset, one without the per-object radar truth the metrics need (schema 4),
+    or one whose ``splits`` have no designated target."""
+    from maxray_gen.dataset.inspect import require_radar_truth, shard_paths
 
     if not root.is_dir() or not (root / "config.yaml").exists() or not shard_paths(root):
         raise DataError(f"{root}: no dataset there (no config.yaml or shards; made by `maxray generate`)")
+    require_radar_truth(root)
     from maxray_gen.learn.data.batches import open_split
 
-    for split in ("train", "val"):
+    for split in splits:
         open_split(root, split, ("objects", "target"))  # raises DataError naming the split when it has no target
+
+
+def dataset_splits(name: str) -> tuple[str, ...]:
+    """The splits a dataset of the run is used by: a test dataset is scored whole."""
+    return ("all",) if name.endswith("/test") else ("train", "val")
 
 
 def check_device(cfg: ReproduceConfig, name: str) -> None:
@@ -184,15 +234,18 @@ def check_device(cfg: ReproduceConfig, name: str) -> None:
 
 
 def reproduce(cfg: ReproduceConfig, name: str, run: Path, seed: int = 0, data: dict[str, Path] | None = None,
-              progress: bool = True, echo: Callable[[str], None] = print) -> dict:
-    """Run (or resume) every stage into ``run``; returns the results dictionary also written to results.json."""
+              progress: bool = True, echo: Callable[[str], None] = print, test_seed: int | None = None) -> dict:
+    """Run (or resume) every stage into ``run``; returns the results dictionary also written to results.json.
+    ``test_seed`` replaces the preset's test seed."""
     check_device(cfg, name)
+    cfg = cfg.with_test_seed(test_seed)
     data = dict(data or {})
-    unknown = [k for k in data if k not in cfg.scenes]
+    unknown = [k for k in data if k not in cfg.dataset_names()]
     if unknown:
-        raise ConfigError(f"--data: no scene set {unknown[0]!r} in the preset (scene sets: {', '.join(cfg.scenes)})")
-    for root in data.values():
-        check_dataset(root)
+        raise ConfigError(f"--data: no scene set {unknown[0]!r} in the preset (datasets: "
+                          f"{', '.join(cfg.dataset_names())})")
+    for key, root in data.items():
+        check_dataset(root, dataset_splits(key))
     run = Path(run)
     run.mkdir(parents=True, exist_ok=True)
     stages = Stages(run)
@@ -202,9 +255,9 @@ def reproduce(cfg: ReproduceConfig, name: str, run: Path, seed: int = 0, data: d
     roots: dict[str, Path] = {}
     n_stages = len(plan)
     for k, (stage, key_parts, fn) in enumerate(plan, 1):
-        scene = stage.split("/")[1]
         if stage.startswith("data/"):
-            roots[scene] = data.get(scene, run / "datasets" / scene)
+            ds = stage.removeprefix("data/")
+            roots[ds] = data.get(ds, run / "datasets" / ds.replace("/", "-"))
         key_parts = {**key_parts, "data": _data_key(stage, roots, data)}
         key = digest(key_parts)
         done = stages.get(stage, key)
@@ -221,10 +274,15 @@ def reproduce(cfg: ReproduceConfig, name: str, run: Path, seed: int = 0, data: d
         echo(f"[{k}/{n_stages}] {stage}: {summary['seconds'] / 60:.1f} min")
     from maxray_gen.learn.experiments.reproduce_report import predictions, score, write_report
 
-    preds = {scene: predictions(cfg, run, root, scene, seed) for scene, root in roots.items()}
-    results = score(cfg, roots, preds)
+    scenes = {s: roots[s] for s in cfg.scenes}
+    splits = {"validation": {s: predictions(cfg, run, r, s, seed) for s, r in scenes.items()}}
+    if cfg.test is not None:
+        splits["test"] = {s: predictions(cfg, run, r, s, seed, test_root=roots[f"{s}/test"])
+                          for s, r in scenes.items()}
+    results = score(cfg, scenes, splits)
     results["preset"] = name
     results["seed"] = seed
+    results["test_seed"] = None if cfg.test is None else cfg.test.seed
     results["config_hash"] = digest(cfg.model_dump(mode="json"))
     results["dataset_hashes"] = {s: dataset_hash(r) for s, r in roots.items()}
     results["stage_seconds"] = timings
@@ -232,14 +290,17 @@ def reproduce(cfg: ReproduceConfig, name: str, run: Path, seed: int = 0, data: d
     tmp = run / f".results.json.tmp-{os.getpid()}"
     tmp.write_text(json.dumps(results, indent=2))
     os.replace(tmp, run / "results.json")
-    write_report(cfg, run, roots, preds, results)
+    write_report(cfg, run, scenes, splits, results)
     return results
 
 
 def _data_key(stage: str, roots: dict[str, Path], given: dict[str, Path]) -> str | None:
-    scene = stage.split("/")[1]
     if stage.startswith("data/"):
-        return str(given[scene].resolve()) if scene in given else None
+        ds = stage.removeprefix("data/")
+        return str(given[ds].resolve()) if ds in given else None
+    scene = stage.split("/")[1]
+    if stage.startswith("test-selflabels/"):  # made from the training data's model and the test data
+        return digest([dataset_hash(roots[scene]), dataset_hash(roots[f"{scene}/test"])])
     return dataset_hash(roots[scene])
 
 
@@ -247,8 +308,9 @@ def _plan(cfg: ReproduceConfig, seed: int) -> list[tuple[str, dict, Callable]]:
     """(stage name, what its result depends on, function(run, roots, progress) -> summary) in order."""
     plan = []
     headline = next(iter(cfg.scenes))
-    for scene, gen in cfg.scenes.items():
-        plan.append((f"data/{scene}", {"generate": gen}, _generate_stage(cfg, scene)))
+    for ds in cfg.dataset_names():
+        gen = cfg.scene_config(ds).model_dump(mode="json") if ds.endswith("/test") else cfg.scenes[ds]
+        plan.append((f"data/{ds}", {"generate": gen}, _generate_stage(cfg, ds)))
     for scene in cfg.scenes:
         variants = [(m, m, None) for m in cfg.methods]
         if scene == headline:
@@ -260,6 +322,10 @@ def _plan(cfg: ReproduceConfig, seed: int) -> list[tuple[str, dict, Callable]]:
             plan.append((f"selflabels/{scene}/{tag}", {"ssl": scfg.model_dump(mode="json"), "kind": "selflabels",
                                                         **_refine_key(cfg)},
                          _selflabels_stage(scene, tag, cfg.selflabel_refine)))
+            if cfg.test is not None:  # the trained model's self-labels of the unseen test lot, for scoring only
+                plan.append((f"test-selflabels/{scene}/{tag}", {"ssl": scfg.model_dump(mode="json"),
+                                                                "kind": "test-selflabels", **_refine_key(cfg)},
+                             _selflabels_stage(scene, tag, cfg.selflabel_refine, test=True)))
         lcfg = cfg.localiser_config(seed)
         for lab in cfg.localiser_labels:
             deps = {"localiser": lcfg.model_dump(mode="json"), "labels": lab}
@@ -276,20 +342,21 @@ def _refine_key(cfg: ReproduceConfig) -> dict:
 
 
 def _generate_stage(cfg: ReproduceConfig, scene: str):
+    """Stage: generate dataset ``scene`` (a scene set, or ``SCENE/test``) unless one was given with --data."""
     def run_stage(run: Path, roots: dict[str, Path], progress: bool) -> dict:
         root = roots[scene]
-        if root != run / "datasets" / scene:  # an existing dataset given with --data
+        if root != run / "datasets" / scene.replace("/", "-"):  # an existing dataset given with --data
             return {"dataset": str(root), "generated": False}
         from maxray_gen.native_log import native_output_to
         from maxray_gen.pipeline.generate import describe_dataset, generate
 
         gcfg = cfg.scene_config(scene, workers=cfg.workers)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        with native_output_to(run / "logs" / f"engines-{scene}-{stamp}.log"):
+        with native_output_to(run / "logs" / f"engines-{scene.replace('/', '-')}-{stamp}.log"):
             res = generate(gcfg, root, progress=progress)
             if res["manifest"]["samples_done"]:
                 describe_dataset(gcfg, root)  # previews and DATASHEET.md, as `maxray generate` writes them
-        check_dataset(root)
+        check_dataset(root, dataset_splits(scene))
         return {"dataset": str(root), "generated": True, "samples": res["manifest"]["samples_done"],
                 "samples_per_s": res["samples_per_s"]}
     return run_stage
@@ -304,14 +371,17 @@ def _ssl_stage(scene: str, tag: str, scfg):
     return run_stage
 
 
-def _selflabels_stage(scene: str, tag: str, refine: str):
+def _selflabels_stage(scene: str, tag: str, refine: str, test: bool = False):
+    """Stage: the trained model's self-labels of every sample of the scene set (``test``: of its test dataset,
+    in ``RUN/test-selflabels/``)."""
     def run_stage(run: Path, roots: dict[str, Path], progress: bool) -> dict:
         from maxray_gen.learn.experiments.selflabels import make_selflabels
 
-        res = make_selflabels(run / "ssl" / scene / tag / "model.pt", roots[scene],
-                              run / "selflabels" / scene / f"{tag}.h5",
-                              run / "figures" / f"attention-{scene}-{tag}.png", refine=refine, preview_split="val",
-                              progress=progress)
+        kind, data, split = ("test-selflabels", roots[f"{scene}/test"], "all") if test else \
+            ("selflabels", roots[scene], "val")
+        res = make_selflabels(run / "ssl" / scene / tag / "model.pt", data, run / kind / scene / f"{tag}.h5",
+                              run / "figures" / f"attention-{scene}-{tag}{'-test' if test else ''}.png",
+                              refine=refine, preview_split=split, progress=progress)
         return {"selflabels": str(res["out"]), "samples": int(len(res["labels"]["index"]))}
     return run_stage
 
@@ -327,7 +397,8 @@ def _localiser_stage(scene: str, labels: str, lcfg):
 
 
 def parse_data_options(values: tuple[str, ...], cfg: ReproduceConfig) -> dict[str, Path]:
-    """``--data [SCENE=]DIR`` values -> {scene: path}; a bare DIR is the headline scene set."""
+    """``--data [SCENE=]DIR`` values -> {scene: path}; a bare DIR is the headline scene set; ``SCENE/test=DIR``
+    is a scene set's test dataset."""
     out: dict[str, Path] = {}
     for v in values:
         scene, sep, path = v.partition("=")
