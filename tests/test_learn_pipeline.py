@@ -153,6 +153,24 @@ def test_learning_errors_are_one_line_exit_2(standin, tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+def test_localiser_keeps_its_best_validation_epoch_with_mirrored_maps_and_a_cosine_schedule(standin, tmp_path):
+    """``select: best``: the checkpoint is the epoch with the lowest validation median error of metrics.csv, and
+    predicting the validation split with it gives exactly that error; mirroring doubles the training maps."""
+    from maxray_gen.learn.config import LocaliserConfig
+    from maxray_gen.learn.training.localiser import predict_split, train_localiser
+
+    cfg = LocaliserConfig(epochs=6, batch_size=8, lr=3e-3, mirror=True, schedule="cosine", select="best",
+                          weight_decay=1e-4, input={"radio_background": "median", "radio_reference": "peak"})
+    res = train_localiser(standin, tmp_path / "loc", cfg, progress=False)
+    rows = (tmp_path / "loc" / "metrics.csv").read_text().splitlines()[1:]
+    errors = [float(r.split(",")[2]) for r in rows]
+    assert len(errors) == 6 and res["kept_epoch"] == 1 + int(np.argmin(errors))
+    assert res["val_median_error_m"] == pytest.approx(min(errors), abs=1e-4)
+    p = predict_split(tmp_path / "loc" / "localiser.pt", standin, "val")
+    assert np.median(np.hypot(*(p["pred_xy"] - p["gt_xy"]).T)) == pytest.approx(min(errors), abs=1e-4)
+    assert torch.load(tmp_path / "loc" / "localiser.pt", weights_only=True)["epoch"] == res["kept_epoch"]
+
+
 def test_scl_self_labels_localise_and_the_localiser_learns_from_them(tmp_path):
     """The learning test: SCL on a stand-in dataset with the geometry of a real one (one car, its echo made by the
     radar model). Self-labels of the trained model must be far better than random guesses and than the untrained

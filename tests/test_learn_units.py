@@ -200,6 +200,24 @@ def test_localiser_table_2_shapes():
         LocaliserNet(cfg, (8, 8))
 
 
+def test_mirrored_localiser_inputs_flip_the_map_and_negate_x():
+    from maxray_gen.errors import ConfigError
+    from maxray_gen.learn.training.localiser import mirrored
+
+    x = torch.zeros(2, 1, 4, 8)  # 6 map columns, 2 of padding
+    x[0, 0, 1, 0] = 1.0  # an echo at the leftmost azimuth
+    x[1, 0, 2, 4] = 2.0
+    x[..., 6:] = -1.0  # padding stays where it is
+    az = np.linspace(-0.5, 0.5, 6)
+    xy = np.array([[-3.0, 5.0], [1.0, 7.0]])
+    xm, ym = mirrored(x, xy, 6, az)
+    assert xm.shape == (4, 1, 4, 8) and torch.equal(xm[:2], x)
+    assert xm[2, 0, 1, 5] == 1.0 and xm[3, 0, 2, 1] == 2.0 and (xm[2:, ..., 6:] == -1.0).all()
+    assert np.array_equal(ym, [[-3, 5], [1, 7], [3, 5], [-1, 7]])
+    with pytest.raises(ConfigError, match="localiser.mirror: the heatmap's azimuth axis is not symmetric"):
+        mirrored(x, xy, 6, np.linspace(-0.5, 0.4, 6))
+
+
 def test_localisation_errors_by_hand():
     gt = np.array([[0.0, 10.0], [0.0, 20.0]])
     pred = np.array([[0.0, 10.1], [20.0 * math.sin(math.radians(10)), 20.0 * math.cos(math.radians(10))]])

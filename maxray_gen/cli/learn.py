@@ -89,8 +89,9 @@ def train_localiser_cmd(data, out, labels, config_path, epochs, batch_size, lr, 
         raise ConfigError(f"--labels: {labels}: neither 'groundtruth' nor an existing self-label file")
     cfg = load_localiser_config(config_path, epochs=epochs, batch_size=batch_size, lr=lr)
     res = train_localiser(data, out, cfg, labels, progress=not no_progress)
+    kept = "" if res["kept_epoch"] == res["epochs"] else f" (weights of epoch {res['kept_epoch']}, its best)"
     click.echo(f"localiser: {res['epochs']} epochs on {res['train_samples']} samples ({labels}); validation median "
-               f"error {res['val_median_error_m']:.3f} m; model in {Path(out) / 'localiser.pt'}")
+               f"error {res['val_median_error_m']:.3f} m{kept}; model in {Path(out) / 'localiser.pt'}")
 
 
 @click.command("selflabels")

@@ -161,6 +161,16 @@ class LocaliserConfig(StrictModel):
     loss: Literal["mse", "l1"] = "mse"
     epochs: int = Field(60, ge=1)
     batch_size: int = Field(32, ge=1)
+    weight_decay: float = Field(0.0, ge=0, description="L2 penalty on the weights (Adam / SGD weight_decay)")
+    schedule: Literal["constant", "cosine"] = Field(
+        "constant", description="learning rate: constant, or cosine-annealed to zero over the epochs")
+    mirror: bool = Field(
+        False, description="augmentation: every training map also mirrored left-right with its label (x -> -x); "
+                           "the heatmap's azimuth axis is symmetric about boresight, so a mirrored map is the map "
+                           "of the mirrored scene")
+    select: Literal["last", "best"] = Field(
+        "last", description="the weights kept: the last epoch's, or the epoch's with the lowest median error on "
+                            "the validation split (never the test split)")
     seed: int = Field(0, ge=0)
     input: InputConfig = InputConfig()
     workers: int = Field(0, ge=0)

@@ -126,6 +126,9 @@ def train_localiser(data: Path, out: Path, cfg: LocaliserConfig, labels: str | P
     tr_idx, tr_x = load_heatmaps(train, radio, cfg)
     pos = {int(g): k for k, g in enumerate(tr_idx)}
     tr_x = tr_x[[pos[int(g)] for g in lab_idx]]
+    n_maps = len(lab_xy)
+    if cfg.mirror:
+        tr_x, lab_xy = mirrored(tr_x, lab_xy, radio.size[1], np.asarray(axes["azimuth_rad"], dtype=np.float64))
     mean, std = lab_xy.mean(0), lab_xy.std(0) + 1e-6
     y = torch.from_numpy((lab_xy - mean) / std).float()
     va_idx, va_x = load_heatmaps(val, radio, cfg)
@@ -133,8 +136,10 @@ def train_localiser(data: Path, out: Path, cfg: LocaliserConfig, labels: str | P
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed)
         net = LocaliserNet(cfg, tuple(tr_x.shape[-2:])).to(rt.device)
-    opt = (torch.optim.Adam(net.parameters(), lr=cfg.lr, betas=(cfg.momentum, 0.999)) if cfg.optimizer == "adam"
-           else torch.optim.SGD(net.parameters(), lr=cfg.lr, momentum=cfg.momentum))
+    opt = (torch.optim.Adam(net.parameters(), lr=cfg.lr, betas=(cfg.momentum, 0.999), weight_decay=cfg.weight_decay)
+           if cfg.optimizer == "adam" else
+           torch.optim.SGD(net.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay))
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.epochs) if cfg.schedule == "cosine" else None
     loss_fn = nn.MSELoss() if cfg.loss == "mse" else nn.L1Loss()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -146,6 +151,7 @@ def train_localiser(data: Path, out: Path, cfg: LocaliserConfig, labels: str | P
         bar = tqdm(total=cfg.epochs, desc="localiser", unit="epoch")
     n = len(y)
     val_err = float("nan")
+    best = (float("inf"), 0, None)  # (validation median error, epoch, weights)
     for epoch in range(cfg.epochs):
         t0 = time.perf_counter()
         perm = rng_for(cfg.seed, "localiser", epoch).permutation(n)
@@ -158,8 +164,12 @@ def train_localiser(data: Path, out: Path, cfg: LocaliserConfig, labels: str | P
             loss.backward()
             opt.step()
             losses.append(float(loss.detach()))
+        if sched is not None:
+            sched.step()
         pred = _predict(net, va_x, mean, std, rt.device)
         val_err = float(np.median(np.hypot(*(pred - va_xy).T)))
+        if cfg.select == "best" and val_err < best[0]:
+            best = (val_err, epoch + 1, {k: v.detach().cpu().clone() for k, v in net.state_dict().items()})
         log.write({"epoch": epoch + 1, "train_loss": f"{np.mean(losses):.6f}", "val_median_error_m": f"{val_err:.4f}",
                    "seconds": f"{time.perf_counter() - t0:.3f}"})
         if bar is not None:
@@ -167,12 +177,28 @@ def train_localiser(data: Path, out: Path, cfg: LocaliserConfig, labels: str | P
             bar.set_postfix(loss=f"{np.mean(losses):.4f}", val_median_m=f"{val_err:.3f}")
     if bar is not None:
         bar.close()
+    kept_epoch = cfg.epochs
+    if cfg.select == "best":
+        val_err, kept_epoch, weights = best
+        net.load_state_dict(weights)
     save_checkpoint(out / "localiser.pt", {
-        "kind": "localiser", "config": cfg.model_dump(mode="json"), "labels": str(labels),
+        "kind": "localiser", "config": cfg.model_dump(mode="json"), "labels": str(labels), "epoch": kept_epoch,
         "model": {k: v.detach().cpu() for k, v in net.state_dict().items()},
         "in_hw": list(tr_x.shape[-2:]), "mean": mean.tolist(), "std": std.tolist(), "data": str(data),
         "background": None if background is None else torch.from_numpy(background)})
-    return {"epochs": cfg.epochs, "train_samples": n, "val_samples": len(va_xy), "val_median_error_m": val_err}
+    return {"epochs": cfg.epochs, "kept_epoch": kept_epoch, "train_samples": n_maps, "val_samples": len(va_xy),
+            "val_median_error_m": val_err}
+
+
+def mirrored(x: torch.Tensor, xy: np.ndarray, width: int, azimuth: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
+    """Inputs (N, 1, H, W) and Cartesian labels (N, 2) followed by their left-right mirrors: the first ``width``
+    columns (the unpadded map) flipped and x -> -x. Needs an azimuth axis symmetric about boresight."""
+    if not np.allclose(azimuth, -azimuth[::-1], atol=1e-6):
+        raise ConfigError("localiser.mirror: the heatmap's azimuth axis is not symmetric about boresight, so a "
+                          "mirrored map is not a map of the mirrored scene")
+    xm = x.clone()
+    xm[..., :width] = x[..., :width].flip(-1)
+    return torch.cat([x, xm]), np.concatenate([xy, xy * np.array([-1.0, 1.0])])
 
 
 def _predict(net: LocaliserNet, x: torch.Tensor, mean, std, device) -> np.ndarray:
