@@ -35,6 +35,7 @@ PRESET = {
     "ablations": {"no-background": {"input": {"radio_background": "none"}}},
     "selflabel_refine": "echo",
     "test": {"seed": 7, "shards": 1},
+    "learning_curve": {"sizes": [2], "min_steps": 2},
 }
 
 
@@ -102,7 +103,16 @@ def test_smoke_run_writes_every_output(smoke):
                                  "supervised_minus_radar_peak_single_footprint"}
     for t in r["targets"].values():  # a missed target says by how much
         assert t["gap"] == 0 if t["met"] else t["gap"] > 0, t
+    # the learning curve: SCL and both localisers again on 2 of the train samples (2 epochs: min_steps 2 at batch
+    # size 2), scored on both splits; the full-size models end the curve
+    for split in ("validation", "test"):
+        pt = r[split]["scene_sets"]["multi"]["learning_curve"]
+        assert list(pt) == ["2"] and set(pt["2"]) == {"selflabels/scl", "localiser/groundtruth", "localiser/scl"}
+        assert "learning_curve" not in r[split]["scene_sets"]["single"] and "scl@2" not in r[split]["selflabels"]
+    ssl_log = (out / "ssl" / "multi" / "scl@2" / "metrics.csv").read_text().splitlines()
+    assert len(ssl_log) == 1 + 2
     report = (out / "report.md").read_text()
+    assert "## Learning curve (scene set `multi`, test split" in report
     assert "bound: target's brightest return within 3 m" in report and "| range bias (m) |" in report
     assert "| brightest echo over the median map (no learning) |" in report
     assert "| target's image box projected onto the ground (label-free: box + camera calibration) |" in report
@@ -118,7 +128,8 @@ def test_smoke_run_writes_every_output(smoke):
     assert "| predictor | validation: centre (m) |" in report and "| missed by |" in report
     for link in re.findall(r"\]\((figures/[^)]+\.png)\)", report):  # every figure the report shows exists
         assert (out / link).stat().st_size > 1000, link
-    assert len(re.findall(r"\]\(figures/", report)) == 2 * (3 + 2 * 3)  # per scene set: 3 CDFs, 2 figures per method
+    # per scene set: 3 CDFs, 2 figures per method; the learning curve
+    assert len(re.findall(r"\]\(figures/", report)) == 2 * (3 + 2 * 3) + 1
     assert "test split, self-labels median to centre / right car: cl" in output and "report:" in output
     assert "targets met: " in output
     import h5py
@@ -196,6 +207,34 @@ def test_test_seed_bad_or_changed_exit_2_untouched(smoke, tmp_path):
     assert not (tmp_path / "r3").exists()
 
 
+def test_stage_keys_ignore_options_added_at_their_default():
+    """A finished stage stays valid when the code gains an option: fields marked as added are left out of the
+    stage key while they keep their default, and count as soon as they are set."""
+    from maxray_gen.learn.config import LocaliserConfig, SSLConfig
+    from maxray_gen.learn.experiments.reproduce import stage_dump
+
+    base = LocaliserConfig().model_dump(mode="json")
+    for k in ("weight_decay", "schedule", "mirror", "select", "train_samples"):
+        base.pop(k)
+    assert stage_dump(LocaliserConfig()) == base
+    assert stage_dump(LocaliserConfig(mirror=True))["mirror"] is True
+    assert "train_samples" not in stage_dump(SSLConfig()) and stage_dump(SSLConfig(train_samples=5))["train_samples"] == 5
+    assert stage_dump(SSLConfig())["backbone"] == SSLConfig().model_dump(mode="json")["backbone"]
+
+
+def test_learning_curve_fit_and_extrapolation_are_exact_on_a_power_law():
+    from maxray_gen.learn.experiments.learning_curve import fit_power_law, size_for
+
+    n = np.array([110, 220, 442, 884])
+    a, b = fit_power_law(n, 8.0 * n ** -0.5)
+    assert a == pytest.approx(8.0) and b == pytest.approx(-0.5)
+    assert size_for(a, b, 0.5) == pytest.approx(256.0)  # 8 / sqrt(256) = 0.5
+    a, b = fit_power_law(n, 1 - 0.9 * (n / 100.0) ** -0.25, higher_is_better=True)  # a rate: 1 - rate falls
+    assert b == pytest.approx(-0.25) and size_for(a, b, 0.7, True) == pytest.approx(100 * 3 ** 4)
+    assert size_for(*fit_power_law(n, 0.5 + 0 * n), 0.1) == float("inf")  # flat: more data does not help
+    assert np.isnan(fit_power_law([100], [1.0])[0])
+
+
 def test_bad_input_one_line_exit_2(tmp_path):
     cfg = _write(tmp_path, PRESET)
     res = run(["reproduce", "--config", str(cfg), "--out", str(tmp_path / "r"), "--data", str(tmp_path / "nothing")])
@@ -207,6 +246,9 @@ def test_bad_input_one_line_exit_2(tmp_path):
     res = run(["reproduce", "--config", str(_write(tmp_path, bad)), "--out", str(tmp_path / "r")])
     assert res.exit_code == 2 and "test.seed: equals scene set single's dataset seed" in res.output, res.output
     no_test = {k: v for k, v in PRESET.items() if k != "test"}
+    res = run(["reproduce", "--config", str(_write(tmp_path, {**PRESET, "learning_curve": {"sizes": [4, 2]}})),
+               "--out", str(tmp_path / "r")])
+    assert res.exit_code == 2 and "learning_curve.sizes: needs positive, increasing sizes" in res.output, res.output
     res = run(["reproduce", "--config", str(_write(tmp_path, no_test)), "--out", str(tmp_path / "r"),
                "--test-seed", "9"])
     assert res.exit_code == 2 and "--test-seed: the preset has no test split" in res.output, res.output

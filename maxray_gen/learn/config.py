@@ -112,6 +112,10 @@ class SSLConfig(StrictModel):
     optimizer: Literal["adam", "sgd"] = "adam"
     momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum")
     weight_decay: float = Field(0.0, ge=0)
+    train_samples: int | None = Field(
+        None, ge=1, json_schema_extra={"added": True},
+        description="train on this many of the train split's samples with a target: the first of one fixed "
+                    "permutation, so a smaller set is part of every larger one (learning curves); null: all")
     seed: int = Field(0, ge=0)
     input: InputConfig = InputConfig()
     backbone: BackboneConfig = BackboneConfig()
@@ -161,16 +165,24 @@ class LocaliserConfig(StrictModel):
     loss: Literal["mse", "l1"] = "mse"
     epochs: int = Field(60, ge=1)
     batch_size: int = Field(32, ge=1)
-    weight_decay: float = Field(0.0, ge=0, description="L2 penalty on the weights (Adam / SGD weight_decay)")
+    weight_decay: float = Field(0.0, ge=0, json_schema_extra={"added": True},
+                                description="L2 penalty on the weights (Adam / SGD weight_decay)")
     schedule: Literal["constant", "cosine"] = Field(
-        "constant", description="learning rate: constant, or cosine-annealed to zero over the epochs")
+        "constant", json_schema_extra={"added": True},
+        description="learning rate: constant, or cosine-annealed to zero over the epochs")
     mirror: bool = Field(
-        False, description="augmentation: every training map also mirrored left-right with its label (x -> -x); "
+        False, json_schema_extra={"added": True},
+        description="augmentation: every training map also mirrored left-right with its label (x -> -x); "
                            "the heatmap's azimuth axis is symmetric about boresight, so a mirrored map is the map "
                            "of the mirrored scene")
     select: Literal["last", "best"] = Field(
-        "last", description="the weights kept: the last epoch's, or the epoch's with the lowest median error on "
+        "last", json_schema_extra={"added": True},
+        description="the weights kept: the last epoch's, or the epoch's with the lowest median error on "
                             "the validation split (never the test split)")
+    train_samples: int | None = Field(
+        None, ge=1, json_schema_extra={"added": True},
+        description="train on this many of the train split's samples with a target: the first of one fixed "
+                    "permutation, so a smaller set is part of every larger one (learning curves); null: all")
     seed: int = Field(0, ge=0)
     input: InputConfig = InputConfig()
     workers: int = Field(0, ge=0)

@@ -117,3 +117,29 @@ def attention_png(heatmaps: np.ndarray, attention: np.ndarray, images: np.ndarra
     axes[2, 0].set_ylabel("attention")
     fig.tight_layout()
     return _save(fig, path)
+
+
+def learning_curve_png(combined: dict, predictors: dict[str, str], metrics: dict[str, tuple[str, bool]],
+                       baselines: dict[str, str], path: Path) -> Path:
+    """A panel per metric against training-set size (log x): each predictor's seed mean as a line and each seed
+    as dots; baselines (which do not learn) as dashed horizontal lines."""
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 4), squeeze=False)
+    n = np.asarray(combined["sizes"], dtype=np.float64)
+    for ax, (metric, (label, _)) in zip(axes[0], metrics.items()):
+        for k, (pred, plabel) in enumerate(predictors.items()):
+            v = np.asarray(combined[pred][metric], dtype=np.float64)
+            colour = f"C{k}"
+            ax.plot(n, np.nanmean(v, axis=0), "-o", color=colour, label=plabel, ms=4)
+            for row in v:
+                ax.plot(n, row, ".", color=colour, alpha=0.5)
+        for k, (b, blabel) in enumerate(baselines.items()):
+            if b in combined["baselines"]:
+                ax.axhline(combined["baselines"][b][metric], ls="--", lw=1, color=f"C{k + len(predictors)}",
+                           label=blabel)
+        ax.set(xscale="log", xlabel="training samples with a target", ylabel=label)
+        ax.grid(alpha=0.3)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8, frameon=False)
+    fig.suptitle(f"learning curve ({combined['runs']} run(s); {combined['split']} split)", fontsize=10)
+    fig.tight_layout(rect=(0, 0.12, 1, 0.95))
+    return _save(fig, path)

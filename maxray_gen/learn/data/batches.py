@@ -10,7 +10,7 @@ import torch
 from torch.utils.data import Sampler, Subset
 
 from maxray_gen.dataset.torch_dataset import MaxrayDataset
-from maxray_gen.errors import DataError
+from maxray_gen.errors import ConfigError, DataError
 from maxray_gen.learn.config import InputConfig
 from maxray_gen.learn.data.inputs import RadioInput, prepare_image
 from maxray_gen.seeding import rng_for
@@ -64,6 +64,19 @@ def mask_transform(root: Path, masks) -> DetectedTargetBox | None:
     from maxray_gen.dataset.detections import read_detections, sidecar_path
 
     return DetectedTargetBox(read_detections(sidecar_path(root, masks.detections)), masks.pick, masks.min_score)
+
+
+def nested_subset(ds, n: int | None, field: str = "train_samples"):
+    """The first ``n`` samples of ``ds`` (a dataset or subset) in one fixed permutation, in dataset order: a
+    smaller ``n`` picks a part of every larger one (nested training sets for learning curves). ``None``: ``ds``."""
+    if n is None:
+        return ds
+    if n > len(ds):
+        raise ConfigError(f"{field}: {n} asked, the train split has {len(ds)} samples with a target")
+    base = ds.dataset if hasattr(ds, "dataset") else ds
+    rows = list(ds.indices) if hasattr(ds, "indices") else list(range(len(ds)))
+    keep = np.sort(rng_for(0, "nested-train-subset").permutation(len(rows))[:n])
+    return Subset(base, [rows[k] for k in keep])
 
 
 def open_split(root: Path, split: str, fields: tuple[str, ...], require_target: bool = True, masks=None):

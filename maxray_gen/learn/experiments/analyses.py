@@ -10,7 +10,6 @@ import torch
 from torch.utils.data import DataLoader
 
 from maxray_gen.learn.data.batches import BatchPreparer, open_split
-from maxray_gen.learn.data.inputs import RadioInput
 from maxray_gen.learn.training.localiser import groundtruth_positions
 from maxray_gen.learn.experiments.selflabels import read_selflabels
 

@@ -77,7 +77,7 @@ def evaluate(data: Path, localiser: Path, out: Path, selflabels: Path | None = N
 
 
 def report_markdown(results: dict, data: Path, localiser: Path) -> str:
-    lines = [f"# Localisation report", "", f"- dataset: `{data}` (validation split, {results['localiser']['n']} samples)",
+    lines = ["# Localisation report", "", f"- dataset: `{data}` (validation split, {results['localiser']['n']} samples)",
              f"- localiser: `{localiser}` trained on {results['localiser_labels']}",
              f"- resolution cell: {results['resolution']['range_m']:.3f} m x {results['resolution']['azimuth_deg']:.2f} deg",
              "", "| predictor | range err median / p90 (m) | azimuth err median / p90 (deg) | "

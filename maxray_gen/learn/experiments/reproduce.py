@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from maxray_gen.errors import ConfigError, DataError
 from maxray_gen.schema import FieldProblem, StrictModel, load
@@ -36,6 +36,27 @@ class TestSplitConfig(StrictModel):
     seed: int = Field(ge=0, description="seed of the test datasets (another draw of every lot); must differ "
                                         "from each scene set's generate.seed (`--test-seed` overrides it)")
     shards: int = Field(ge=1, description="shards per test dataset (of the scene set's samples_per_shard)")
+
+
+class LearningCurveConfig(StrictModel):
+    """Nested training sets of the headline scene set: SCL, its self-labels and the localisers on groundtruth and
+    on SCL's labels trained again on each, all scored like the full-size models (whose point ends the curve)."""
+
+    sizes: list[int] = Field(description="training-set sizes (samples with a target), increasing; each set is "
+                                         "part of the next (one fixed permutation of the train split)")
+    min_steps: int = Field(0, ge=0, description="the epochs of a small set are raised so that it trains at least "
+                                                "this many batches (the full-size epochs otherwise)")
+
+    @model_validator(mode="after")
+    def _increasing(self):
+        if not self.sizes or any(n < 1 for n in self.sizes) or any(b <= a for a, b in zip(self.sizes,
+                                                                                          self.sizes[1:])):
+            raise FieldProblem("sizes", f"needs positive, increasing sizes, got {self.sizes}")
+        return self
+
+    def epochs(self, epochs: int, batch_size: int, size: int) -> int:
+        """The epochs for a set of ``size`` samples: ``epochs``, or more to reach ``min_steps`` batches."""
+        return max(epochs, -(-self.min_steps * batch_size // size))
 
 
 class ReproduceConfig(StrictModel):
@@ -62,6 +83,12 @@ class ReproduceConfig(StrictModel):
                                                    "set and scored like the methods")
     test: TestSplitConfig | None = Field(None, description="the test split (scored only at the end); none: the "
                                                            "report has the validation split only")
+    learning_curve: LearningCurveConfig | None = Field(None, description="nested training sets of the headline "
+                                                                         "scene set (SCL and the localisers)")
+
+    def curve_tags(self) -> list[tuple[str, int]]:
+        """(tag, size) of every learning-curve point below full size: ``scl@N``."""
+        return [] if self.learning_curve is None else [(f"scl@{n}", n) for n in self.learning_curve.sizes]
 
     def dataset_names(self) -> list[str]:
         """Every dataset the run needs: each scene set, then each one's test set (``SCENE/test``)."""
@@ -98,24 +125,32 @@ class ReproduceConfig(StrictModel):
                         "needs a seed of its own")
         return None
 
-    def ssl_config(self, method: str, seed: int, ablation: str | None = None) -> "SSLConfig":
+    def ssl_config(self, method: str, seed: int, ablation: str | None = None,
+                   train_samples: int | None = None) -> "SSLConfig":
         """The typed training settings of ``method`` (or of SCL's ``ablation``): ``ssl``, then the method's own
-        overrides, then the ablation's, then the seed and device."""
+        overrides, then the ablation's, then the seed and device; ``train_samples``: a learning-curve point."""
         from maxray_gen.learn.config import SSLConfig
         from maxray_gen.schema import parse
 
         d = deep_merge(self.ssl, self.methods.get(method, {}))
         if ablation is not None:
             d = deep_merge(d, self.ablations[ablation])
+        if train_samples is not None:
+            epochs = self.learning_curve.epochs(d.get("epochs", 200), d.get("batch_size", 32), train_samples)
+            d = deep_merge(d, {"train_samples": train_samples, "epochs": epochs})
         d = deep_merge(d, {"method": method, "seed": seed, "device": "cuda" if self.device == "cuda" else "auto"})
         return parse(SSLConfig, d, f"methods.{method}" if ablation is None else f"ablations.{ablation}")
 
-    def localiser_config(self, seed: int) -> "LocaliserConfig":
-        """The typed localiser settings with the run's seed."""
+    def localiser_config(self, seed: int, train_samples: int | None = None) -> "LocaliserConfig":
+        """The typed localiser settings with the run's seed (``train_samples``: a learning-curve point)."""
         from maxray_gen.learn.config import LocaliserConfig
         from maxray_gen.schema import parse
 
-        return parse(LocaliserConfig, deep_merge(self.localiser, {"seed": seed}), "localiser")
+        d = deep_merge(self.localiser, {"seed": seed})
+        if train_samples is not None:
+            epochs = self.learning_curve.epochs(d.get("epochs", 60), d.get("batch_size", 32), train_samples)
+            d = deep_merge(d, {"train_samples": train_samples, "epochs": epochs})
+        return parse(LocaliserConfig, d, "localiser")
 
     @model_validator(mode="after")
     def _check(self):
@@ -134,6 +169,11 @@ class ReproduceConfig(StrictModel):
         for a in self.ablations:
             _nested(lambda: self.ssl_config("scl", 0, a), f"ablations.{a}")
         _nested(lambda: self.localiser_config(0), "localiser")
+        for _, n in self.curve_tags():
+            _nested(lambda: self.ssl_config("scl", 0, None, n), "learning_curve")
+            _nested(lambda: self.localiser_config(0, n), "learning_curve")
+        if self.learning_curve is not None and "scl" not in self.methods:
+            raise FieldProblem("learning_curve", "trains SCL: add scl to the methods")
         if self.test is not None:
             clash = self._seed_clash(self.test.seed)
             if clash:
@@ -155,6 +195,24 @@ def deep_merge(base: dict, over: dict) -> dict:
     for k, v in over.items():
         out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
     return out
+
+
+def stage_dump(model: BaseModel) -> dict:
+    """``model`` as JSON data for a stage key, without the options added after runs were made (fields marked
+    ``json_schema_extra={"added": True}``) while they keep their default (the behaviour before they existed):
+    finished stages stay valid when the code gains an option."""
+    return _drop_added(model, model.model_dump(mode="json"))
+
+
+def _drop_added(model: BaseModel, data: dict) -> dict:
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name)
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        if extra.get("added") and value == field.get_default(call_default_factory=True):
+            data.pop(name, None)
+        elif isinstance(value, BaseModel) and isinstance(data.get(name), dict):
+            data[name] = _drop_added(value, data[name])
+    return data
 
 
 def digest(obj: Any) -> str:
@@ -309,28 +367,33 @@ def _plan(cfg: ReproduceConfig, seed: int) -> list[tuple[str, dict, Callable]]:
     plan = []
     headline = next(iter(cfg.scenes))
     for ds in cfg.dataset_names():
-        gen = cfg.scene_config(ds).model_dump(mode="json") if ds.endswith("/test") else cfg.scenes[ds]
+        gen = stage_dump(cfg.scene_config(ds)) if ds.endswith("/test") else cfg.scenes[ds]
         plan.append((f"data/{ds}", {"generate": gen}, _generate_stage(cfg, ds)))
     for scene in cfg.scenes:
-        variants = [(m, m, None) for m in cfg.methods]
+        variants = [(m, m, None, None) for m in cfg.methods]
         if scene == headline:
-            variants += [(f"ablation-{a}", "scl", a) for a in cfg.ablations]
-        for tag, method, ablation in variants:
-            scfg = cfg.ssl_config(method, seed, ablation)
-            plan.append((f"ssl/{scene}/{tag}", {"ssl": scfg.model_dump(mode="json")},
+            variants += [(f"ablation-{a}", "scl", a, None) for a in cfg.ablations]
+            variants += [(tag, "scl", None, n) for tag, n in cfg.curve_tags()]
+        for tag, method, ablation, size in variants:
+            scfg = cfg.ssl_config(method, seed, ablation, size)
+            plan.append((f"ssl/{scene}/{tag}", {"ssl": stage_dump(scfg)},
                          _ssl_stage(scene, tag, scfg)))
-            plan.append((f"selflabels/{scene}/{tag}", {"ssl": scfg.model_dump(mode="json"), "kind": "selflabels",
+            plan.append((f"selflabels/{scene}/{tag}", {"ssl": stage_dump(scfg), "kind": "selflabels",
                                                         **_refine_key(cfg)},
                          _selflabels_stage(scene, tag, cfg.selflabel_refine)))
             if cfg.test is not None:  # the trained model's self-labels of the unseen test lot, for scoring only
-                plan.append((f"test-selflabels/{scene}/{tag}", {"ssl": scfg.model_dump(mode="json"),
+                plan.append((f"test-selflabels/{scene}/{tag}", {"ssl": stage_dump(scfg),
                                                                 "kind": "test-selflabels", **_refine_key(cfg)},
                              _selflabels_stage(scene, tag, cfg.selflabel_refine, test=True)))
-        lcfg = cfg.localiser_config(seed)
-        for lab in cfg.localiser_labels:
-            deps = {"localiser": lcfg.model_dump(mode="json"), "labels": lab}
-            if lab != "groundtruth":
-                deps["ssl"] = cfg.ssl_config(lab, seed).model_dump(mode="json")
+        labels = [(lab, None) for lab in cfg.localiser_labels]
+        if scene == headline:
+            labels += [(f"{lab}@{n}", n) for _, n in cfg.curve_tags() for lab in ("groundtruth", "scl")]
+        for lab, size in labels:
+            lcfg = cfg.localiser_config(seed, size)
+            deps = {"localiser": stage_dump(lcfg), "labels": lab}
+            method = lab.partition("@")[0]
+            if method != "groundtruth":
+                deps["ssl"] = stage_dump(cfg.ssl_config(method, seed, None, size))
                 deps.update(_refine_key(cfg))
             plan.append((f"localiser/{scene}/{lab}", deps, _localiser_stage(scene, lab, lcfg)))
     return plan
@@ -390,7 +453,7 @@ def _localiser_stage(scene: str, labels: str, lcfg):
     def run_stage(run: Path, roots: dict[str, Path], progress: bool) -> dict:
         from maxray_gen.learn.training.localiser import train_localiser
 
-        src = "groundtruth" if labels == "groundtruth" else run / "selflabels" / scene / f"{labels}.h5"
+        src = "groundtruth" if labels.startswith("groundtruth") else run / "selflabels" / scene / f"{labels}.h5"
         res = train_localiser(roots[scene], run / "localiser" / scene / labels, lcfg, src, progress=progress)
         return {"val_median_error_m": res["val_median_error_m"], "train_samples": res["train_samples"]}
     return run_stage

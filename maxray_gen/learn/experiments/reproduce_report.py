@@ -66,8 +66,15 @@ def radar_view_metrics(pred_xy: np.ndarray, gt_xy: np.ndarray, geometry: dict) -
 def _variants(cfg, scene: str) -> list[str]:
     tags = list(cfg.methods)
     if scene == next(iter(cfg.scenes)):
-        tags += [f"ablation-{a}" for a in cfg.ablations]
+        tags += [f"ablation-{a}" for a in cfg.ablations] + [tag for tag, _ in cfg.curve_tags()]
     return tags
+
+
+def _localiser_labels(cfg, scene: str) -> list[str]:
+    labels = list(cfg.localiser_labels)
+    if scene == next(iter(cfg.scenes)):
+        labels += [f"{lab}@{n}" for _, n in cfg.curve_tags() for lab in ("groundtruth", "scl")]
+    return labels
 
 
 def predictions(cfg, run: Path, root: Path, scene: str, seed: int, test_root: Path | None = None) -> dict:
@@ -104,7 +111,7 @@ def predictions(cfg, run: Path, root: Path, scene: str, seed: int, test_root: Pa
         if cfg.selflabel_refine != "none" and tag in cfg.methods:  # the unrefined attention maxima beside them
             pred[f"attention/{tag}"] = (np.stack(polar_to_cartesian(t["attention_range_m"][rows],
                                                                     t["attention_azimuth_rad"][rows]), 1), gt)
-    for lab in cfg.localiser_labels:
+    for lab in _localiser_labels(cfg, scene):
         p = predict_split(run / "localiser" / scene / lab / "localiser.pt", data, split)
         assert np.array_equal(p["index"], idx)
         pred[f"localiser/{lab}"] = (p["pred_xy"], gt)
@@ -124,7 +131,7 @@ def predictions(cfg, run: Path, root: Path, scene: str, seed: int, test_root: Pa
     pred["camera_box"] = (cam, gt)
     pred["camera_box_echo"] = (echo_peak_positions(over_background(power, background), axes["range_m"],
                                                    axes["azimuth_rad"], cam, HYBRID_RADIUS_M), gt)
-    return {"n": len(gt), "axes": axes, "pred": pred, "geometry": geometry}
+    return {"n": len(gt), "axes": axes, "pred": pred, "geometry": geometry, "train_n": len(train)}
 
 
 def score(cfg, roots: dict[str, Path], splits: dict[str, dict[str, dict]]) -> dict:
@@ -146,13 +153,17 @@ def score_split(cfg, roots: dict[str, Path], preds: dict[str, dict]) -> dict:
     for scene, root in roots.items():
         e = preds[scene]
         rres, ares = resolutions(root)
-        res: dict = {"samples": int(e["n"]), "selflabels": {}, "localiser": {}, "ablations": {},
-                     "attention_peak": {}}
+        res: dict = {"samples": int(e["n"]), "train_samples": int(e["train_n"]), "selflabels": {}, "localiser": {},
+                     "ablations": {}, "attention_peak": {}}
+        curve: dict[int, dict] = {}
         for name, (p, gt) in e["pred"].items():
             m = position_metrics(p, gt, e["axes"], rres, ares)
             m.update(radar_view_metrics(p, gt, e["geometry"]))
             kind, _, tag = name.partition("/")
-            if kind == "selflabels":
+            if "@" in tag:  # a learning-curve point: {size: {"selflabels/scl" | "localiser/<labels>": metrics}}
+                base, _, size = tag.partition("@")
+                curve.setdefault(int(size), {})[f"{kind}/{base}"] = m
+            elif kind == "selflabels":
                 (res["ablations"] if tag.startswith("ablation-") else res["selflabels"])[
                     tag.removeprefix("ablation-")] = m
             elif kind == "localiser":
@@ -162,6 +173,8 @@ def score_split(cfg, roots: dict[str, Path], preds: dict[str, dict]) -> dict:
             else:
                 res[kind] = m
         res["resolution"] = {"range_m": rres, "azimuth_deg": float(np.degrees(ares))}
+        if curve:
+            res["learning_curve"] = {str(n): curve[n] for n in sorted(curve)}
         out["scene_sets"][scene] = res
     head = out["scene_sets"][next(iter(cfg.scenes))]
     for key in ("selflabels", "localiser", "random", "mean_position", "radar_peak", "camera_box", "camera_box_echo",
@@ -253,7 +266,8 @@ def write_report(cfg, run: Path, roots: dict[str, Path], splits: dict[str, dict]
         res = results[final]["scene_sets"][scene]
         preds = splits[final][scene]["pred"]
         shown = {name.replace("selflabels/", "self-labels ").replace("localiser/", "localiser "): pg
-                 for name, pg in preds.items() if not name.startswith(("selflabels/ablation-", "attention/"))}
+                 for name, pg in preds.items()
+                 if not name.startswith(("selflabels/ablation-", "attention/")) and "@" not in name}
         error_cdf_png({k: np.hypot(*(p - gt).T) for k, (p, gt) in shown.items()}, fig / f"cdf-{scene}.png")
         view = {k: radar_view(p, gt, splits[final][scene]["geometry"]) for k, (p, gt) in shown.items()}
         error_cdf_png({k: m["footprint_m"] for k, m in view.items()}, fig / f"cdf-footprint-{scene}.png",
@@ -298,6 +312,9 @@ def write_report(cfg, run: Path, roots: dict[str, Path], splits: dict[str, dict]
                 lines.append(f"| {a} | {changed} | {m['median_cartesian_m']:.2f} | {m['footprint_m']:.2f} | "
                              f"{m['centroid_m']:.2f} | {100 * m['right_car']:.0f} % |")
             lines.append("")
+    head = results[final]["scene_sets"][results["headline_scene_set"]]
+    if "learning_curve" in head:
+        lines += _learning_curve_md(results, fig)
     lines += ["## Run", "", f"- configuration hash `{results['config_hash']}`; dataset hashes: "
               + ", ".join(f"{k} `{v}`" for k, v in results["dataset_hashes"].items()),
               "- stage times (min): " + ", ".join(f"{k} {v / 60:.1f}" for k, v in results["stage_seconds"].items()),
@@ -305,6 +322,19 @@ def write_report(cfg, run: Path, roots: dict[str, Path], splits: dict[str, dict]
     path = run / "report.md"
     path.write_text("\n".join(lines))
     return path
+
+
+def _learning_curve_md(results: dict, fig: Path) -> list[str]:
+    """The run's learning curve (figure, table, extrapolation to the targets) on its final split."""
+    from maxray_gen.learn.experiments.learning_curve import (combine, curve, curve_markdown, curve_targets,
+                                                              extrapolations, learning_curve_png)
+
+    c = combine([curve(results)])
+    learning_curve_png(c, fig / "learning-curve.png")
+    return ([f"## Learning curve (scene set `{results['headline_scene_set']}`, {SPLIT_TITLES[c['split']]})", "",
+             "Nested training sets (each part of the next); the last point is the full-size models above.", "",
+             "![learning curve](figures/learning-curve.png)", ""]
+            + curve_markdown(c, extrapolations(c, curve_targets())) + [""])
 
 
 def _rows(res: dict) -> list[tuple[str, dict]]:

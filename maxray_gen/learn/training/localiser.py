@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader
 
 from maxray_gen.errors import ConfigError, DataError
 from maxray_gen.learn.config import LocaliserConfig
-from maxray_gen.learn.data.batches import BatchPreparer, background_map, entries, open_split
+from maxray_gen.learn.data.batches import BatchPreparer, background_map, entries, nested_subset, open_split
 from maxray_gen.learn.data.inputs import RadioInput, cartesian_to_polar, polar_to_cartesian, stored_background
 from maxray_gen.learn.runtime import MetricsLog, load_checkpoint, save_checkpoint, setup_runtime
 from maxray_gen.learn.experiments.selflabels import read_selflabels
@@ -119,6 +119,7 @@ def train_localiser(data: Path, out: Path, cfg: LocaliserConfig, labels: str | P
     epoch (against groundtruth). Writes ``out/localiser.pt`` and ``out/metrics.csv``."""
     rt = setup_runtime(cfg.device, "off", "off")
     train, axes = open_split(Path(data), "train", ("range_azimuth", "objects", "target"))
+    train = nested_subset(train, cfg.train_samples)
     val, _ = open_split(Path(data), "val", ("range_azimuth", "objects", "target"))
     background = background_map(train) if cfg.input.radio_background == "median" else None
     radio = RadioInput.from_axes(axes, cfg.input, background)

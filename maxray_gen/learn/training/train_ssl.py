@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader
 from maxray_gen.errors import ConfigError
 from maxray_gen.learn.config import SSLConfig
 from maxray_gen.learn.data.batches import (BatchPreparer, GlobalBatchSampler, Mirrored, background_map, condition_groups,
-                                   open_split)
+                                   nested_subset, open_split)
 from maxray_gen.learn.data.inputs import RadioInput, stored_background
 from maxray_gen.learn.models.model import RadioVisualModel
 from maxray_gen.learn.runtime import MetricsLog, Runtime, load_checkpoint, save_checkpoint, setup_runtime
@@ -72,6 +72,7 @@ def train_ssl(data: Path, out: Path, cfg: SSLConfig, resume: bool = True, progre
 
 def _train(data: Path, out: Path, cfg: SSLConfig, resume: bool, progress: bool, rt: Runtime) -> dict:
     train, axes = open_split(Path(data), "train", FIELDS, masks=cfg.masks)
+    train = nested_subset(train, cfg.train_samples)
     background = background_map(train) if cfg.input.radio_background == "median" else None
     radio = RadioInput.from_axes(axes, cfg.input, background)
     first = train[0]
