@@ -310,3 +310,29 @@ def test_position_metrics_bias_is_signed():
     m = position_metrics(both, gt, axes, 0.19, np.radians(2.0))
     assert m["range_bias_m"] == pytest.approx(0.0, abs=1e-9) and m["median_range_m"] == pytest.approx(2.0, abs=1e-9)
     assert np.allclose(cartesian_to_polar(*both.T)[1], ga)
+
+
+def test_learning_curve_script_combines_runs(smoke, tmp_path):
+    """scripts/learning_curve.py over two runs (here the same run twice): the seeds side by side, a figure, the
+    fits; a directory without results is one line and exit 2."""
+    import subprocess
+    import sys
+
+    _, out, _ = smoke
+    script = Path(__file__).resolve().parents[1] / "scripts" / "learning_curve.py"
+    res = subprocess.run([sys.executable, str(script), str(out), str(out), "--out", str(tmp_path / "c")],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    data = json.loads((tmp_path / "c" / "learning-curve.json").read_text())
+    r = json.loads((out / "results.json").read_text())
+    full = r["test"]["scene_sets"]["multi"]["train_samples"]
+    assert data["sizes"] == [2, full] and data["split"] == "test" and data["seeds"] == [1, 1]
+    scl = data["curves"]["selflabels/scl"]["footprint_m"]
+    assert scl[0] == scl[1] and scl[0][1] == r["selflabels"]["scl"]["footprint_m"]  # the full-size point
+    assert scl[0][0] == r["test"]["scene_sets"]["multi"]["learning_curve"]["2"]["selflabels/scl"]["footprint_m"]
+    md = (tmp_path / "c" / "learning-curve.md").read_text()
+    assert "| N = 2 | N = " in md and "N that would reach the target" in md
+    assert (tmp_path / "c" / "learning-curve.png").stat().st_size > 5000
+    res = subprocess.run([sys.executable, str(script), str(tmp_path), "--out", str(tmp_path / "d")],
+                         capture_output=True, text=True)
+    assert res.returncode == 2 and res.stderr.strip().count("\n") == 0 and "results.json: not found" in res.stderr

@@ -257,7 +257,8 @@ def search_localiser_cmd(data, trials, storage, study_name, labels, epochs, seed
 
 
 @click.command("reproduce")
-@click.option("--preset", default=None, help="cpu (2 CPU cores, <= 1 hour) or paper (GPU farm scale).")
+@click.option("--preset", default=None, help="cpu (2 CPU cores, about 1 hour), scale (the learning curve: 2,500 samples, "
+                                                "hours on 2 cores) or paper (GPU farm scale).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="A reproduction preset file instead of --preset.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,

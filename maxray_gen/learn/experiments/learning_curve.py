@@ -122,3 +122,36 @@ def curve_targets() -> dict[tuple[str, str], float]:
 
     return {("selflabels/scl", "right_car"): TARGET_RIGHT_CAR, ("selflabels/scl", "footprint_m"): TARGET_FOOTPRINT_M,
             ("selflabels/scl", "centroid_m"): TARGET_CENTROID_M, ("localiser/scl", "right_car"): TARGET_RIGHT_CAR}
+
+
+def write_curve(runs: list[Path], out: Path, split: str | None = None) -> dict:
+    """The learning curve of several ``maxray reproduce`` runs (seeds of one preset) into ``out``:
+    learning-curve.png, learning-curve.md (table, extrapolations) and learning-curve.json."""
+    import json
+
+    from maxray_gen.errors import DataError
+
+    results = []
+    for run in runs:
+        path = Path(run) / "results.json"
+        if not path.exists():
+            raise DataError(f"{path}: not found (a finished `maxray reproduce` run has one)")
+        r = json.loads(path.read_text())
+        if not r.get((split or r.get("final_split", "validation")), {}).get("scene_sets", {}).get(
+                r.get("headline_scene_set"), {}).get("learning_curve"):
+            raise DataError(f"{path}: has no learning curve (a preset with a learning_curve section, e.g. scale)")
+        results.append(r)
+    combined = combine([curve(r, split) for r in results])
+    extra = extrapolations(combined, curve_targets())
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    learning_curve_png(combined, out / "learning-curve.png")
+    seeds = ", ".join(str(r.get("seed")) for r in results)
+    lines = [f"# Learning curve: preset `{results[0].get('preset')}`, seeds {seeds}, {combined['split']} split", "",
+             "Each cell: one value per seed. ![learning curve](learning-curve.png)", ""]
+    (out / "learning-curve.md").write_text("\n".join(lines + curve_markdown(combined, extra)) + "\n")
+    data = {"sizes": combined["sizes"], "split": combined["split"], "seeds": [r.get("seed") for r in results],
+            "curves": {p: {m: combined[p][m].tolist() for m in METRICS} for p in PREDICTORS},
+            "baselines": combined["baselines"], "extrapolations": extra}
+    (out / "learning-curve.json").write_text(json.dumps(data, indent=2))
+    return data

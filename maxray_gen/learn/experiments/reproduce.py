@@ -222,7 +222,7 @@ def digest(obj: Any) -> str:
 def load_preset(preset: str | None, config_path: Path | None) -> tuple[ReproduceConfig, str]:
     """(configuration, its name) from ``--preset NAME`` or ``--config FILE``."""
     if (preset is None) == (config_path is None):
-        raise ConfigError("give one of --preset (cpu, paper) or --config FILE")
+        raise ConfigError("give one of --preset (cpu, scale, paper) or --config FILE")
     if preset is not None:
         from maxray_gen.presets import preset_path
 
