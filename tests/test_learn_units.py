@@ -443,6 +443,23 @@ def test_coordinate_channels_per_encoder(coordinates, radio_knows, vision_knows)
         BackboneConfig(coordinates="range")
 
 
+def test_nearest_echo_rule_takes_the_nearest_strong_echo_not_the_brightest():
+    """Two echoes per map over a flat background: a near one 6 dB below a far one is taken; a near one 20 dB below
+    is not (outside 10 dB of the brightest), and within the near echo's 1 m depth its brightest bin wins."""
+    from maxray_gen.learn.experiments.evaluate import nearest_echo_positions
+
+    r = np.linspace(5.0, 30.0, 126)  # 0.2 m bins
+    a = np.radians(np.linspace(-54.0, 54.0, 109))
+    power = np.ones((2, len(r), len(a)))
+    power[:, 100, 80] = 1000.0  # a bright far echo at 25 m
+    power[0, 40, 20] = 250.0  # 6 dB below, at 13 m: taken
+    power[0, 43, 21] = 300.0  # 0.6 m behind it and brighter: the same near echo's brightest bin
+    power[1, 40, 20] = 10.0  # 20 dB below: ignored
+    got = nearest_echo_positions(power, np.ones((len(r), len(a))), r, a)
+    want = [(r[43] * np.sin(a[21]), r[43] * np.cos(a[21])), (r[100] * np.sin(a[80]), r[100] * np.cos(a[80]))]
+    assert np.allclose(got, want)
+
+
 def test_radar_peak_baseline_divides_out_the_static_lot():
     """Every map has a bright kerb row (the static lot, in the median map) and a weaker car echo at a different
     place per map: the raw brightest bin is the kerb, the brightest bin over the median map is each car, at its

@@ -81,8 +81,8 @@ def test_smoke_run_writes_every_output(smoke):
         assert yaml.safe_load((out / "datasets" / f"{scene}-test" / "config.yaml").read_text())["generate"]["seed"] == 7
     for split in ("validation", "test"):
         for scene in r[split]["scene_sets"].values():
-            rows = [scene[k] for k in ("random", "mean_position", "radar_peak", "camera_box", "camera_box_echo",
-                                       "echo_peak")]
+            rows = [scene[k] for k in ("random", "mean_position", "radar_peak", "radar_nearest", "camera_box",
+                                       "camera_box_echo", "echo_peak")]
             rows += [v for k in ("selflabels", "localiser", "ablations", "attention_peak") for v in scene[k].values()]
             for m in rows:
                 assert {"median_cartesian_m", "footprint_m", "p90_footprint_m", "centroid_m", "p90_centroid_m",

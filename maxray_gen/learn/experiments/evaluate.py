@@ -142,6 +142,25 @@ def radar_peak_positions(power: np.ndarray, background: np.ndarray | None, range
                                        np.asarray(azimuth_rad, dtype=np.float64)[j]), axis=1)
 
 
+def nearest_echo_positions(power: np.ndarray, background: np.ndarray | None, range_m: np.ndarray,
+                           azimuth_rad: np.ndarray, within_db: float = 10.0, depth_m: float = 1.0) -> np.ndarray:
+    """(N, 2) Cartesian position of each map's nearest strong echo: among the bins within ``within_db`` of the
+    map's brightest bin (after dividing by ``background``), the brightest of those no more than ``depth_m``
+    beyond the nearest one. A label-free radar-side rule for "the car the camera sees best", which is mostly the
+    nearest; ``power``: (N, R, A) maps on the ``range_m`` x ``azimuth_rad`` grid."""
+    p = over_background(power, background)
+    r = np.asarray(range_m, dtype=np.float64)
+    a = np.asarray(azimuth_rad, dtype=np.float64)
+    out = np.empty((len(p), 2))
+    for k, m in enumerate(p):
+        strong = m >= m.max() * 10 ** (-within_db / 10)
+        near = r[np.nonzero(strong)[0]].min()
+        cand = np.where(strong & (r[:, None] <= near + depth_m), m, -np.inf)
+        i, j = np.unravel_index(int(np.argmax(cand)), m.shape)
+        out[k] = polar_to_cartesian(r[i], a[j])
+    return out
+
+
 def box_ground_positions(boxes: np.ndarray, poses: list, camera, radar, ground_z: float = 0.0) -> np.ndarray:
     """(N, 2) heatmap-frame Cartesian position of each image box's bottom-centre pixel projected onto the ground
     plane z = ``ground_z`` with the known camera calibration (``camera``: the dataset's CameraConfig; the camera

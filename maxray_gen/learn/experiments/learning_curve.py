@@ -16,7 +16,8 @@ METRICS = {"median_cartesian_m": ("median distance to the centre (m)", False),
            "centroid_m": ("median distance to the echo centroid (m)", False),
            "right_car": ("right-car rate", True)}
 #: flat baselines drawn beside the curves (they do not learn from the training set)
-BASELINES = {"radar_peak": "radar peak (no learning)", "camera_box": "camera box on the ground (label-free)",
+BASELINES = {"radar_peak": "radar peak (no learning)", "radar_nearest": "nearest strong echo (no learning)",
+             "camera_box": "camera box on the ground (label-free)",
              "camera_box_echo": "camera box + echo (label-free)", "echo_peak": "echo-peak bound (uses groundtruth)"}
 
 

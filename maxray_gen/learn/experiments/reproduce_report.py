@@ -90,7 +90,8 @@ def predictions(cfg, run: Path, root: Path, scene: str, seed: int, test_root: Pa
     from maxray_gen.learn.data.batches import background_map, open_split
     from maxray_gen.config import load_config
     from maxray_gen.learn.data.inputs import over_background
-    from maxray_gen.learn.experiments.evaluate import box_ground_positions, echo_peak_positions, radar_peak_positions
+    from maxray_gen.learn.experiments.evaluate import (box_ground_positions, echo_peak_positions,
+                                                       nearest_echo_positions, radar_peak_positions)
     from maxray_gen.learn.training.localiser import groundtruth_positions, predict_split, target_geometry
     from maxray_gen.learn.experiments.selflabels import read_selflabels
     from maxray_gen.seeding import rng_for
@@ -123,6 +124,7 @@ def predictions(cfg, run: Path, root: Path, scene: str, seed: int, test_root: Pa
                       for k in range(len(val))])
     background = background_map(train)
     pred["radar_peak"] = (radar_peak_positions(power, background, axes["range_m"], axes["azimuth_rad"]), gt)
+    pred["radar_nearest"] = (nearest_echo_positions(power, background, axes["range_m"], axes["azimuth_rad"]), gt)
     pred["echo_peak"] = (echo_peak_positions(power, axes["range_m"], axes["azimuth_rad"], gt, ECHO_RADIUS_M), gt)
     data_cfg = load_config(Path(data) / "config.yaml")
     geometry = target_geometry(val)
@@ -177,8 +179,8 @@ def score_split(cfg, roots: dict[str, Path], preds: dict[str, dict]) -> dict:
             res["learning_curve"] = {str(n): curve[n] for n in sorted(curve)}
         out["scene_sets"][scene] = res
     head = out["scene_sets"][next(iter(cfg.scenes))]
-    for key in ("selflabels", "localiser", "random", "mean_position", "radar_peak", "camera_box", "camera_box_echo",
-                "echo_peak", "ablations", "attention_peak"):
+    for key in ("selflabels", "localiser", "random", "mean_position", "radar_peak", "radar_nearest", "camera_box",
+                "camera_box_echo", "echo_peak", "ablations", "attention_peak"):
         out[key] = head[key]
     out["headline_scene_set"] = next(iter(cfg.scenes))
     return out
@@ -346,6 +348,8 @@ def _rows(res: dict) -> list[tuple[str, dict]]:
              for k, v in res["localiser"].items()]
     rows += [("random in the field of view", res["random"]), ("mean train position", res["mean_position"]),
              ("brightest echo over the median map (no learning)", res["radar_peak"]),
+             ("nearest echo within 10 dB of the brightest (no learning: the camera's best-seen car is mostly the "
+              "nearest)", res["radar_nearest"]),
              ("target's image box projected onto the ground (label-free: box + camera calibration)",
               res["camera_box"]),
              (f"that projection moved onto the brightest echo within {HYBRID_RADIUS_M:g} m (label-free hybrid)",
