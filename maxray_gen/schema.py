@@ -90,3 +90,21 @@ def load(model: type[M], path: str | Path) -> M:
     if data is not None and not isinstance(data, dict):
         raise ConfigError(f"{path}: <top level>: expected a mapping of sections, got {type(data).__name__}")
     return parse(model, data, str(path))
+
+
+def stable_dump(model: BaseModel) -> dict:
+    """``model.model_dump(mode="json")`` without the options added after data was made with it (fields marked
+    ``json_schema_extra={"added": True}``) while they keep their default, the behaviour before they existed: hashes
+    and resume checks made from it stay valid when the code gains an option."""
+    return _drop_added(model, model.model_dump(mode="json"))
+
+
+def _drop_added(model: BaseModel, data: dict) -> dict:
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name)
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        if extra.get("added") and value == field.get_default(call_default_factory=True):
+            data.pop(name, None)
+        elif isinstance(value, BaseModel) and isinstance(data.get(name), dict):
+            data[name] = _drop_added(value, data[name])
+    return data

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from maxray_gen.errors import ConfigError, DataError
-from maxray_gen.schema import FieldProblem, StrictModel, load
+from maxray_gen.schema import FieldProblem, StrictModel, load, stable_dump
 
 if TYPE_CHECKING:
     from maxray_gen.config import Config
@@ -198,21 +198,9 @@ def deep_merge(base: dict, over: dict) -> dict:
 
 
 def stage_dump(model: BaseModel) -> dict:
-    """``model`` as JSON data for a stage key, without the options added after runs were made (fields marked
-    ``json_schema_extra={"added": True}``) while they keep their default (the behaviour before they existed):
-    finished stages stay valid when the code gains an option."""
-    return _drop_added(model, model.model_dump(mode="json"))
-
-
-def _drop_added(model: BaseModel, data: dict) -> dict:
-    for name, field in type(model).model_fields.items():
-        value = getattr(model, name)
-        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
-        if extra.get("added") and value == field.get_default(call_default_factory=True):
-            data.pop(name, None)
-        elif isinstance(value, BaseModel) and isinstance(data.get(name), dict):
-            data[name] = _drop_added(value, data[name])
-    return data
+    """``model`` as JSON data for a stage key (:func:`~maxray_gen.schema.stable_dump`: options added to the code
+    later count only once set, so finished stages survive an upgrade)."""
+    return stable_dump(model)
 
 
 def digest(obj: Any) -> str:

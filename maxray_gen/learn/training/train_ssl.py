@@ -10,6 +10,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from maxray_gen.errors import ConfigError
+from maxray_gen.schema import stable_dump
 from maxray_gen.learn.config import SSLConfig
 from maxray_gen.learn.data.batches import (BatchPreparer, GlobalBatchSampler, Mirrored, background_map, condition_groups,
                                    nested_subset, open_split)
@@ -45,7 +46,7 @@ def radio_input_of(ck: dict, axes: dict) -> RadioInput:
 
 
 def _trainable_config(cfg: SSLConfig) -> dict:
-    d = cfg.model_dump(mode="json")
+    d = stable_dump(cfg)  # options added later count once set: older checkpoints still resume
     for k in ("epochs", "workers", "device", "amp", "channels_last", "compile", "checkpoint_every"):
         d.pop(k)
     return d
