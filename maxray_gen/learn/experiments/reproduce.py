@@ -136,7 +136,8 @@ class ReproduceConfig(StrictModel):
         if ablation is not None:
             d = deep_merge(d, self.ablations[ablation])
         if train_samples is not None:
-            epochs = self.learning_curve.epochs(d.get("epochs", 200), d.get("batch_size", 32), train_samples)
+            epochs = self.learning_curve.epochs(d.get("epochs", _default(SSLConfig, "epochs")),
+                                                d.get("batch_size", _default(SSLConfig, "batch_size")), train_samples)
             d = deep_merge(d, {"train_samples": train_samples, "epochs": epochs})
         d = deep_merge(d, {"method": method, "seed": seed, "device": "cuda" if self.device == "cuda" else "auto"})
         return parse(SSLConfig, d, f"methods.{method}" if ablation is None else f"ablations.{ablation}")
@@ -148,7 +149,9 @@ class ReproduceConfig(StrictModel):
 
         d = deep_merge(self.localiser, {"seed": seed})
         if train_samples is not None:
-            epochs = self.learning_curve.epochs(d.get("epochs", 60), d.get("batch_size", 32), train_samples)
+            epochs = self.learning_curve.epochs(d.get("epochs", _default(LocaliserConfig, "epochs")),
+                                                d.get("batch_size", _default(LocaliserConfig, "batch_size")),
+                                                train_samples)
             d = deep_merge(d, {"train_samples": train_samples, "epochs": epochs})
         return parse(LocaliserConfig, d, "localiser")
 
@@ -179,6 +182,10 @@ class ReproduceConfig(StrictModel):
             if clash:
                 raise FieldProblem("test.seed", clash)
         return self
+
+
+def _default(model: type[BaseModel], field: str) -> Any:
+    return model.model_fields[field].default
 
 
 def _nested(build: Callable[[], Any], where: str):
