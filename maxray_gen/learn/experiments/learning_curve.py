@@ -118,8 +118,7 @@ def learning_curve_png(combined: dict, path: Path) -> Path:
 
 def curve_targets() -> dict[tuple[str, str], float]:
     """The acceptance targets the curve is extrapolated to (issue 32's, on the headline scene set)."""
-    from maxray_gen.learn.experiments.reproduce_report import (TARGET_CENTROID_M, TARGET_FOOTPRINT_M,
-                                                                TARGET_RIGHT_CAR)
+    from maxray_gen.learn.experiments.targets import TARGET_CENTROID_M, TARGET_FOOTPRINT_M, TARGET_RIGHT_CAR
 
     return {("selflabels/scl", "right_car"): TARGET_RIGHT_CAR, ("selflabels/scl", "footprint_m"): TARGET_FOOTPRINT_M,
             ("selflabels/scl", "centroid_m"): TARGET_CENTROID_M, ("localiser/scl", "right_car"): TARGET_RIGHT_CAR}

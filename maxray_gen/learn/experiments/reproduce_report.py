@@ -10,14 +10,9 @@ import numpy as np
 
 from maxray_gen.learn.data.inputs import cartesian_to_polar, polar_to_cartesian
 from maxray_gen.learn.experiments.target_metrics import radar_view, summarise
+from maxray_gen.learn.experiments.targets import (TARGET_CENTROID_M, TARGET_FOOTPRINT_M, TARGET_LOCALISER_RATIO,
+                                                  TARGET_RIGHT_CAR, TARGET_RIGHT_CAR_GAP, TARGET_RIGHT_CAR_MARGIN)
 
-#: issue 32's acceptance targets on the final split of the headline scene set
-TARGET_RIGHT_CAR = 0.70  # SCL's right-car rate
-TARGET_RIGHT_CAR_MARGIN = 0.20  # ... and its lead over the no-learning radar peak's
-TARGET_FOOTPRINT_M = 0.5  # SCL's median distance to the target's footprint
-TARGET_CENTROID_M = 1.0  # ... and to the target's echo centroid
-TARGET_LOCALISER_RATIO = 1.5  # localiser on SCL labels / on groundtruth, distance to the echo centroid
-TARGET_RIGHT_CAR_GAP = 0.10  # ... and the right-car rates at most this far apart
 RANDOM_DRAWS = 200
 #: radius around the target's centre in which the echo-peak bound looks for the target's brightest return
 ECHO_RADIUS_M = 3.0
