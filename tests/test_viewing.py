@@ -7,9 +7,11 @@ import html.parser
 import re
 import os
 import shutil
+import queue
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -216,13 +218,16 @@ def test_view_serve_answers_with_the_web_viewer_on_localhost(tiny):
     proc = subprocess.Popen([sys.executable, "-u", "-m", "maxray_gen", "view", str(root), "--index", "0", "--serve",
                              "--web-port", str(web), "--ws-port", str(ws), "--no-progress"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: queue.Queue = queue.Queue()  # read in a thread: a server that never prints must fail, not hang
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()
     try:
         url, seen, deadline = f"http://localhost:{web}/?url=ws://localhost:{ws}", [], time.time() + 90
-        while time.time() < deadline and proc.poll() is None:  # the command prints the URL once it listens
-            line = proc.stdout.readline()
-            seen.append(line)
-            if url in line:
-                break
+        while time.time() < deadline and not any(url in x for x in seen):  # printed once it listens
+            try:
+                seen.append(lines.get(timeout=1))
+            except queue.Empty:
+                if proc.poll() is not None:
+                    break
         assert any(url in x for x in seen), f"no URL printed within 90 s: {''.join(seen)[-500:]} ({proc.poll()})"
         page = urllib.request.urlopen(f"http://127.0.0.1:{web}/", timeout=10).read().decode()
         assert "Rerun" in page

@@ -349,8 +349,10 @@ def serve_recording(root: str | Path, refs: list[SampleRef], web_port: int, ws_p
     ``on_ready(url)`` is called once the servers listen, before the samples stream in. Returns the stream, which
     keeps serving until the process ends."""
     rec = _stream(root)
-    rec.serve(open_browser=open_browser, web_port=web_port, ws_port=ws_port,
-              default_blueprint=blueprint(_multi_frame(refs)))
+    # the blueprint goes in after the server is up: building it (an in-memory blueprint stream) before serve_web
+    # made rerun-sdk 0.22's serve deadlock about one start in six (rerun-io/rerun#8417: logging before serve)
+    rec.serve(open_browser=open_browser, web_port=web_port, ws_port=ws_port)
+    rec.send_blueprint(blueprint(_multi_frame(refs)), make_active=True, make_default=True)
     if on_ready is not None:
         on_ready(f"http://localhost:{web_port}/?url=ws://localhost:{ws_port}")
     record(root, refs, rec, progress)
