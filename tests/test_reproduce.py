@@ -211,7 +211,7 @@ def test_stage_keys_ignore_options_added_at_their_default():
     """A finished stage stays valid when the code gains an option: fields marked as added are left out of the
     stage key while they keep their default, and count as soon as they are set."""
     from maxray_gen.learn.config import LocaliserConfig, SSLConfig
-    from maxray_gen.learn.experiments.reproduce import stage_dump
+    from maxray_gen.schema import stable_dump as stage_dump
 
     base = LocaliserConfig().model_dump(mode="json")
     for k in ("weight_decay", "schedule", "mirror", "select", "train_samples"):

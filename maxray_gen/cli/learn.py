@@ -276,7 +276,8 @@ def reproduce_cmd(preset, config_path, out, seed, data, test_seed, no_progress):
     CL/MCL/SCL, extract self-coordinates, train localisers, score on the validation and test splits; writes
     OUT/report.md, OUT/results.json and OUT/figures/. Resumable."""
     _require_torch()
-    from maxray_gen.learn.experiments.reproduce import load_preset, parse_data_options, reproduce
+    from maxray_gen.learn.experiments.reproduce import reproduce
+    from maxray_gen.learn.experiments.reproduce_config import load_preset, parse_data_options
 
     cfg, name = load_preset(preset, config_path)
     out = out or Path(f"reproduce-{name}-seed{seed}")

@@ -12,7 +12,8 @@ from torch.utils.data import DataLoader
 
 from maxray_gen.errors import ConfigError, DataError
 from maxray_gen.learn.config import LocaliserConfig
-from maxray_gen.learn.data.batches import BatchPreparer, background_map, entries, nested_subset, open_split
+from maxray_gen.learn.data.batches import (BatchPreparer, background_map, entries, mirror_columns, nested_subset,
+                                          open_split)
 from maxray_gen.learn.data.inputs import RadioInput, cartesian_to_polar, polar_to_cartesian, stored_background
 from maxray_gen.learn.runtime import MetricsLog, load_checkpoint, save_checkpoint, setup_runtime
 from maxray_gen.learn.experiments.selflabels import read_selflabels
@@ -198,7 +199,7 @@ def mirrored(x: torch.Tensor, xy: np.ndarray, width: int, azimuth: np.ndarray) -
         raise ConfigError("localiser.mirror: the heatmap's azimuth axis is not symmetric about boresight, so a "
                           "mirrored map is not a map of the mirrored scene")
     xm = x.clone()
-    xm[..., :width] = x[..., :width].flip(-1)
+    mirror_columns(xm, torch.ones(len(x), dtype=torch.bool), width)
     return torch.cat([x, xm]), np.concatenate([xy, xy * np.array([-1.0, 1.0])])
 
 
