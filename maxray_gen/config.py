@@ -16,7 +16,7 @@ from maxray_gen.radio.config import TraceConfig
 from maxray_gen.blender.config import RenderConfig
 from maxray_gen.scene.config import SceneConfig
 from maxray_gen.sensors.config import CameraConfig, LidarConfig
-from maxray_gen.schema import FieldProblem, StrictModel, load
+from maxray_gen.schema import FieldProblem, StrictModel, load, stable_dump
 
 
 class Config(StrictModel):
@@ -35,14 +35,32 @@ class Config(StrictModel):
         if self.scene.blend is not None and self.generate.frames_per_sequence > 1:
             raise FieldProblem("generate.frames_per_sequence", "sequences need the randomised lot's moving cars; "
                                "a .blend scenario (scene.blend) is rendered as independent samples")
+        self._drones_in_view()
         return self
+
+    def _drones_in_view(self) -> None:
+        """The highest drone over the nearest row of the lot must be inside the radar's elevation view."""
+        if not self.scene.drones or self.scene.blend is not None:
+            return
+        import math
+
+        from maxray_gen.scene.spec import DRONE_AREA
+
+        top, near, look = self.scene.drone_height_m[1], DRONE_AREA[2], self.scene.look_at_distance_m
+        limit = self.trace.elevation_limit_deg
+        for mast in self.scene.basestation_height_m:
+            above = math.degrees(math.atan2(top - mast, near) + math.atan2(mast, look))
+            if above > limit:
+                raise FieldProblem("scene.drone_height_m", f"a drone at {top:g} m over the lot's nearest row "
+                                   f"({near:g} m ahead) is {above:.0f} deg above the radar's boresight from a "
+                                   f"{mast:g} m mast, outside its view (trace.elevation_limit_deg = {limit:g})")
 
     def content_hash(self) -> str:
         """Hash of everything that determines a shard's content (not the shard count, workers or previews)."""
         import hashlib
         import json
 
-        d = self.model_dump(mode="json")
+        d = stable_dump(self)
         for k in ("shards", "workers", "previews"):
             d["generate"].pop(k)
         d["render"].pop("device")

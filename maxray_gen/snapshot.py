@@ -2,7 +2,8 @@
 
 Per object: a triangle mesh in world coordinates (metres), a radio material name, a role, a velocity (m/s) and an
 instance id. An instance (a car) may consist of several parts (body, glass, tyres), each its own object with its own
-material, sharing the instance id, role and velocity; object names are unique. Plus the basestation pose (radar array; sensor frame x right, y down, z boresight) and the camera pose.
+material, sharing the instance id, role and velocity (articulated roles, ``ARTICULATED_ROLES``: people, cyclists, drones, whose limbs,
+wheels and rotor blades each have their own velocity, share only the role); object names are unique. Plus the basestation pose (radar array; sensor frame x right, y down, z boresight) and the camera pose.
 Saved as ``.npz`` (ragged meshes concatenated with offsets; no pickles) so scenes can be traced without Blender.
 """
 
@@ -18,7 +19,10 @@ from maxray_gen.errors import DataError
 from maxray_gen.geometry import Pose, face_cross
 from maxray_gen.npzfile import load_npz, save_npz
 
-ROLES = ("car", "ground", "building", "clutter", "pole", "target", "vegetation")
+ROLES = ("car", "ground", "building", "clutter", "pole", "target", "vegetation", "person", "cyclist", "drone")
+LABELLED_ROLES = ("car", "target", "person", "cyclist", "drone")  # instances with boxes and groundtruth rows
+ROLE_CLASS = {"car": 0, "target": 0, "person": 1, "cyclist": 2, "drone": 3}  # -> dataset.schema.CLASSES
+ARTICULATED_ROLES = ("person", "cyclist", "drone")  # parts of one instance move differently (limbs, wheels, rotors)
 FORMAT_VERSION = 1
 MIN_TRIANGLE_AREA_M2 = 1e-12
 
@@ -97,7 +101,8 @@ class SceneSnapshot:
             if obj.name in names:
                 raise DataError(f"object name {obj.name!r} is used twice")
             first = instances.setdefault(obj.instance_id, obj)
-            if first.role != obj.role or not np.array_equal(first.velocity, obj.velocity):
+            moving_apart = obj.role not in ARTICULATED_ROLES and not np.array_equal(first.velocity, obj.velocity)
+            if first.role != obj.role or moving_apart:
                 raise DataError(f"objects {first.name!r} and {obj.name!r} share instance id {obj.instance_id} but not "
                                 "its role and velocity (parts of one instance must move together)")
             names.add(obj.name)

@@ -18,6 +18,7 @@ from maxray_gen.blender import session
 from maxray_gen.blender.materials import car_material, material
 from maxray_gen.primitives import box, cylinder, icosahedron, rotate_z
 from maxray_gen.scene.car_model import PART_VISUAL
+from maxray_gen.scene.people import camera_colour
 from maxray_gen.blender.config import RenderConfig
 from maxray_gen.sensors.config import CameraConfig
 from maxray_gen.scene.spec import COLUMNS, LAMP_POSTS, ROW_Y, SLOT_DEPTH, SLOT_WIDTH, SceneSpec, lamp_head
@@ -340,6 +341,7 @@ def sync_objects(objects: dict[str, bpy.types.Object], spec: SceneSpec, snap: Sc
     """Make the Blender objects in ``objects`` (name -> object, updated) show ``snap``'s objects with the
     camera's materials (cars from ``spec``); vertex positions are rewritten in place when the mesh is unchanged."""
     colours = {c.instance_id: c.colour for c in spec.cars}
+    people = {p.instance_id: p for p in spec.people}
     lit = {c.instance_id for c in spec.cars if c.speed > 0}  # driving cars have their lights on
     w = spec.weather
     seen = set()
@@ -362,7 +364,10 @@ def sync_objects(objects: dict[str, bpy.types.Object], spec: SceneSpec, snap: Sc
         snow = w.snow_cover if base in ("asphalt", "concrete", "car_paint", "car_glass") else 0.0
         part = o.name.split("_", 1)[1] if o.role == "car" and "_" in o.name else ""
         visual = PART_VISUAL.get(part, "paint" if base == "car_paint" else "")
-        if visual:
+        if o.role == "person" and o.instance_id in people:
+            colour = camera_colour(people[o.instance_id], o.name.split("_", 1)[1])
+            mat = material("cloth", colour=colour, roughness=0.7, wetness=wet)
+        elif visual:
             mat = car_material(visual, colours.get(o.instance_id, (0.5, 0.5, 0.5)), o.instance_id in lit, wet, snow)
         else:
             mat = material(base, wetness=wet, snow=snow)

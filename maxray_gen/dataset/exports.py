@@ -9,8 +9,10 @@ import numpy as np
 
 from maxray_gen.dataset.inspect import shard_paths
 from maxray_gen.dataset.reader import ShardReader
+from maxray_gen.dataset.schema import CLASSES
 from maxray_gen.sensors.visibility import seen
 
+SUPERCATEGORY = {"car": "vehicle", "pedestrian": "person", "cyclist": "person", "drone": "aircraft"}
 CRUW_RANGE = np.linspace(0.639, 27.697, 128)
 CRUW_AZIMUTH = np.arcsin(np.linspace(-1, 1, 128))
 
@@ -101,7 +103,8 @@ def export_yolo(root: str | Path, out: str | Path, min_box_px: float = 0.0, min_
             matplotlib.image.imsave(img, s["rgb"])
         lines = yolo_lines(s["objects"], w, h, min_box_px, min_visible_fraction, min_visibility)
         (out / "labels" / part / f"{g:06d}.txt").write_text("\n".join(lines) + "\n")
-    (out / "data.yaml").write_text(f"path: {out.resolve()}\ntrain: images/train\nval: images/val\nnames:\n  0: car\n")
+    names = "".join(f"  {k}: {name}\n" for k, name in enumerate(CLASSES))
+    (out / "data.yaml").write_text(f"path: {out.resolve()}\ntrain: images/train\nval: images/val\nnames:\n{names}")
     return out
 
 
@@ -123,14 +126,15 @@ def export_coco(root: str | Path, out: str | Path, min_visibility: float | None 
             x0, y0, x1, y1 = (float(v) for v in b)
             vis = float(o["camera_visibility"])
             dark = int(not seen(np.array([vis]), threshold)[0])
-            anns.append({"id": len(anns) + 1, "image_id": g, "category_id": 1, "bbox": [x0, y0, x1 - x0, y1 - y0],
+            anns.append({"id": len(anns) + 1, "image_id": g, "category_id": int(o["class_id"]) + 1, "bbox": [x0, y0, x1 - x0, y1 - y0],
                          "area": (x1 - x0) * (y1 - y0), "iscrowd": dark, "ignore": dark,
                          "instance_id": int(o["instance_id"]), "amodal_bbox": [float(v) for v in o["amodal_box"]],
                          "visible_fraction": float(o["visible_fraction"]),
                          "camera_visibility": None if np.isnan(vis) else vis})
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"images": images, "annotations": anns,
-                               "categories": [{"id": 1, "name": "car", "supercategory": "vehicle"}]}))
+                               "categories": [{"id": k + 1, "name": name, "supercategory": SUPERCATEGORY[name]}
+                                              for k, name in enumerate(CLASSES)]}))
     return out
 
 

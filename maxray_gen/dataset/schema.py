@@ -64,7 +64,7 @@ def empty_objects(n: int) -> np.ndarray:
     for name in RADAR_TRUTH_NAMES:
         out[name] = np.nan
     return out
-CLASSES = ("car", "pedestrian", "cyclist")  # synthetic data has cars; CRUW imports all three
+CLASSES = ("car", "pedestrian", "cyclist", "drone")  # class_id; snapshot.ROLE_CLASS maps scene roles onto it
 LIDAR_DTYPE = np.dtype([("xyz", np.float32, 3), ("instance_id", np.int32), ("object_type", np.int8),
                         ("ring", np.int16)])
 

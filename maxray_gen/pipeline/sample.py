@@ -15,25 +15,27 @@ from maxray_gen.radar.object_echoes import fill_radar_truth
 from maxray_gen.radio.tracer import RadarTracer
 from maxray_gen.pipeline.visual_stage import SceneRenderer, VisualSample
 from maxray_gen.sensors.visibility import seen
+from maxray_gen.snapshot import ROLE_CLASS
 
 
 def objects_table(vs: VisualSample) -> np.ndarray:
     """Per-instance groundtruth rows (OBJECT_DTYPE), ordered by instance id."""
     boxes = {b.instance_id: b for b in vs.boxes}
     cars = {c.instance_id: c for c in vs.spec.cars} if vs.spec else {}
+    movers = {m.instance_id: m.yaw for m in (*vs.spec.people, *vs.spec.drones)} if vs.spec else {}
     rows = empty_objects(len(vs.truth))
     bs = vs.snapshot.basestation.position
     for r, t in zip(rows, vs.truth):
         verts = vs.snapshot.instance_vertices(t.instance_id)
         car = cars.get(t.instance_id)
-        yaw = car.yaw if car else vs.headings.get(t.instance_id, 0.0)
+        yaw = car.yaw if car else movers.get(t.instance_id, vs.headings.get(t.instance_id, 0.0))
         if car:
             dims = (car.length, car.width, car.height)
         else:  # extents along the heading (scenario cars: their forward axis; other objects: the world axes)
             dims = oriented_extent(verts, yaw)[1]
         b = boxes.get(t.instance_id)
         nan4 = np.full(4, np.nan)
-        r["instance_id"], r["class_id"], r["in_radar_view"] = t.instance_id, 0, t.in_radar_view
+        r["instance_id"], r["class_id"], r["in_radar_view"] = t.instance_id, ROLE_CLASS[t.role], t.in_radar_view
         r["centre"], r["dimensions"], r["yaw"] = t.centre, dims, yaw
         r["velocity"], r["range_m"], r["azimuth_rad"] = t.velocity, t.range_m, t.azimuth_rad
         r["elevation_rad"], r["heatmap_azimuth_rad"] = t.elevation_rad, t.heatmap_azimuth_rad
@@ -49,12 +51,12 @@ def objects_table(vs: VisualSample) -> np.ndarray:
 
 def designated_target(objects: np.ndarray, visible_pixels: dict[int, int], min_visibility: float = 0.0) -> int:
     """The object the SSL methods localise: the most visible car inside the radar's view that the camera sees
-    (photometric visibility >= ``min_visibility``), -1 if none."""
+    (photometric visibility >= ``min_visibility``), -1 if none. People and drones are never the target."""
     best, score = -1, 0
     ok = seen(objects["camera_visibility"], min_visibility)
     for k, o in enumerate(objects):
         px = visible_pixels.get(int(o["instance_id"]), 0)
-        if o["in_radar_view"] and ok[k] and px > score:
+        if o["class_id"] == 0 and o["in_radar_view"] and ok[k] and px > score:
             best, score = k, px
     return best
 

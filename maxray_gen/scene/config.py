@@ -6,6 +6,8 @@ from pydantic import Field, model_validator
 
 from maxray_gen.schema import FieldProblem, StrictModel
 
+ADDED = {"added": True}  # options added after datasets were made: left out of hashes while at their default
+
 LIGHTINGS = ("day", "dusk", "night")
 WEATHERS = ("clear", "rain", "fog", "snow")
 
@@ -32,6 +34,22 @@ class SceneConfig(StrictModel):
     lamp_failure: float = Field(0.15, ge=0, le=1, description="probability that a lot lamp is out at dusk/night "
                                 "(each lamp on its own): dark corners where cars are labelled but not seen")
 
+    people: int = Field(0, ge=0, le=30, description="people in the lot (walking or standing; docs/scenarios.md)",
+                        json_schema_extra=ADDED)
+    people_standing_share: float = Field(0.3, ge=0, le=1, description="share of people standing still",
+                                         json_schema_extra=ADDED)
+    child_share: float = Field(0.2, ge=0, le=1, description="share of children (5-12 years) among people",
+                               json_schema_extra=ADDED)
+    drones: int = Field(0, ge=0, le=6, description="small quadcopters over the lot", json_schema_extra=ADDED)
+    drone_height_m: tuple[float, float] = Field((3.0, 8.0), description="flying height range above the ground",
+                                                json_schema_extra=ADDED)
+    drone_hover_share: float = Field(0.5, ge=0, le=1, description="share of drones hovering (the rest fly level)",
+                                     json_schema_extra=ADDED)
+    drone_speed_mps: tuple[float, float] = Field((1.0, 8.0), description="speed range of flying drones",
+                                                 json_schema_extra=ADDED)
+    drone_rotor_hz: tuple[float, float] = Field((80.0, 120.0), description="rotor revolutions per second",
+                                                json_schema_extra=ADDED)
+
     @model_validator(mode="after")
     def _check(self) -> "SceneConfig":
         if self.min_cars > self.max_cars:
@@ -51,6 +69,11 @@ class SceneConfig(StrictModel):
         lo, hi = self.moving_speed_mps
         if not 0 <= lo <= hi <= 15:
             raise FieldProblem("moving_speed_mps", f"need 0 <= low <= high <= 15 m/s, got {lo}, {hi}")
+        for field, (lo, hi), low, high in (("drone_height_m", self.drone_height_m, 0.5, 120.0),
+                                           ("drone_speed_mps", self.drone_speed_mps, 0.0, 20.0),
+                                           ("drone_rotor_hz", self.drone_rotor_hz, 1.0, 400.0)):
+            if not low <= lo <= hi <= high:
+                raise FieldProblem(field, f"need {low:g} <= low <= high <= {high:g}, got {lo}, {hi}")
         lo, hi = self.basestation_height_m
         if not 1.0 <= lo <= hi <= 30:
             raise FieldProblem("basestation_height_m", f"need 1 <= low <= high <= 30 m, got {lo}, {hi}")

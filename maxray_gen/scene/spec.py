@@ -8,8 +8,9 @@ row A at y 8-13 m and row B at y 19-24 m, slots spanning x -12.5..12.5 m; kerbs 
 at the row ends, a concrete building wall at y = 28 m, asphalt ground.
 
 Every random choice comes from a named stream ``rng_for(seed, index, stream)``: ``layout`` (mast height, which
-slots are occupied), ``cars`` (bodies, colours, jitter, moving cars), ``lighting``, ``weather``. Changing one
-stream's seed or probabilities leaves the others' draws unchanged.
+slots are occupied), ``cars`` (bodies, colours, jitter, moving cars), ``lighting``, ``weather``, ``people`` and
+``drones`` (drawn only when ``scene.people`` / ``scene.drones`` ask for some, so car-only scenes are unchanged).
+Changing one stream's seed or probabilities leaves the others' draws unchanged.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 
 from maxray_gen.geometry import Pose
+from maxray_gen.scene.drones import FIRST_DRONE_ID, DroneSpec, sample_drone
+from maxray_gen.scene.people import FIRST_PERSON_ID, PersonSpec, sample_person
 from maxray_gen.scene.config import LIGHTINGS, WEATHERS, SceneConfig
 from maxray_gen.sensors.config import CameraConfig
 from maxray_gen.scene.slots import CarSpec, Lane, Slot, fill, obb_overlap  # noqa: F401 (re-exported)
@@ -78,6 +81,8 @@ class SceneSpec:
     camera: CameraConfig
     stream_seeds: dict[str, int] = field(default_factory=dict)
     time_s: float = 0.0  # time since the sequence's first frame
+    people: tuple[PersonSpec, ...] = ()  # at t = 0 (they walk on through time_s)
+    drones: tuple[DroneSpec, ...] = ()
 
     def to_dict(self) -> dict:
         """Fully resolved parameters (JSON-able)."""
@@ -86,6 +91,9 @@ class SceneSpec:
              "weather": asdict(self.weather), "camera": self.camera.model_dump(),
              "basestation": {"position": self.basestation.position.tolist(),
                              "rotation": self.basestation.rotation.tolist()}}
+        for name in ("people", "drones"):  # only when present: car-only scenes keep their parameters
+            if getattr(self, name):
+                d[name] = [asdict(x) for x in getattr(self, name)]
         d["weather"]["fog_visibility_m"] = None if math.isinf(self.weather.fog_visibility_m) else \
             self.weather.fog_visibility_m
         return d
@@ -148,6 +156,63 @@ def sample_cars(rng_layout: np.random.Generator, rng_cars: np.random.Generator, 
     return fill(rng_layout, rng_cars, cfg, lot_slots(), (LOT_LANE,), FIRST_CAR_ID)
 
 
+# Where people go (x range, y range, walking direction: "x" along the rows, "y" across the lane), with weights:
+# the walkway between the mast and row A, the lane (crossing or along its edge), the walkway along the wall.
+PEOPLE_ZONES = (((-12.5, 12.5), (3.0, 7.4), "x", 0.3), ((-12.5, 12.5), (13.4, 18.6), "y", 0.2),
+                ((-12.5, 12.5), (13.4, 18.6), "x", 0.1), ((-12.5, 12.5), (24.6, 27.4), "x", 0.2))
+EMPTY_SLOT_WEIGHT = 0.2  # ... and empty slots (walking to or from a car: across the row)
+DRONE_AREA = (-10.0, 10.0, 8.0, 24.0)  # x0, x1, y0, y1: over the rows and the lane
+CLEARANCE_M = 0.3  # a placed person keeps this gap to cars and other people
+
+
+def sample_people(rng: np.random.Generator, cfg: SceneConfig, cars: tuple[CarSpec, ...]) -> tuple[PersonSpec, ...]:
+    """``scene.people`` people on the walkways, the lane and in empty slots, clear of cars and of each other
+    (rejection sampling, 50 tries each; someone who finds no room is left out)."""
+    empty = sorted(set(range(2 * COLUMNS)) - {c.slot for c in cars if c.slot >= 0})
+    zones = list(PEOPLE_ZONES)
+    weights = [z[3] for z in zones] + ([EMPTY_SLOT_WEIGHT] if empty else [])
+    p = np.array(weights) / sum(weights)
+    people: list[PersonSpec] = []
+    for _ in range(cfg.people):
+        for _ in range(50):
+            z = int(rng.choice(len(p), p=p))
+            if z < len(zones):
+                (x0, x1), (y0, y1), axis, _w = zones[z]
+                x, y = float(rng.uniform(x0, x1)), float(rng.uniform(y0, y1))
+            else:
+                x, y = slot_centre(empty[int(rng.integers(len(empty)))])
+                x, y, axis = x + float(rng.uniform(-0.6, 0.6)), y + float(rng.uniform(-1.8, 1.8)), "y"
+            yaw = (0.0 if axis == "x" else math.pi / 2) + (math.pi if rng.random() < 0.5 else 0.0)
+            yaw += math.radians(float(rng.normal(0, 10)))
+            cand = sample_person(rng, FIRST_PERSON_ID + len(people), x, y, yaw, cfg.child_share,
+                                 cfg.people_standing_share)
+            if cand.speed_mps == 0:
+                cand = replace(cand, yaw=float(rng.uniform(-math.pi, math.pi)))
+            fp = cand.footprint()
+            if not any(obb_overlap(fp, c.footprint(), CLEARANCE_M) for c in cars) and \
+                    not any(obb_overlap(fp, q.footprint(), CLEARANCE_M) for q in people):
+                people.append(cand)
+                break
+    return tuple(people)
+
+
+def sample_drones(rng: np.random.Generator, cfg: SceneConfig) -> tuple[DroneSpec, ...]:
+    """``scene.drones`` drones over the lot (``DRONE_AREA``), 1.5 m clear of lamp posts and 1 m of each other."""
+    x0, x1, y0, y1 = DRONE_AREA
+    drones: list[DroneSpec] = []
+    for _ in range(cfg.drones):
+        for _ in range(50):
+            x, y = float(rng.uniform(x0, x1)), float(rng.uniform(y0, y1))
+            d = sample_drone(rng, FIRST_DRONE_ID + len(drones), x, y, cfg.drone_height_m, cfg.drone_rotor_hz,
+                             cfg.drone_hover_share, cfg.drone_speed_mps)
+            posts = min(math.hypot(x - px, y - py) for px, py, _dx, _dy in LAMP_POSTS)
+            others = min((float(np.linalg.norm(d.position(0) - o.position(0))) for o in drones), default=np.inf)
+            if posts > 1.5 and others > 1.0:
+                drones.append(d)
+                break
+    return tuple(drones)
+
+
 def basestation_pose(height: float, look_at_distance: float) -> Pose:
     """Mast at the lot's southern edge, boresight north and down to the ground ``look_at_distance`` ahead."""
     return Pose.look_at([0.0, 0.0, height], [0.0, look_at_distance, 0.0])
@@ -157,19 +222,23 @@ def sample_scene(cfg: SceneConfig, camera: CameraConfig, seed: int, index: int =
                  stream_seeds: dict[str, int] | None = None) -> SceneSpec:
     """Sample one scene. ``stream_seeds`` overrides the seed of individual streams (e.g. {"weather": 7})."""
     over = dict(stream_seeds or {})
-    unknown = sorted(set(over) - {"layout", "cars", "lighting", "weather"})
+    names = ("layout", "cars", "lighting", "weather", "people", "drones")
+    unknown = sorted(set(over) - set(names))
     if unknown:
         raise ValueError(f"unknown random streams {unknown}")
-    rng = {name: rng_for(over.get(name, seed), index, name) for name in ("layout", "cars", "lighting", "weather")}
+    rng = {name: rng_for(over.get(name, seed), index, name) for name in names}
     height = float(rng["layout"].uniform(*cfg.basestation_height_m))
     cars = sample_cars(rng["layout"], rng["cars"], cfg)
+    people = sample_people(rng["people"], cfg, cars) if cfg.people else ()
+    drones = sample_drones(rng["drones"], cfg) if cfg.drones else ()
     return SceneSpec(seed, index, cars, sample_lighting(rng["lighting"], cfg), sample_weather(rng["weather"], cfg),
-                     basestation_pose(height, cfg.look_at_distance_m), camera, over)
+                     basestation_pose(height, cfg.look_at_distance_m), camera, over, people=people, drones=drones)
 
 
 def advance(spec: SceneSpec, time_s: float) -> SceneSpec:
     """The scene ``time_s`` seconds after ``spec`` (a sequence's first frame): driving cars move along their
-    heading at constant speed (straight lanes), parked cars, lights and weather stay."""
+    heading at constant speed (straight lanes), parked cars, lights and weather stay; people and drones are kept
+    at t = 0 and placed at ``time_s`` when the scene is built (their limbs and rotors move with it)."""
     cars = tuple(replace(c, x=c.x + c.speed * math.cos(c.yaw) * time_s, y=c.y + c.speed * math.sin(c.yaw) * time_s)
                  if c.speed else c for c in spec.cars)
     return replace(spec, cars=cars, time_s=float(time_s))

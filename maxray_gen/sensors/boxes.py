@@ -15,7 +15,7 @@ import numpy as np
 from maxray_gen.geometry import Pose
 from maxray_gen.sensors.camera import CameraPasses, Intrinsics
 from maxray_gen.sensors.raycast import RayCaster
-from maxray_gen.snapshot import SceneSnapshot
+from maxray_gen.snapshot import LABELLED_ROLES, SceneSnapshot
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def _covers(caster: RayCaster, origin: np.ndarray, dirs: np.ndarray, target: np.
 
 
 def instance_boxes(snapshot: SceneSnapshot, passes: CameraPasses, intr: Intrinsics, pose: Pose | None = None,
-                   roles: tuple[str, ...] = ("car", "target"), caster: RayCaster | None = None) -> list[InstanceBox]:
+                   roles: tuple[str, ...] = LABELLED_ROLES, caster: RayCaster | None = None) -> list[InstanceBox]:
     """Boxes of every instance with one of ``roles``."""
     pose = snapshot.camera if pose is None else pose
     caster = caster or RayCaster(snapshot)

@@ -8,7 +8,7 @@ import numpy as np
 
 from maxray_gen.radar import coordinates as rgt
 from maxray_gen.radar.config import RadarConfig
-from maxray_gen.snapshot import SceneSnapshot
+from maxray_gen.snapshot import LABELLED_ROLES, SceneSnapshot
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class InstanceTruth:
     in_radar_view: bool
 
 
-def instance_truth(snapshot: SceneSnapshot, radar: RadarConfig, roles=("car", "target")) -> list[InstanceTruth]:
+def instance_truth(snapshot: SceneSnapshot, radar: RadarConfig, roles=LABELLED_ROLES) -> list[InstanceTruth]:
     out = []
     for iid in sorted({o.instance_id for o in snapshot.objects if o.role in roles}):
         v = snapshot.instance_vertices(iid)
