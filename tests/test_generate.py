@@ -31,7 +31,7 @@ def test_schema_shapes_and_groundtruth_consistency(tiny):
     n_obj = 0
     for p in shards:
         r = ShardReader(p)
-        assert r.attrs["schema_version"] == 4 and len(r) == 2
+        assert r.attrs["schema_version"] == 5 and len(r) == 2
         assert r.heatmap_keys == ["range_azimuth", "range_doppler"]
         for i in range(len(r)):
             s = r.sample(i)

@@ -72,7 +72,7 @@ def test_generated_shards_carry_radar_truth_in_front_of_each_cars_centre(tiny):
     seen = 0
     for path in sorted(root.glob("shard-*.h5")):
         r = ShardReader(path)
-        assert r.schema_version == 4
+        assert r.schema_version == 5
         for i in range(len(r)):
             for o in r.sample(i, ("objects",))["objects"]:
                 assert np.all(np.isfinite(o["footprint_xy"]))

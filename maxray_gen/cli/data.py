@@ -155,7 +155,8 @@ def inspect_cmd(root: Path) -> None:
 @click.argument("root", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--index", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path), default=None)
-@click.option("--sequence", type=click.IntRange(min=0), default=None, help="Animate this sequence (with --gif).")
+@click.option("--sequence", type=click.IntRange(min=0), default=None,
+              help="A sequence: its micro-Doppler spectrograms (with --png) and/or its animation (with --gif).")
 @click.option("--gif", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Animated GIF of a sequence: image with boxes and track ids, radar maps, frame by frame.")
 @click.option("--fps", type=click.FloatRange(min=0, min_open=True), default=None,
@@ -163,22 +164,29 @@ def inspect_cmd(root: Path) -> None:
 def preview_cmd(root: Path, index: int, png: Path | None, sequence: int | None, gif: Path | None,
                 fps: float | None) -> None:
     """One sample as a picture (--png): RGB with boxes, depth, lidar by type, radar heatmap with groundtruth; or
-    a whole sequence as an animation (--sequence S --gif OUT.gif)."""
+    a sequence (--sequence S): its objects' micro-Doppler spectrograms (--png) and/or an animation (--gif)."""
     from maxray_gen.dataset.inspect import locate
     from maxray_gen.errors import ConfigError
     from maxray_gen.viz.dataset_plots import plot_sample
 
-    if (sequence is None) != (gif is None):
-        raise ConfigError("--sequence and --gif go together")
-    if gif is not None:
-        from maxray_gen.viz.sequence_gif import sequence_gif
+    if gif is not None and sequence is None:
+        raise ConfigError("--gif needs --sequence")
+    if sequence is not None:
+        if gif is None and png is None:
+            raise ConfigError("--sequence needs --png (spectrograms) and/or --gif (an animation)")
+        if gif is not None:
+            from maxray_gen.viz.sequence_gif import sequence_gif
 
-        path, n = sequence_gif(root, sequence, gif, fps)
-        click.echo(f"wrote {path} ({n} frames)")
-        if png is None:
-            return
+            path, n = sequence_gif(root, sequence, gif, fps)
+            click.echo(f"wrote {path} ({n} frames)")
+        if png is not None:
+            from maxray_gen.viz.micro_doppler_plots import sequence_spectrogram_png
+
+            path, n = sequence_spectrogram_png(root, sequence, png)
+            click.echo(f"wrote {path} ({n} spectrograms)")
+        return
     if png is None:
-        raise ConfigError("--png (one sample) or --sequence with --gif (an animation) is required")
+        raise ConfigError("--png (one sample) or --sequence with --png/--gif is required")
     reader, k = locate(root, index)
     plot_sample(reader.sample(k), reader.axes, png, f"{root.name} sample {index}")
     click.echo(f"wrote {png}")

@@ -79,6 +79,9 @@ def verify_shard(path: str | Path, expected_samples: int | None = None) -> int:
                 off = h5[f"{group}/offsets"][()]
                 if len(off) != n + 1 or off[0] != 0 or np.any(np.diff(off) < 0) or off[-1] != len(h5[f"{group}/data"]):
                     raise DataError(f"{path}: {group}/offsets are inconsistent")
+            if "object_doppler" in h5 and len(h5["object_doppler"]) != len(h5["objects/data"]):
+                raise DataError(f"{path}: object_doppler has {len(h5['object_doppler'])} rows for "
+                                f"{len(h5['objects/data'])} objects")
             for p in h5["params"][()]:
                 json.loads(p)
             return n
@@ -101,6 +104,7 @@ class ShardReader:
             self.num_samples = int(h5.attrs["num_samples"])
             self.attrs = dict(h5.attrs)
             self.heatmap_keys = list(h5["heatmaps"].keys())
+            self.has_object_doppler = "object_doppler" in h5
             self.axes = {k: h5["axes"][k][()] for k in h5["axes"]}
             self._obj_off = h5["objects/offsets"][()]
             self._lid_off = h5["lidar/offsets"][()]
@@ -173,6 +177,8 @@ class ShardReader:
             out["objects"] = self._objects[self._obj_off[i]:self._obj_off[i + 1]].copy()
         if want("lidar"):
             out["lidar"] = self._dataset("lidar/data")[self._lid_off[i]:self._lid_off[i + 1]]
+        if want("object_doppler") and self.has_object_doppler:
+            out["object_doppler"] = self._dataset("object_doppler")[self._obj_off[i]:self._obj_off[i + 1]]
         if want("target"):
             out["target"] = int(self._target[i])
         for key in SEQUENCE_FIELDS:

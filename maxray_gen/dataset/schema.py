@@ -1,9 +1,11 @@
-"""The shard schema (version 4). See docs/dataset_format.md for the full description.
+"""The shard schema (version 5). See docs/dataset_format.md for the full description.
 
 Version 2 adds per-sample ``sequence``, ``frame`` and ``time_s`` datasets and a per-object ``track_id``; version 3
 a per-object ``camera_visibility`` (photometric contrast in the rendered image, see sensors/visibility.py);
 version 4 the per-object radar truth (``echo_power``, ``echo_peak_bin``, ``echo_centroid``, ``echo_centroid_xy``,
-``footprint_xy``: :mod:`maxray_gen.radar.object_echoes`). Older shards still read, upgraded on the fly (version 1:
+``footprint_xy``: :mod:`maxray_gen.radar.object_echoes`); version 5 ``object_doppler``, when the range-Doppler
+map is made: per object its Doppler power profile at its range (rows aligned with ``objects``, sharing its offsets;
+:mod:`maxray_gen.radar.micro_doppler`): over a sequence's frames, its micro-Doppler spectrogram. Older shards still read, upgraded on the fly (version 1:
 every sample is its own one-frame sequence; versions 1-2: camera_visibility NaN = unknown, which counts as seen;
 versions 1-3: radar truth NaN = not recorded).
 
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 TRACK_STRIDE = 100_000  # track_id = sequence * TRACK_STRIDE + instance_id: unique in a dataset
 SHARD_PATTERN = "shard-{:05d}.h5"
 
@@ -65,6 +67,20 @@ def empty_objects(n: int) -> np.ndarray:
         out[name] = np.nan
     return out
 CLASSES = ("car", "pedestrian", "cyclist", "drone")  # class_id; snapshot.ROLE_CLASS maps scene roles onto it
+CLASS_PLURALS = ("cars", "people", "cyclists", "drones")
+
+
+def object_counts(class_ids: np.ndarray) -> str:
+    """``"12 cars, 3 people, 1 drone"``: the classes present in an object table's ``class_id`` (cars always)."""
+    ids = np.asarray(class_ids).astype(int)
+    parts = []
+    for k, plural in enumerate(CLASS_PLURALS):
+        n = int((ids == k).sum())
+        if n or k == 0:
+            parts.append(f"{n} {plural if n != 1 else (CLASSES[k] if k else 'car').replace('pedestrian', 'person')}")
+    return ", ".join(parts)
+
+
 LIDAR_DTYPE = np.dtype([("xyz", np.float32, 3), ("instance_id", np.int32), ("object_type", np.int8),
                         ("ring", np.int16)])
 
@@ -83,6 +99,7 @@ class Sample:
     params: dict  # fully resolved parameters (JSON-able)
     n_paths: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    object_doppler: np.ndarray | None = None  # (K, D) float32 Doppler power per object (rows as ``objects``)
     sequence: int = 0  # layouts: frames of one sequence share it (independent samples: sequence = global index)
     frame: int = 0  # position in the sequence
     time_s: float = 0.0  # frame / frame rate

@@ -59,6 +59,11 @@ def write_shard(path: Path, samples: list[Sample], axes: dict[str, np.ndarray], 
                 ax.create_dataset(key, data=value, track_times=False)
             _ragged("objects", [s.objects for s in samples], OBJECT_DTYPE, h5)
             _ragged("lidar", [s.lidar for s in samples], LIDAR_DTYPE, h5)
+            if samples[0].object_doppler is not None:  # rows aligned with objects/data (its offsets)
+                rows = [s.object_doppler.astype(np.float32) for s in samples]
+                data = np.concatenate(rows)
+                h5.create_dataset("object_doppler", data=data, chunks=True if len(data) else None,
+                                  track_times=False, **(_COMPRESS if len(data) else {}))
             h5.create_dataset("target", data=np.array([s.target for s in samples], np.int32), track_times=False)
             h5.create_dataset("n_paths", data=np.array([s.n_paths for s in samples], np.int64), track_times=False)
             h5.create_dataset("sequence", data=np.array([s.sequence for s in samples], np.int64), track_times=False)

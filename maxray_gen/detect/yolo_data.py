@@ -96,6 +96,7 @@ def iter_samples(root: str | Path, split: str = "val", limits: LabelLimits | Non
     for g, s in samples_by_index(root, fields, None if split == "all" else (lambda g: part_of(g) == split)):
         part = part_of(g)
         o, prm = s["objects"], s["params"]
+        o = o[o["class_id"] == 0]  # the detector's evaluation counts cars (people and drones: see docs/detection.md)
         finite = np.all(np.isfinite(o["visible_box"].reshape(-1, 4)), axis=1)
         keep = labelled(o, limits.min_box_px, limits.min_visible_fraction, threshold)
         gt = Groundtruth(g, part, o["visible_box"][finite].astype(float).reshape(-1, 4), ~keep[finite],

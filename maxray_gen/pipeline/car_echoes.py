@@ -25,7 +25,7 @@ def lot_objects_table(snapshot, cfg: Config):
     dtype = np.dtype([("instance_id", np.int64), ("in_radar_view", bool), ("range_m", np.float64),
                       ("nearest_range_m", np.float64), ("heatmap_azimuth_rad", np.float64),
                       ("visible_fraction", np.float64)])
-    truth = instance_truth(snapshot, cfg.radar)
+    truth = instance_truth(snapshot, cfg.radar, roles=("car", "target"))  # cars only (not people or drones)
     rows = np.zeros(len(truth), dtype)
     for r, t in zip(rows, truth):
         v = snapshot.instance_vertices(t.instance_id)

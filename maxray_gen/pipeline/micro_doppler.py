@@ -11,6 +11,7 @@ import numpy as np
 
 from maxray_gen.config import Config
 from maxray_gen.pipeline.radar_stage import radar_stage
+from maxray_gen.pipeline.sample import OBJECT_DOPPLER_HALF_WIDTH_M
 from maxray_gen.radar.micro_doppler import object_profiles
 from maxray_gen.radio.tracer import RadarTracer
 from maxray_gen.scene.lot import build_snapshot
@@ -35,7 +36,7 @@ class Spectrogram:
 
 
 def object_spectrogram(spec: SceneSpec, instance_id: int, times_s, cfg: Config, seed: int = 0,
-                       half_width_m: float = 0.6, tracer=None, progress=None) -> Spectrogram:
+                       half_width_m: float = OBJECT_DOPPLER_HALF_WIDTH_M, tracer=None, progress=None) -> Spectrogram:
     """The spectrogram of ``instance_id`` in scene ``spec`` advanced to each of ``times_s``: per instant the
     radar stage's range-Doppler map, maximum over the range bins within ``half_width_m`` of the object's range."""
     tracer = tracer or RadarTracer(cfg.radar, cfg.trace)

@@ -25,8 +25,9 @@ def car_echoes(range_azimuth: np.ndarray, range_m: np.ndarray, azimuth_rad: np.n
     res_r = cfg.range_resolution_m
     res_a = np.radians(cfg.azimuth_resolution_deg)
     ra = np.asarray(range_azimuth, np.float64)
+    cars_only = "class_id" in (objects.dtype.names or ())
     for o in objects:
-        if not o["in_radar_view"]:
+        if not o["in_radar_view"] or (cars_only and o["class_id"] != 0):
             continue
         r0 = min(float(o["nearest_range_m"]), float(o["range_m"])) - res_r
         r1 = float(o["range_m"]) + res_r

@@ -14,6 +14,7 @@ from matplotlib.patches import Rectangle  # noqa: E402
 
 from maxray_gen.viz.radar_plots import _save  # noqa: E402
 from maxray_gen.viz.scene_plots import scatter_lidar  # noqa: E402
+from maxray_gen.dataset.schema import object_counts  # noqa: E402
 
 
 def plot_sample(s: dict, axes: dict, path: str | Path, title: str = "", min_visibility: float = 0.15) -> Path:
@@ -105,12 +106,13 @@ def write_previews(root: str | Path, count: int) -> list[Path]:
             if i < count:
                 s = reader.sample(k)
                 p = s["params"]
-                title = (f"sample {i}: {len(s['objects'])} cars, {p.get('lighting', {}).get('kind')}, "
+                title = (f"sample {i}: {object_counts(s['objects']['class_id'])}, {p.get('lighting', {}).get('kind')}, "
                          f"{p.get('weather', {}).get('kind')}, {p.get('n_paths', 0):,} radar paths")
                 written.append(plot_sample(s, reader.axes, root / "previews" / f"sample-{i:05d}.png", title))
             objs.append(reader.sample(k, ("objects",))["objects"])
             i += 1
         reader.close()
     if objs and sum(len(o) for o in objs):
-        written.append(plot_car_dimensions(np.concatenate(objs), root / "previews" / "car_dimensions.png"))
+        every = np.concatenate(objs)
+        written.append(plot_car_dimensions(every[every["class_id"] == 0], root / "previews" / "car_dimensions.png"))
     return written

@@ -20,6 +20,7 @@ from PIL import Image
 
 from maxray_gen.dataset.inspect import shard_paths
 from maxray_gen.dataset.reader import ShardReader
+from maxray_gen.dataset.schema import object_counts
 from maxray_gen.errors import ConfigError
 from maxray_gen.radar.config import RadarConfig
 from maxray_gen.radar.echoes import car_echoes, echo_summary
@@ -153,7 +154,8 @@ def _collect(root: Path, out: Path, progress: bool, max_samples: int | None) -> 
                 s = r.sample(k) if tile else r.sample(k, STATS_FIELDS)
                 p, objs = s["params"], s["objects"]
                 stats.rows.append(SampleRow(i, r.path.name, str(p.get("lighting", {}).get("kind", "?")),
-                                            str(p.get("weather", {}).get("kind", "?")), len(objs), s["target"],
+                                            str(p.get("weather", {}).get("kind", "?")), int((objs["class_id"] == 0).sum()),
+                                            s["target"],
                                             int(s["sequence"]), int(s["frame"]), tile))
                 view = objs[objs["in_radar_view"]]
                 stats.ranges += view["range_m"].tolist()
@@ -165,7 +167,7 @@ def _collect(root: Path, out: Path, progress: bool, max_samples: int | None) -> 
                     stats.echoes += car_echoes(s["range_azimuth"], r.axes["range_m"], r.axes["azimuth_rad"], objs, radar)
                 if tile:
                     _write_jpeg(thumbnail(s, min_visibility=min_vis), out / "thumbs" / f"sample-{i:05d}.jpg")
-                    title = (f"sample {i}: {len(objs)} cars, {stats.rows[-1].lighting}, {stats.rows[-1].weather}, "
+                    title = (f"sample {i}: {object_counts(objs['class_id'])}, {stats.rows[-1].lighting}, {stats.rows[-1].weather}, "
                              f"{p.get('n_paths', 0):,} radar paths")
                     plot_sample(s, r.axes, out / "samples" / f"sample-{i:05d}.png", title, min_visibility=min_vis)
                 i += 1

@@ -25,7 +25,7 @@ import numpy as np
 
 from maxray_gen.dataset.inspect import shard_paths
 from maxray_gen.dataset.reader import ShardReader
-from maxray_gen.dataset.schema import CLASSES
+from maxray_gen.dataset.schema import CLASSES, object_counts
 from maxray_gen.errors import ConfigError, DataError, DependencyError
 from maxray_gen.geometry import Pose, oriented_rectangle
 from maxray_gen.radar.config import RadarConfig
@@ -43,7 +43,8 @@ DARK_RGB = (150, 150, 150)  # cars the camera cannot see (photometric visibility
 AMODAL_RGB = (255, 165, 0)
 LIDAR_CLASSES = tuple(ROLES) + ("weather",)  # lidar object_type codes; -1 (rain/snow returns) -> "weather"
 LIDAR_RGB = ((255, 127, 14), (127, 127, 127), (140, 86, 75), (188, 189, 34), (148, 103, 189), (214, 39, 40),
-             (44, 160, 44), (23, 190, 207))
+             (44, 160, 44), (227, 119, 194), (31, 119, 180), (255, 215, 0), (23, 190, 207))  # ROLES, then weather
+assert len(LIDAR_RGB) == len(LIDAR_CLASSES)
 
 
 def import_rerun():
@@ -191,7 +192,7 @@ class DatasetRecorder:
         p = s["params"]
         self.log("sample/info", rr.TextDocument(
             f"sample {ref.index} (shard {ref.reader.path.name}, #{ref.local}), sequence {ref.sequence} frame "
-            f"{ref.frame} t {ref.time_s:.3f} s\n{len(s['objects'])} cars, lighting {p.get('lighting', {}).get('kind')}, "
+            f"{ref.frame} t {ref.time_s:.3f} s\n{object_counts(s['objects']['class_id'])}, lighting {p.get('lighting', {}).get('kind')}, "
             f"weather {p.get('weather', {}).get('kind')}, {p.get('n_paths', 0):,} radar paths"))
 
     def _log_world(self, s: dict, pose: Pose) -> None:

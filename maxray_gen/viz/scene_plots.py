@@ -17,7 +17,7 @@ from maxray_gen.viz.radar_plots import _save  # noqa: E402
 
 # One colour per lidar class in every picture (tab10 entries by role; weather returns light blue).
 ROLE_COLOURS = dict(zip(ROLES, ("tab:orange", "tab:grey", "tab:brown", "tab:olive", "tab:purple", "tab:red",
-                                "tab:green")))
+                                "tab:green", "tab:pink", "tab:blue", "gold"), strict=True))
 WEATHER_COLOUR = "tab:cyan"
 
 
