@@ -26,11 +26,12 @@ VISUAL = ("layout", "realise", "render", "passes_boxes", "lidar")
 RADIO = ("trace", "radar")
 
 
-def frame_costs(people: int, drones: int, frames: int) -> tuple[dict[str, float], float]:
+def frame_costs(people: int, drones: int, frames: int) -> tuple[dict[str, float], float, dict[str, float]]:
     cfg = load_config(preset_path("demo"))
     cfg = cfg.model_copy(update={"scene": cfg.scene.model_copy(update={"people": people, "drones": drones})})
     maker = SampleMaker(cfg)
     per = {"visual": [], "radio": []}
+    stages: dict[str, list[float]] = {k: [] for k in VISUAL + RADIO}
     triangles = []
     for k in range(frames + 1):
         s = maker.make(k)
@@ -38,23 +39,29 @@ def frame_costs(people: int, drones: int, frames: int) -> tuple[dict[str, float]
             continue  # warm-up: engines start, caches fill
         per["visual"].append(sum(s.timings.get(x, 0.0) for x in VISUAL))
         per["radio"].append(sum(s.timings.get(x, 0.0) for x in RADIO))
+        for x in stages:
+            stages[x].append(s.timings.get(x, 0.0))
         triangles.append(s.n_paths)
-    return {k: float(np.median(v)) for k, v in per.items()}, float(np.median(triangles))
+    return ({k: float(np.median(v)) for k, v in per.items()}, float(np.median(triangles)),
+            {k: float(np.median(v)) for k, v in stages.items()})
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=4)
     args = ap.parse_args()
-    base, base_paths = frame_costs(0, 0, args.frames)
-    more, more_paths = frame_costs(5, 2, args.frames)
+    base, base_paths, base_st = frame_costs(0, 0, args.frames)
+    more, more_paths, more_st = frame_costs(5, 2, args.frames)
     print(f"frames per case: {args.frames} (+1 warm-up), demo preset (320 x 240, 4 render samples), same lots")
     print(f"{'stage':8s} {'cars only':>10s} {'+5 people +2 drones':>20s} {'ratio':>7s}")
     for k in ("visual", "radio"):
         print(f"{k:8s} {base[k]:9.2f}s {more[k]:19.2f}s {more[k] / base[k]:6.2f}x")
+    for k in VISUAL + RADIO:
+        print(f"  {k:14s} {base_st[k]:7.2f}s {more_st[k]:19.2f}s {more_st[k] / max(base_st[k], 1e-9):6.2f}x")
     tot_b, tot_m = sum(base.values()), sum(more.values())
     print(f"{'frame':8s} {tot_b:9.2f}s {tot_m:19.2f}s {tot_m / tot_b:6.2f}x")
     print(f"radar paths per frame (median): {base_paths:,.0f} -> {more_paths:,.0f}")
+    print("budget (issue 36): the frame within 1.3x of the car-only frame")
 
 
 if __name__ == "__main__":

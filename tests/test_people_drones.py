@@ -181,3 +181,52 @@ def test_bad_people_and_drone_settings_give_one_line_and_exit_2(tmp_path, snippe
     for frag in fragments:
         assert frag in err, (frag, err)
     assert not out.exists()
+
+
+# ---- cyclists --------------------------------------------------------------------------------------------------
+def test_cyclist_rolls_pedals_and_keeps_feet_on_the_pedals():
+    from maxray_gen.scene.cyclists import CRANK_M, WHEEL_RADIUS_M, CyclistSpec, cyclist_objects, rider_joints
+
+    c = CyclistSpec(500, 0.0, 10.0, math.pi / 2, 1.75, 5.0, 80.0, 0.4)
+    objs = cyclist_objects([c], 0.25)
+    snap = SceneSnapshot(tuple(objs), Pose.look_at([0, 0, 5], [0, 16, 0])).validate()
+    by = {o.name.split("_", 1)[1]: o for o in snap.objects}
+    # a rolling wheel: the tyre on top moves at about 2 v, where it touches the ground at about 0
+    tyres = [o for n, o in by.items() if n.startswith("rear_tyre")]
+    speeds = np.array([np.linalg.norm(o.velocity) for o in tyres])
+    r = WHEEL_RADIUS_M - 0.016
+    assert speeds.max() == pytest.approx(5.0 * (1 + r / WHEEL_RADIUS_M * math.cos(math.pi / 16)), rel=0.02)
+    assert speeds.min() < 0.6
+    lowest = min(o.vertices[:, 2].min() for o in tyres)
+    assert lowest == pytest.approx(0.0, abs=0.01)  # on the ground
+    # the frame moves at v along the heading (+y)
+    assert np.allclose(by["down_tube"].velocity, [0.0, 5.0, 0.0], atol=1e-9)
+    # legs: constant segment lengths over the stroke, the ankle circling with the pedal
+    lens = []
+    for t in np.linspace(0, 60 / 80, 12, endpoint=False):
+        j = rider_joints(c, t)
+        lens.append((np.linalg.norm(j["r_knee"] - j["r_hip"]), np.linalg.norm(j["r_ankle"] - j["r_knee"])))
+    assert np.allclose(lens, [(THIGH * 1.75, SHANK * 1.75)] * 12, rtol=1e-6)
+    a0, a1 = rider_joints(c, 0.0)["r_ankle"], rider_joints(c, 30 / 80)["r_ankle"]  # half a crank turn later
+    assert np.linalg.norm(a1 - a0) == pytest.approx(2 * CRANK_M, abs=1e-6)
+
+
+def test_lot_places_cyclists_on_the_lane_and_walkway():
+    spec = sample_scene(SceneConfig(cyclists=3, people=2, max_cars=10), CameraConfig(), 5, 1)
+    assert len(spec.cyclists) == 3
+    from maxray_gen.scene.slots import obb_overlap
+
+    for c in spec.cyclists:
+        assert 3.0 <= c.y <= 18.5 and 3.0 <= c.speed_mps <= 7.0 and 60 <= c.cadence_rpm <= 90
+        assert not any(obb_overlap(c.footprint(), o.footprint()) for o in spec.cars)
+    roles = {o.role for o in build_snapshot(spec).objects}
+    assert {"cyclist", "person", "car"} <= roles
+
+
+def test_rcs_command_measures_a_drone_beside_its_tr_anchor(tmp_path):
+    res = CliRunner().invoke(main, ["radar", "rcs", "--shape", "drone", "--range", "10", "--aspects", "0,90,180,270",
+                                    "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    rows = (tmp_path / "rcs.csv").read_text().strip().splitlines()
+    assert len(rows) == 5 and (tmp_path / "rcs.png").exists()
+    assert "drone at 10 m" in res.output

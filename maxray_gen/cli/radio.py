@@ -27,8 +27,10 @@ def radar_info(config_path: Path | None) -> None:
 
 
 @radar.command("rcs")
-@click.option("--shape", type=click.Choice(["sphere", "plate", "cylinder", "dihedral", "trihedral", "car", "mesh"]),
-              required=True, help="A canonical PEC shape, a car body of the project's car models, or a mesh file.")
+@click.option("--shape", type=click.Choice(["sphere", "plate", "cylinder", "dihedral", "trihedral", "car", "person",
+                                            "cyclist", "drone", "mesh"]), required=True,
+              help="A canonical PEC shape, a car body of the project's car models, a standing person, a cyclist, "
+                   "a drone, or a mesh file.")
 @click.option("--size", type=float, default=0.1, show_default=True,
               help="Radius (sphere, cylinder), side (plate), plate width (dihedral), edge (trihedral) [m].")
 @click.option("--size2", type=float, default=None, help="Cylinder length / dihedral height [m] (default 1 m / size).")
@@ -69,7 +71,7 @@ def radar_rcs(shape, size, size2, body, mesh_file, range_m, far_field, aspects, 
     bar.close()
     out.mkdir(parents=True, exist_ok=True)
     rcs.write_csv(sw, deg, out / "rcs.csv")
-    anchor = 11.25 if shape == "car" else None
+    anchor = rcs.TR38901_MEAN_DBSM.get(shape)
     plot_rcs([sw], out / "rcs.png", f"{sw.label} at {range_m:g} m, {cfg.radar.carrier_hz / 1e9:g} GHz", anchor)
     lin = sw.rcs_m2
     click.echo(f"{sw.label} at {range_m:g} m: median {10 * np.log10(np.median(lin)):.2f} dBsm, mean "

@@ -26,7 +26,7 @@ def objects_table(vs: VisualSample) -> np.ndarray:
     """Per-instance groundtruth rows (OBJECT_DTYPE), ordered by instance id."""
     boxes = {b.instance_id: b for b in vs.boxes}
     cars = {c.instance_id: c for c in vs.spec.cars} if vs.spec else {}
-    movers = {m.instance_id: m.yaw for m in (*vs.spec.people, *vs.spec.drones)} if vs.spec else {}
+    movers = {m.instance_id: m.yaw for m in (*vs.spec.people, *vs.spec.drones, *vs.spec.cyclists)} if vs.spec else {}
     rows = empty_objects(len(vs.truth))
     bs = vs.snapshot.basestation.position
     for r, t in zip(rows, vs.truth):

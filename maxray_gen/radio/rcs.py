@@ -20,7 +20,9 @@ from maxray_gen.geometry import Pose
 from maxray_gen.primitives import Mesh, rotate_z
 from maxray_gen.snapshot import SceneSnapshot, SnapshotObject
 
-SHAPES = ("sphere", "plate", "cylinder", "dihedral", "trihedral", "car")
+SHAPES = ("sphere", "plate", "cylinder", "dihedral", "trihedral", "car", "person", "cyclist", "drone")
+# 3GPP TR 38.901 Rel-19 sec. 7.9 mean RCS (dBsm) of the target classes the shapes stand for
+TR38901_MEAN_DBSM = {"car": 11.25, "person": -1.37, "drone": -12.81}
 
 
 # ---- canonical meshes (reference face towards -y, i.e. towards a radar on the -y side) -----------------------
@@ -216,7 +218,30 @@ def shape_parts(shape: str, size: float, size2: float | None, car_body: str = "s
         # car frame heading +x; turn it so that aspect 0 shows the car's rear to the radar (heading +y, away)
         out = [(PART_MATERIALS[name], (rotate_z(v, np.pi / 2), f)) for name, (v, f) in parts.items()]
         return out, bt.height[0] / 2, f"{bt.name} {bt.length[0]:g} x {bt.width[0]:g} x {bt.height[0]:g} m"
+    if shape in ("person", "cyclist", "drone"):
+        return _mover_parts(shape)
     raise ConfigError(f"shape {shape!r} is unknown; choose from {', '.join(SHAPES)}")
+
+
+def _mover_parts(shape: str) -> tuple[list[tuple[str, Mesh]], float, str]:
+    """A standing 1.75 m person, a 1.75 m rider on a bicycle at rest, or a drone (rotors still), aspect 0 facing
+    the radar on the -y side."""
+    if shape == "person":
+        from maxray_gen.scene.people import PersonSpec, person_pieces
+
+        pieces, label = person_pieces(PersonSpec(1, 0.0, 0.0, -np.pi / 2, 1.75, 0.0, 0.0), 0.0), "person 1.75 m"
+    elif shape == "cyclist":
+        from maxray_gen.scene.cyclists import CyclistSpec, cyclist_pieces
+
+        pieces, label = cyclist_pieces(CyclistSpec(1, 0.0, 0.0, -np.pi / 2, 1.75, 0.0, 0.0), 0.0), "cyclist 1.75 m"
+    else:
+        from maxray_gen.scene.drones import DroneSpec, drone_pieces
+
+        pieces, label = drone_pieces(DroneSpec(1, 0.0, 0.0, 0.0, -np.pi / 2, (0.0, 0.0, 0.0), 100.0), 0.0), "drone"
+    v = np.concatenate([p[2] for p in pieces])
+    mid = (v.min(0) + v.max(0)) / 2
+    parts = [(mat, (verts - [mid[0], mid[1], 0.0], faces)) for _n, mat, verts, faces, _u in pieces]
+    return parts, float(mid[2]), label
 
 
 def closed_form(shape: str, size: float, size2: float | None, range_m: float | None, wavelength_m: float,
@@ -265,8 +290,8 @@ def sweep(tracer, shape: str, size: float, aspects_rad: np.ndarray, range_m: flo
     """RCS of ``shape`` versus aspect at ``range_m`` (``far_field``: the closed form's far-field limit is drawn)."""
     parts, zc, label = shape_parts(shape, size, size2, car_body)
     cf = closed_form(shape, size, size2, None if far_field else range_m, tracer.radar.wavelength_m, aspects_rad)
-    return sweep_parts(tracer, parts, zc, aspects_rad, range_m, label, "car" if shape == "car" else "target", cf,
-                       progress)
+    role = {"car": "car", "person": "person", "cyclist": "cyclist", "drone": "drone"}.get(shape, "target")
+    return sweep_parts(tracer, parts, zc, aspects_rad, range_m, label, role, cf, progress)
 
 
 def parse_aspects(text: str) -> np.ndarray:

@@ -40,6 +40,10 @@ class SceneConfig(StrictModel):
                                          json_schema_extra=ADDED)
     child_share: float = Field(0.2, ge=0, le=1, description="share of children (5-12 years) among people",
                                json_schema_extra=ADDED)
+    cyclists: int = Field(0, ge=0, le=10, description="cyclists riding along the lane and the front walkway",
+                          json_schema_extra=ADDED)
+    cyclist_speed_mps: tuple[float, float] = Field((3.0, 7.0), description="cyclists' speed range",
+                                                   json_schema_extra=ADDED)
     drones: int = Field(0, ge=0, le=6, description="small quadcopters over the lot", json_schema_extra=ADDED)
     drone_height_m: tuple[float, float] = Field((3.0, 8.0), description="flying height range above the ground",
                                                 json_schema_extra=ADDED)
@@ -71,6 +75,7 @@ class SceneConfig(StrictModel):
             raise FieldProblem("moving_speed_mps", f"need 0 <= low <= high <= 15 m/s, got {lo}, {hi}")
         for field, (lo, hi), low, high in (("drone_height_m", self.drone_height_m, 0.5, 120.0),
                                            ("drone_speed_mps", self.drone_speed_mps, 0.0, 20.0),
+                                           ("cyclist_speed_mps", self.cyclist_speed_mps, 0.5, 12.0),
                                            ("drone_rotor_hz", self.drone_rotor_hz, 1.0, 400.0)):
             if not low <= lo <= hi <= high:
                 raise FieldProblem(field, f"need {low:g} <= low <= high <= {high:g}, got {lo}, {hi}")

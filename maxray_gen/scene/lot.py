@@ -10,6 +10,7 @@ import numpy as np
 
 from maxray_gen.primitives import box, grid_plane, obj, rotate_z
 from maxray_gen.scene.car_model import PART_MATERIALS, car_parts
+from maxray_gen.scene.cyclists import cyclist_objects
 from maxray_gen.scene.drones import drone_objects
 from maxray_gen.scene.people import person_objects
 from maxray_gen.scene.spec import (COLUMNS, LAMP_ARM_M, LAMP_HEIGHT_M, LAMP_POSTS, ROW_Y, SLOT_DEPTH, SLOT_WIDTH,
@@ -60,11 +61,12 @@ def weathered(objects: list[SnapshotObject], wetness: float, snow_cover: float) 
 
 
 def build_snapshot(spec: SceneSpec, weather_materials: bool = True) -> SceneSnapshot:
-    """The scene's geometry (lot, cars, people and drones at ``spec.time_s``) as a validated snapshot (camera =
+    """The scene's geometry (lot, cars, people, cyclists and drones at ``spec.time_s``) as a validated snapshot (camera =
     basestation pose); with ``weather_materials``
     wet or snowy weather changes the ground's and kerbs' radio materials."""
     static = static_objects()
     if weather_materials:
         static = weathered(static, spec.weather.wetness, spec.weather.snow_cover)
-    movers = person_objects(spec.people, spec.time_s) + drone_objects(spec.drones, spec.time_s)
+    t = spec.time_s
+    movers = person_objects(spec.people, t) + cyclist_objects(spec.cyclists, t) + drone_objects(spec.drones, t)
     return SceneSnapshot(tuple(static + car_objects(spec) + movers), spec.basestation, spec.basestation).validate()

@@ -95,16 +95,16 @@ def body_tubes(h: float) -> list[Tube]:
     return t
 
 
-def person_pieces(person: PersonSpec, time_s: float) -> list[tuple[str, str, np.ndarray, np.ndarray, np.ndarray]]:
-    """(piece name, material, world vertices, faces, world velocity) of a person at ``time_s``."""
-    w = person.walker
-    j = {k: v[0] for k, v in w.joints(time_s).items()}
-    v = {k: u[0] for k, u in w.velocities(time_s).items()}
-    h = person.height_m
+Piece = tuple[str, str, np.ndarray, np.ndarray, np.ndarray]  # name, material, world vertices, faces, velocity
+
+
+def body_pieces(h: float, joints: dict[str, np.ndarray], velocities: dict[str, np.ndarray], yaw: float,
+                origin: np.ndarray) -> list[Piece]:
+    """The body of height ``h`` on ``joints`` (body frame, 3-vectors; heel and toe on the sole) moving at
+    ``velocities``, turned by ``yaw`` and placed at ``origin``: walking people and cyclists' riders alike."""
+    j, v = dict(joints), dict(velocities)
     j["neck_top"] = j["neck"] + [0, 0, NECK * h]
     v["neck_top"] = v["neck"]
-    # the body frame moves forward at the walking speed inside joints(); place its t = 0 origin
-    origin = np.array([person.x, person.y, person.z])
     for side in ("r", "l"):  # the foot tube's axis runs half its depth above the sole (heel and toe points)
         u = j[f"{side}_toe"] - j[f"{side}_heel"]
         n = np.array([0.0, 0.0, 1.0]) - u * u[2] / float(u @ u)
@@ -115,9 +115,18 @@ def person_pieces(person: PersonSpec, time_s: float) -> list[tuple[str, str, np.
     for tube in body_tubes(h):
         ref = np.array([0.0, 0.0, 1.0]) if tube.name.endswith("foot") else np.array([1.0, 0.0, 0.0])
         for p in tube_pieces(tube, j[tube.proximal], j[tube.distal], v[tube.proximal], v[tube.distal], ref):
-            out.append((p.name, p.material, rotate_z(p.vertices, person.yaw) + origin, p.faces,
-                        rotate_z(p.velocity[None], person.yaw)[0]))
+            out.append((p.name, p.material, rotate_z(p.vertices, yaw) + origin, p.faces,
+                        rotate_z(p.velocity[None], yaw)[0]))
     return out
+
+
+def person_pieces(person: PersonSpec, time_s: float) -> list[Piece]:
+    """(piece name, material, world vertices, faces, world velocity) of a person at ``time_s``."""
+    w = person.walker
+    j = {k: v[0] for k, v in w.joints(time_s).items()}
+    v = {k: u[0] for k, u in w.velocities(time_s).items()}
+    # the body frame moves forward at the walking speed inside joints(); place its t = 0 origin
+    return body_pieces(person.height_m, j, v, person.yaw, np.array([person.x, person.y, person.z]))
 
 
 def person_objects(people, time_s: float = 0.0) -> list[SnapshotObject]:

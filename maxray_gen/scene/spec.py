@@ -9,7 +9,8 @@ at the row ends, a concrete building wall at y = 28 m, asphalt ground.
 
 Every random choice comes from a named stream ``rng_for(seed, index, stream)``: ``layout`` (mast height, which
 slots are occupied), ``cars`` (bodies, colours, jitter, moving cars), ``lighting``, ``weather``, ``people`` and
-``drones`` (drawn only when ``scene.people`` / ``scene.drones`` ask for some, so car-only scenes are unchanged).
+``drones``, ``cyclists`` (drawn only when ``scene.people`` / ``drones`` / ``cyclists`` ask for some, so car-only
+scenes are unchanged).
 Changing one stream's seed or probabilities leaves the others' draws unchanged.
 """
 
@@ -21,6 +22,7 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 
 from maxray_gen.geometry import Pose
+from maxray_gen.scene.cyclists import FIRST_CYCLIST_ID, CyclistSpec, sample_cyclist
 from maxray_gen.scene.drones import FIRST_DRONE_ID, DroneSpec, sample_drone
 from maxray_gen.scene.people import FIRST_PERSON_ID, PersonSpec, sample_person
 from maxray_gen.scene.config import LIGHTINGS, WEATHERS, SceneConfig
@@ -83,6 +85,7 @@ class SceneSpec:
     time_s: float = 0.0  # time since the sequence's first frame
     people: tuple[PersonSpec, ...] = ()  # at t = 0 (they walk on through time_s)
     drones: tuple[DroneSpec, ...] = ()
+    cyclists: tuple[CyclistSpec, ...] = ()
 
     def to_dict(self) -> dict:
         """Fully resolved parameters (JSON-able)."""
@@ -91,7 +94,7 @@ class SceneSpec:
              "weather": asdict(self.weather), "camera": self.camera.model_dump(),
              "basestation": {"position": self.basestation.position.tolist(),
                              "rotation": self.basestation.rotation.tolist()}}
-        for name in ("people", "drones"):  # only when present: car-only scenes keep their parameters
+        for name in ("people", "drones", "cyclists"):  # only when present: car-only scenes keep their parameters
             if getattr(self, name):
                 d[name] = [asdict(x) for x in getattr(self, name)]
         d["weather"]["fog_visibility_m"] = None if math.isinf(self.weather.fog_visibility_m) else \
@@ -196,6 +199,30 @@ def sample_people(rng: np.random.Generator, cfg: SceneConfig, cars: tuple[CarSpe
     return tuple(people)
 
 
+# Where cyclists ride (x range, y range, weight): the lane (on either half) and the walkway before row A; along x.
+CYCLIST_ZONES = (((-11.0, 11.0), (13.8, 18.2), 0.7), ((-11.0, 11.0), (3.5, 6.9), 0.3))
+
+
+def sample_cyclists(rng: np.random.Generator, cfg: SceneConfig, cars: tuple[CarSpec, ...],
+                    people: tuple[PersonSpec, ...]) -> tuple[CyclistSpec, ...]:
+    """``scene.cyclists`` cyclists on the lane and the front walkway, riding along it either way, clear of cars,
+    people and each other (rejection sampling as for people)."""
+    p = np.array([z[2] for z in CYCLIST_ZONES])
+    out: list[CyclistSpec] = []
+    for _ in range(cfg.cyclists):
+        for _ in range(50):
+            (x0, x1), (y0, y1), _w = CYCLIST_ZONES[int(rng.choice(len(p), p=p / p.sum()))]
+            yaw = (0.0 if rng.random() < 0.5 else math.pi) + math.radians(float(rng.normal(0, 5)))
+            c = sample_cyclist(rng, FIRST_CYCLIST_ID + len(out), float(rng.uniform(x0, x1)),
+                               float(rng.uniform(y0, y1)), yaw, cfg.cyclist_speed_mps)
+            fp = c.footprint()
+            others = [o.footprint() for o in (*cars, *people, *out)]
+            if not any(obb_overlap(fp, o, CLEARANCE_M) for o in others):
+                out.append(c)
+                break
+    return tuple(out)
+
+
 def sample_drones(rng: np.random.Generator, cfg: SceneConfig) -> tuple[DroneSpec, ...]:
     """``scene.drones`` drones over the lot (``DRONE_AREA``), 1.5 m clear of lamp posts and 1 m of each other."""
     x0, x1, y0, y1 = DRONE_AREA
@@ -222,7 +249,7 @@ def sample_scene(cfg: SceneConfig, camera: CameraConfig, seed: int, index: int =
                  stream_seeds: dict[str, int] | None = None) -> SceneSpec:
     """Sample one scene. ``stream_seeds`` overrides the seed of individual streams (e.g. {"weather": 7})."""
     over = dict(stream_seeds or {})
-    names = ("layout", "cars", "lighting", "weather", "people", "drones")
+    names = ("layout", "cars", "lighting", "weather", "people", "drones", "cyclists")
     unknown = sorted(set(over) - set(names))
     if unknown:
         raise ValueError(f"unknown random streams {unknown}")
@@ -231,8 +258,10 @@ def sample_scene(cfg: SceneConfig, camera: CameraConfig, seed: int, index: int =
     cars = sample_cars(rng["layout"], rng["cars"], cfg)
     people = sample_people(rng["people"], cfg, cars) if cfg.people else ()
     drones = sample_drones(rng["drones"], cfg) if cfg.drones else ()
+    cyclists = sample_cyclists(rng["cyclists"], cfg, cars, people) if cfg.cyclists else ()
     return SceneSpec(seed, index, cars, sample_lighting(rng["lighting"], cfg), sample_weather(rng["weather"], cfg),
-                     basestation_pose(height, cfg.look_at_distance_m), camera, over, people=people, drones=drones)
+                     basestation_pose(height, cfg.look_at_distance_m), camera, over, people=people, drones=drones,
+                     cyclists=cyclists)
 
 
 def advance(spec: SceneSpec, time_s: float) -> SceneSpec:

@@ -21,7 +21,7 @@ from maxray_gen.geometry import Pose
 from maxray_gen.radio.sbr.scene import GROUND_ROLES
 from maxray_gen.snapshot import SceneSnapshot
 
-FINE_ROLES = ("car", "target")
+FINE_ROLES = ("car", "target", "person", "cyclist", "drone")  # sensing targets: tubes at the fine spacing
 
 
 @dataclass(frozen=True)
