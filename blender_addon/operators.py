@@ -138,6 +138,35 @@ class MAXRAY_OT_add_slot(bpy.types.Operator):
         return {"FINISHED"}
 
 
+class MAXRAY_OT_add_mover(bpy.types.Operator):
+    """Add a walking person, a cyclist or a hovering drone at the 3D cursor, drawn from the seed: tagged pieces,
+    each with its own velocity (limbs, wheels, rotor blades), for camera, lidar and radar"""
+
+    bl_idname = "maxray.add_mover"
+    bl_label = "Add person / cyclist / drone"
+    bl_options = {"REGISTER", "UNDO"}
+
+    kind: EnumProperty(name="Kind", items=[("person", "Person", "a walking person"),
+                                           ("cyclist", "Cyclist", "a cyclist riding"),
+                                           ("drone", "Drone", "a hovering quadcopter (cursor height)")],
+                       default="person")
+    heading: FloatProperty(name="Heading (deg)", default=90.0, min=-360.0, max=360.0)
+    walking: BoolProperty(name="Walking", default=True, description="People: walking (off: standing)")
+
+    def execute(self, context):
+        from maxray_gen.blender.movers import add_mover, mover_summary
+
+        try:
+            made = add_mover(self.kind, tuple(context.scene.cursor.location), self.heading, context.scene.maxray.seed,
+                             self.walking)
+        except _errors() as e:
+            return _fail(self, e)
+        info = mover_summary(made)
+        self.report({"INFO"}, f"{self.kind} {info['instance_id']}: {info['pieces']} pieces, fastest "
+                              f"{info['max_speed_mps']:.1f} m/s")
+        return {"FINISHED"}
+
+
 class MAXRAY_OT_fill_slots(bpy.types.Operator):
     """Preview generation: fill the scene's slots and lanes with this seed's random cars (replaced on the next run)"""
 
@@ -301,4 +330,4 @@ def cancel_jobs() -> None:
 
 
 CLASSES = (MAXRAY_OT_tag_selected, MAXRAY_OT_clear_tags, MAXRAY_OT_add_basestation, MAXRAY_OT_randomise,
-           MAXRAY_OT_add_slot, MAXRAY_OT_fill_slots, MAXRAY_OT_validate, MAXRAY_OT_trace, MAXRAY_OT_export_config, MAXRAY_OT_generate)
+           MAXRAY_OT_add_slot, MAXRAY_OT_add_mover, MAXRAY_OT_fill_slots, MAXRAY_OT_validate, MAXRAY_OT_trace, MAXRAY_OT_export_config, MAXRAY_OT_generate)

@@ -104,6 +104,10 @@ class MAXRAY_PT_generate(_Base, bpy.types.Panel):
         row.operator("maxray.add_slot", text="Add slot", icon="EMPTY_ARROWS").kind = "slot"
         row.operator("maxray.add_slot", text="Add lane", icon="EMPTY_ARROWS").kind = "lane"
         row.operator("maxray.fill_slots", icon="AUTO")
+        row = layout.row(align=True)  # sensing targets beyond cars, posed at the 3D cursor
+        row.operator("maxray.add_mover", text="Person", icon="ARMATURE_DATA").kind = "person"
+        row.operator("maxray.add_mover", text="Cyclist", icon="MOD_CURVE").kind = "cyclist"
+        row.operator("maxray.add_mover", text="Drone", icon="OUTLINER_OB_FORCE_FIELD").kind = "drone"
         col = layout.column(align=True)
         col.prop(s, "width")
         col.prop(s, "height")

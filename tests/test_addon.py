@@ -335,3 +335,30 @@ def test_the_radar_preview_is_generates_radar_stage_on_the_same_scene(addon, tmp
     dry = radar_stage(open_scene_snapshot(), cfg, 3, 0, None, products=("range_azimuth",)).maps["range_azimuth"]
     gap = np.abs(10 * np.log10(np.maximum(dry, 1e-30)) - shown)
     assert np.median(gap) > 0.2  # without the weather's attenuation (the add-on before) the map is off
+
+
+def test_people_cyclists_and_drones_are_placed_as_tagged_movers(addon, tmp_path):
+    from maxray_gen.blender.authoring import open_scene_snapshot
+
+    _settings(base_config=_small_base(tmp_path), seed=3)
+    _tiny_scene()
+    bpy.ops.maxray.add_basestation()
+    bpy.context.scene.cursor.location = (1.0, 8.0, 0.0)
+    assert bpy.ops.maxray.add_mover(kind="person", heading=90.0) == {"FINISHED"}
+    bpy.context.scene.cursor.location = (-2.0, 10.0, 0.0)
+    assert bpy.ops.maxray.add_mover(kind="cyclist", heading=0.0) == {"FINISHED"}
+    with pytest.raises(RuntimeError, match="at least 1 m above the ground"):
+        bpy.ops.maxray.add_mover(kind="drone")
+    bpy.context.scene.cursor.location = (0.0, 9.0, 3.0)
+    assert bpy.ops.maxray.add_mover(kind="drone") == {"FINISHED"}
+    snap = open_scene_snapshot()  # the scenario loader reads them back
+    roles = {}
+    for o in snap.objects:
+        roles.setdefault(o.instance_id, set()).add(o.role)
+    assert {300: {"person"}, 500: {"cyclist"}, 400: {"drone"}}.items() <= {k: v for k, v in roles.items()}.items()
+    person = [o for o in snap.objects if o.instance_id == 300]
+    assert len(person) >= 16 and len({tuple(np.round(o.velocity, 3)) for o in person}) > 5  # limbs move apart
+    drone = [o for o in snap.objects if o.instance_id == 400]
+    assert max(np.linalg.norm(o.velocity) for o in drone) > 20.0  # blade pieces at omega r
+    body = np.concatenate([o.vertices for o in drone])
+    assert abs((body.min(0)[2] + body.max(0)[2]) / 2 - 3.0) < 0.1

@@ -14,7 +14,7 @@ VISUAL = {  # radio material -> base colour, metallic, roughness
     "wood": ((0.30, 0.20, 0.11), 0.0, 0.7),
     "brick": ((0.35, 0.13, 0.08), 0.0, 0.85),
     "skin": ((0.62, 0.43, 0.33), 0.0, 0.55),
-    "plastic": ((0.80, 0.80, 0.78), 0.0, 0.4),
+    "plastic": ((0.05, 0.05, 0.06), 0.0, 0.35),  # drone shells and blades, saddles, pedals
 }
 
 

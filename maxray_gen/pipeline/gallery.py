@@ -11,12 +11,13 @@ from maxray_gen.config import Config
 
 def render_gallery(base: Config, seed: int, out_dir: Path, report: Callable[[str], None] = print) -> list[Path]:
     """The same lot in day, dusk, night, rain, fog and snow (one PNG each), the night's boxes by photometric
-    visibility (night-boxes.png) and one close-up per car body type (cars-<type>.png) into ``out_dir``; each
+    visibility (night-boxes.png), one close-up per car body type (cars-<type>.png) and people, a cyclist and a drone
+    by day and night (movers-day.png, movers-night.png) into ``out_dir``; each
     picture is reported as it is written. Returns the files."""
     import matplotlib.image
 
     from maxray_gen.scene.cars import BODY_TYPES
-    from maxray_gen.scene.gallery import body_type_scene
+    from maxray_gen.scene.gallery import body_type_scene, movers_scene
     from maxray_gen.scene.lot import build_snapshot
     from maxray_gen.pipeline.visual_stage import SceneRenderer
     from maxray_gen.scene.spec import sample_scene
@@ -51,5 +52,13 @@ def render_gallery(base: Config, seed: int, out_dir: Path, report: Callable[[str
         path = out_dir / f"cars-{bt.name}.png"
         matplotlib.image.imsave(path, renderer.blender.render_rgb(path))
         report(f"{bt.name}: {path}")
+        written.append(path)
+    for lighting in ("day", "night"):  # people, a cyclist and a drone up close
+        lit = base.scene.model_copy(update={"lighting": {lighting: 1.0}, "weather": {"clear": 1.0}})
+        spec = movers_scene(sample_scene(lit, base.camera, seed, 0))
+        renderer.blender.realise(spec, build_snapshot(spec), rng_for(seed, 0, "render"))
+        path = out_dir / f"movers-{lighting}.png"
+        matplotlib.image.imsave(path, renderer.blender.render_rgb(path))
+        report(f"people, cyclist and drone ({lighting}): {path}")
         written.append(path)
     return written
