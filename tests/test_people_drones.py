@@ -230,3 +230,68 @@ def test_rcs_command_measures_a_drone_beside_its_tr_anchor(tmp_path):
     rows = (tmp_path / "rcs.csv").read_text().strip().splitlines()
     assert len(rows) == 5 and (tmp_path / "rcs.png").exists()
     assert "drone at 10 m" in res.output
+
+
+def test_detector_evaluation_scores_cars_and_each_other_class_apart():
+    from maxray_gen.detect.evaluate import per_condition
+    from maxray_gen.detect.yolo_data import Groundtruth
+
+    car, person = [10.0, 10.0, 60.0, 40.0], [100.0, 20.0, 115.0, 60.0]
+    gt = Groundtruth(0, "val", np.array([car, person]), np.zeros(2, bool), "day", "clear", np.array([0, 1]))
+    names = {0: "car", 1: "pedestrian", 2: "cyclist", 3: "drone"}
+    right = (np.array([car, person]), np.array([0.9, 0.8]), np.array([0, 1]))
+    swapped = (np.array([car, person]), np.array([0.9, 0.8]), np.array([1, 0]))  # right boxes, wrong classes
+    good = per_condition([(gt, None, right)], names=names)
+    bad = per_condition([(gt, None, swapped)], names=names)
+    assert set(good) == {"all", "lighting=day", "weather=clear", "class=pedestrian"}
+    assert good["all"]["mAP50"] == pytest.approx(1.0) and good["class=pedestrian"]["mAP50"] == pytest.approx(1.0)
+    assert good["all"]["objects"] == 1 and good["class=pedestrian"]["objects"] == 1
+    assert bad["all"]["mAP50"] == pytest.approx(0.0) and bad["class=pedestrian"]["mAP50"] == pytest.approx(0.0)
+    # a one-class (car) model: its detections are cars whatever their index
+    one = per_condition([(gt, None, (np.array([car]), np.array([0.9]), np.array([0])))], names={0: "car"})
+    assert one["all"]["mAP50"] == pytest.approx(1.0) and one["class=pedestrian"]["mAP50"] == pytest.approx(0.0)
+
+
+SEQ_MOVERS = """
+generate: {seed: 4, shards: 1, samples_per_shard: 4, frames_per_sequence: 4, frame_rate_hz: 10.0, previews: 0,
+           radar_products: [range_azimuth, range_doppler]}
+camera: {width: 64, height: 48, horizontal_fov_deg: 90.0}
+render: {samples: 1, denoise: false, device: cpu}
+scene: {max_cars: 3, max_moving_cars: 0, people: 3, people_standing_share: 0.0, cyclists: 1, drones: 1,
+        weather: {clear: 1.0}}
+lidar: {channels: 4, horizontal_resolution_deg: 2.0}
+"""
+
+
+def test_a_sequence_with_people_writes_classes_doppler_profiles_and_spectrograms(tmp_path):
+    pytest.importorskip("bpy")
+    from conftest import run
+    from maxray_gen.dataset.reader import ShardReader
+    from maxray_gen.dataset.schema import SCHEMA_VERSION
+
+    (tmp_path / "c.yaml").write_text(SEQ_MOVERS)
+    res = run(["generate", str(tmp_path / "c.yaml"), "--out", str(tmp_path / "ds"), "--no-progress", "--no-previews"])
+    assert res.exit_code == 0, res.output
+    r = ShardReader(tmp_path / "ds" / "shard-00000.h5")
+    assert r.schema_version == SCHEMA_VERSION == 5 and r.has_object_doppler
+    frames = [r.sample(i) for i in range(len(r))]
+    for f in frames:
+        o, d = f["objects"], f["object_doppler"]
+        assert d.shape == (len(o), len(r.axes["velocity_mps"]))
+        assert set(o["class_id"]) >= {1, 2, 3}  # people, a cyclist, a drone beside the cars
+    # a walker in view: its strongest moving Doppler bin near its groundtruth radial velocity
+    v = r.axes["velocity_mps"]
+    bin_w = float(np.mean(np.diff(v)))
+    ok = 0
+    for f in frames:
+        for o, prof in zip(f["objects"], f["object_doppler"]):
+            if o["class_id"] == 1 and o["in_radar_view"] and np.isfinite(prof).all():
+                moving = np.abs(v) > 1.01 * bin_w
+                ok += abs(v[moving][np.argmax(prof[moving])] - o["radial_velocity_mps"]) <= 2.5 * bin_w
+    assert ok >= 2
+    png = tmp_path / "md.png"
+    res = run(["preview", str(tmp_path / "ds"), "--sequence", "0", "--png", str(png)])
+    assert res.exit_code == 0, res.output
+    assert png.stat().st_size > 10_000 and "spectrograms" in res.output
+    res = run(["preview", str(tmp_path / "ds"), "--sequence", "0"])
+    assert res.exit_code == 2 and "--sequence needs --png" in res.output

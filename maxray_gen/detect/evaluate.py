@@ -10,20 +10,42 @@ import numpy as np
 from maxray_gen.detect.metrics import ImageDetections, summarise
 from maxray_gen.detect.predict import run_detector
 from maxray_gen.detect.weights import file_hash, load_model, trained_imgsz
+from maxray_gen.dataset.schema import CLASSES
 from maxray_gen.errors import DataError
 
 LIGHTING_ORDER = ("day", "dusk", "night")
 WEATHER_ORDER = ("clear", "rain", "fog", "snow")
 
 
-def per_condition(rows, conf: float = 0.25) -> dict[str, dict]:
-    """{"all": metrics, "lighting=day": ..., "weather=snow": ...} from [(Groundtruth, rgb, detections)]."""
+def _of_class(detections, class_id: int, names: dict[int, str] | None):
+    """The detections a model made for dataset class ``class_id`` (its class names mapped onto ours by name;
+    a one-class model's detections are cars)."""
+    boxes, scores, classes = detections
+    if names is None or classes is None:
+        keep = np.full(len(scores), class_id == 0)
+    else:
+        ours = np.array([CLASSES.index(names[int(c)]) if names.get(int(c)) in CLASSES else -1 for c in classes])
+        keep = ours == class_id if len(names) > 1 else np.full(len(scores), class_id == 0)
+    return boxes[keep], scores[keep]
+
+
+def per_condition(rows, conf: float = 0.25, names: dict[int, str] | None = None) -> dict[str, dict]:
+    """Cars: {"all": metrics, "lighting=day": ..., "weather=snow": ...}; then one "class=<name>" row per other class
+    with groundtruth (people, cyclists, drones), from [(Groundtruth, rgb, detections)]. ``names``: the model's class
+    names (ids -> names), matched to ``dataset.schema.CLASSES`` by name."""
     groups: dict[str, list[ImageDetections]] = {"all": []}
-    for gt, _, (boxes, scores, _) in rows:
-        im = ImageDetections(gt.boxes, boxes, scores, gt.ignore)
+    present = set()
+    for gt, _, det in rows:
+        cars = gt.of_class(0)
+        im = ImageDetections(cars.boxes, *_of_class(det, 0, names), cars.ignore)
         groups["all"].append(im)
         groups.setdefault(f"lighting={gt.lighting}", []).append(im)
         groups.setdefault(f"weather={gt.weather}", []).append(im)
+        if gt.classes is not None:
+            present |= set(int(c) for c in gt.classes)
+    for c in sorted(present - {0}):
+        groups[f"class={CLASSES[c]}"] = [ImageDetections(g.boxes, *_of_class(det, c, names), g.ignore)
+                                         for g, det in ((gt.of_class(c), det) for gt, _, det in rows)]
     order = ["all"] + [f"lighting={k}" for k in LIGHTING_ORDER] + [f"weather={k}" for k in WEATHER_ORDER]
     keys = [k for k in order if k in groups] + sorted(set(groups) - set(order))
     return {k: with_reference_ap(summarise(groups[k], conf), groups[k]) for k in keys}
@@ -44,7 +66,7 @@ def with_reference_ap(metrics: dict, images: list[ImageDetections]) -> dict:
 
 
 def markdown_table(metrics: dict[str, dict]) -> str:
-    lines = ["| condition | images | cars | mAP50 | mAP50-95 | mean IoU | precision | recall |",
+    lines = ["| condition (cars; class=: other classes) | images | objects | mAP50 | mAP50-95 | mean IoU | precision | recall |",
              "|---|---|---|---|---|---|---|---|"]
     f = (lambda v: "-" if v != v else f"{v:.3f}")
     for k, m in metrics.items():
@@ -119,7 +141,7 @@ def evaluate_detector(data: str | Path, weights: str | Path, out: str | Path, sp
     rows = run_detector(model, data, split, imgsz, 0.001, 0.7, resolve_device(device), progress=progress)
     if not rows:
         raise DataError(f"{data}: no {split} samples to evaluate on")
-    metrics = per_condition(rows, conf)
+    metrics = per_condition(rows, conf, {int(k): str(v) for k, v in getattr(model, "names", {}).items()} or None)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     result = {"data": str(data), "weights": str(weights), "weights_sha256": file_hash(weights), "split": split,

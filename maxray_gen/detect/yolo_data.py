@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,8 @@ class LabelLimits(StrictModel):
 
 @dataclass
 class Groundtruth:
-    """One sample's boxes for evaluation: ``boxes`` (G, 4) visible boxes, ``ignore`` (G,) and its conditions."""
+    """One sample's boxes for evaluation: ``boxes`` (G, 4) visible boxes, ``ignore`` (G,), its conditions and the
+    boxes' ``classes`` (G,) (``dataset.schema.CLASSES`` ids)."""
 
     index: int
     split: str
@@ -42,6 +43,14 @@ class Groundtruth:
     ignore: np.ndarray
     lighting: str
     weather: str
+    classes: np.ndarray | None = None
+
+    def of_class(self, class_id: int) -> "Groundtruth":
+        """The boxes of one class (all of them when the classes are unknown and ``class_id`` is 0)."""
+        if self.classes is None:
+            return self if class_id == 0 else replace(self, boxes=self.boxes[:0], ignore=self.ignore[:0])
+        k = self.classes == class_id
+        return replace(self, boxes=self.boxes[k], ignore=self.ignore[k], classes=self.classes[k])
 
 
 def _check(root: Path) -> list[Path]:
@@ -96,10 +105,9 @@ def iter_samples(root: str | Path, split: str = "val", limits: LabelLimits | Non
     for g, s in samples_by_index(root, fields, None if split == "all" else (lambda g: part_of(g) == split)):
         part = part_of(g)
         o, prm = s["objects"], s["params"]
-        o = o[o["class_id"] == 0]  # the detector's evaluation counts cars (people and drones: see docs/detection.md)
         finite = np.all(np.isfinite(o["visible_box"].reshape(-1, 4)), axis=1)
         keep = labelled(o, limits.min_box_px, limits.min_visible_fraction, threshold)
         gt = Groundtruth(g, part, o["visible_box"][finite].astype(float).reshape(-1, 4), ~keep[finite],
                          str(prm.get("lighting", {}).get("kind", "unknown")),
-                         str(prm.get("weather", {}).get("kind", "unknown")))
+                         str(prm.get("weather", {}).get("kind", "unknown")), o["class_id"][finite].astype(int))
         yield gt, (s["rgb"] if with_rgb else None)
