@@ -26,7 +26,7 @@ from maxray_gen.primitives import rotate_z
 from maxray_gen.scene.body_mesh import Tube, tube_pieces
 from maxray_gen.scene.gait import ANKLE_HEIGHT, FOOT, FOREARM, HAND, HIP_HALF, NECK, SHANK, SHOULDER_HALF, THIGH, \
     TORSO, UPPER_ARM
-from maxray_gen.scene.people import SKIN_TONES, CLOTHES, body_pieces
+from maxray_gen.scene.people import CLOTHES, SKIN_TONES, StraightMotion, body_pieces
 from maxray_gen.snapshot import SnapshotObject
 
 FIRST_CYCLIST_ID = 500
@@ -38,7 +38,7 @@ Piece = tuple[str, str, np.ndarray, np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)
-class CyclistSpec:
+class CyclistSpec(StraightMotion):
     """One cyclist at t = 0: ground point under the bottom bracket (x, y), heading ``yaw``, rider height, speed,
     cadence and crank angle at t = 0; camera colours of the rider."""
 
@@ -54,13 +54,6 @@ class CyclistSpec:
     skin: tuple[float, float, float] = (0.62, 0.43, 0.33)
     top: tuple[float, float, float] = (0.2, 0.2, 0.25)
     bottom: tuple[float, float, float] = (0.1, 0.1, 0.15)
-
-    @property
-    def velocity(self) -> np.ndarray:
-        return np.array([self.speed_mps * math.cos(self.yaw), self.speed_mps * math.sin(self.yaw), 0.0])
-
-    def position(self, time_s: float) -> np.ndarray:
-        return np.array([self.x, self.y, self.z]) + self.velocity * time_s
 
     def footprint(self, time_s: float = 0.0) -> np.ndarray:
         p = self.position(time_s) + [0.08 * math.cos(self.yaw), 0.08 * math.sin(self.yaw), 0.0]

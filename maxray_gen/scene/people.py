@@ -36,8 +36,21 @@ TOP_PARTS = ("thorax", "upper_arm")  # drawn in the top's colour; pelvis, thighs
 PERSON_FOOTPRINT_M = (0.6, 0.6)  # ground rectangle kept clear of cars when placing someone
 
 
+class StraightMotion:
+    """Mixin of specs with ``x``, ``y``, ``z``, ``yaw`` and ``speed_mps``: moving straight along the heading."""
+
+    @property
+    def velocity(self) -> np.ndarray:
+        """Mean velocity, m/s, world frame."""
+        return np.array([self.speed_mps * math.cos(self.yaw), self.speed_mps * math.sin(self.yaw), 0.0])
+
+    def position(self, time_s: float) -> np.ndarray:
+        """Ground point under the body's mean position at ``time_s``."""
+        return np.array([self.x, self.y, self.z]) + self.velocity * time_s
+
+
 @dataclass(frozen=True)
-class PersonSpec:
+class PersonSpec(StraightMotion):
     """One person at t = 0: ground position (x, y), heading ``yaw`` (radians from +x), ``height_m``,
     ``speed_mps`` (0: standing), gait phase at t = 0 and ``kind`` (``adult`` or ``child``)."""
 
@@ -57,15 +70,6 @@ class PersonSpec:
     @property
     def walker(self) -> Walker:
         return Walker(self.height_m, self.speed_mps, self.phase0)
-
-    @property
-    def velocity(self) -> np.ndarray:
-        """Mean (walking) velocity, m/s, world frame."""
-        return np.array([self.speed_mps * math.cos(self.yaw), self.speed_mps * math.sin(self.yaw), 0.0])
-
-    def position(self, time_s: float) -> np.ndarray:
-        """Ground point under the pelvis' mean position at ``time_s``."""
-        return np.array([self.x, self.y, self.z]) + self.velocity * time_s
 
     def footprint(self, time_s: float = 0.0) -> np.ndarray:
         p = self.position(time_s)
