@@ -46,8 +46,20 @@ def _profile(s: np.ndarray, round_ends: float) -> np.ndarray:
     return np.sqrt(np.clip(1.0 - (1.0 - np.minimum(d, 1.0)) ** 2, 0.0, 1.0))
 
 
+def ring_positions(round_ends: float, pieces: int, end_rings: int) -> np.ndarray:
+    """Where the rings sit along the axis (0..1, the apexes at 0 and 1 excluded): ``end_rings`` in each rounded
+    end, evenly in the profile's angle (s = e (1 - cos t)), and one at each cut between pieces. The straight,
+    linearly tapered middle needs no more: its facets are flat between the end zones whatever the ring count."""
+    e = min(max(round_ends, 1e-6), 0.5)
+    t = np.arange(1, end_rings + 1) / end_rings * (np.pi / 2)
+    near = e * (1.0 - np.cos(t))
+    s = np.concatenate([near, 1.0 - near, np.arange(1, pieces) / pieces])
+    s = np.unique(np.round(s[(s > 1e-9) & (s < 1 - 1e-9)], 12))
+    return s
+
+
 def tube_pieces(tube: Tube, p0: np.ndarray, p1: np.ndarray, v0: np.ndarray, v1: np.ndarray,
-                forward: np.ndarray, rings_per_piece: int = 10) -> list[Piece]:
+                forward: np.ndarray, end_rings: int = 4) -> list[Piece]:
     """The tube from joint ``p0`` to ``p1`` (velocities ``v0``, ``v1``), cross-section oriented by ``forward``."""
     axis = p1 - p0
     length = float(np.linalg.norm(axis))
@@ -60,8 +72,7 @@ def tube_pieces(tube: Tube, p0: np.ndarray, p1: np.ndarray, v0: np.ndarray, v1: 
     f /= np.linalg.norm(f)
     lat = np.cross(u, f)
     k = tube.pieces
-    n = k * rings_per_piece
-    s_rings = (np.arange(n + 1) / n)[1:-1]  # interior rings; the two ends are apexes
+    s_rings = ring_positions(tube.round_ends, k, end_rings)  # interior rings; the two ends are apexes
     ang = np.linspace(0.0, 2 * np.pi, tube.sides, endpoint=False)
     out = []
     for i in range(k):

@@ -157,7 +157,7 @@ def bicycle_pieces(c: CyclistSpec, time_s: float) -> list[Piece]:
     for name, a, b, dia in _frame_tubes(g):
         t = Tube(name, "a", "b", (dia, dia), (dia, dia), "plastic" if name == "saddle" else "metal", 1, 16, 0.1)
         p = tube_pieces(t, a, b, v, v, fwd if abs((b - a)[0]) < 0.9 * np.linalg.norm(b - a) else
-                        np.array([0.0, 0.0, 1.0]), rings_per_piece=3)[0]
+                        np.array([0.0, 0.0, 1.0]), end_rings=3)[0]
         out.append((name, p.material, p.vertices, p.faces, p.velocity))
     omega = c.speed_mps / WHEEL_RADIUS_M  # wheels roll: angular velocity about -y (forward motion)
     spin = c.speed_mps * time_s / WHEEL_RADIUS_M
@@ -178,17 +178,17 @@ def bicycle_pieces(c: CyclistSpec, time_s: float) -> list[Piece]:
                                            ("rim", WHEEL_RADIUS_M - 0.045, 0.02, "metal")):
                 p0, p1 = point(radius, a0), point(radius, a1)
                 t = Tube(f"{wname}_{part}{k}", "a", "b", (dia, dia), (dia, dia), mat, 1, 10, 0.02)
-                p = tube_pieces(t, p0, p1, speed_at(p0), speed_at(p1), np.array([0.0, 1.0, 0.0]), rings_per_piece=2)[0]
+                p = tube_pieces(t, p0, p1, speed_at(p0), speed_at(p1), np.array([0.0, 1.0, 0.0]), end_rings=2)[0]
                 out.append((p.name, mat, p.vertices, p.faces, speed_at((p0 + p1) / 2)))
         for k in range(SPOKES):
             a = -spin + 2 * math.pi * (k + 0.5) / SPOKES
             y = 0.03 if k % 2 else -0.03
             p0, p1 = hub + [0.0, y, 0.0], point(WHEEL_RADIUS_M - 0.05, a)
             t = Tube(f"{wname}_spoke{k}", "a", "b", (0.004, 0.004), (0.004, 0.004), "metal", 1, 6, 0.02)
-            p = tube_pieces(t, p0, p1, speed_at(p0), speed_at(p1), np.array([1.0, 0.0, 0.0]), rings_per_piece=2)[0]
+            p = tube_pieces(t, p0, p1, speed_at(p0), speed_at(p1), np.array([1.0, 0.0, 0.0]), end_rings=2)[0]
             out.append((p.name, "metal", p.vertices, p.faces, p.velocity))
         hub_t = Tube(f"{wname}_hub", "a", "b", (0.035, 0.035), (0.035, 0.035), "metal", 1, 12, 0.1)
-        p = tube_pieces(hub_t, hub - [0, 0.05, 0], hub + [0, 0.05, 0], v, v, fwd, rings_per_piece=2)[0]
+        p = tube_pieces(hub_t, hub - [0, 0.05, 0], hub + [0, 0.05, 0], v, v, fwd, end_rings=2)[0]
         out.append((p.name, "metal", p.vertices, p.faces, v))
     crank_w = 2 * math.pi * c.cadence_rpm / 60.0
     for s, sign, phase in (("r", -1.0, 0.0), ("l", 1.0, math.pi)):
@@ -197,12 +197,12 @@ def bicycle_pieces(c: CyclistSpec, time_s: float) -> list[Piece]:
         tip_v = v + crank_w * np.array([-math.sin(a), 0.0, -math.cos(a)]) * CRANK_M
         base = g["bb"] + [0, sign * 0.08, 0]
         t = Tube(f"crank_{s}", "a", "b", (0.025, 0.025), (0.02, 0.02), "metal", 1, 10, 0.1)
-        p = tube_pieces(t, base, base + arm, v, tip_v, fwd, rings_per_piece=2)[0]
+        p = tube_pieces(t, base, base + arm, v, tip_v, fwd, end_rings=2)[0]
         out.append((p.name, "metal", p.vertices, p.faces, p.velocity))
         pedal = g["bb"] + arm + [0, sign * 0.12, 0]
         t = Tube(f"pedal_{s}", "a", "b", (0.06, 0.06), (0.02, 0.02), "plastic", 1, 8, 0.1)
         p = tube_pieces(t, pedal - [0.045, 0, 0], pedal + [0.045, 0, 0], tip_v, tip_v, np.array([0.0, 0.0, 1.0]),
-                        rings_per_piece=2)[0]
+                        end_rings=2)[0]
         out.append((p.name, "plastic", p.vertices, p.faces, tip_v))
     return out
 

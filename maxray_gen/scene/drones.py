@@ -77,7 +77,7 @@ def _frame_parts() -> list[tuple[str, str, np.ndarray, np.ndarray]]:
         parts.append((f"arm{k}", "metal", *box((hx / 2, hy / 2, 0.0), (length, 0.012, 0.012), math.atan2(hy, hx))))
         motor = Tube(f"motor{k}", "a", "b", (0.028, 0.028), (0.028, 0.028), "metal", 1, 40, 0.1)
         p = tube_pieces(motor, np.array([hx, hy, 0.0]), np.array([hx, hy, ROTOR_Z_M - 0.003]), np.zeros(3),
-                        np.zeros(3), np.array([1.0, 0.0, 0.0]), rings_per_piece=4)[0]
+                        np.zeros(3), np.array([1.0, 0.0, 0.0]), end_rings=4)[0]
         parts.append((p.name, "metal", p.vertices, p.faces))
     return parts
 
