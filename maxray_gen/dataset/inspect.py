@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from maxray_gen.dataset.reader import ShardReader, verify_shard
+from maxray_gen.dataset.schema import CLASS_PLURALS
 from maxray_gen.errors import DataError
 
 
@@ -54,6 +55,7 @@ def summary(root: str | Path) -> dict:
 
     ranges, azimuths, dims, size, n, echoes = [], [], [], 0, 0, []
     offsets, in_view = [], 0  # radar truth: echo centroid to centre distances of the cars in view
+    others: Counter = Counter()  # people, cyclists, drones
     paths = shard_paths(root)
     engines = set()
     for p in paths:
@@ -69,8 +71,11 @@ def summary(root: str | Path) -> dict:
             prm = s["params"]
             lighting[prm.get("lighting", {}).get("kind", "?")] += 1
             weather[prm.get("weather", {}).get("kind", "?")] += 1
-            cars.append(len(s["objects"]))
-            o = s["objects"]
+            every = s["objects"]
+            o = every[every["class_id"] == 0]  # the car statistics (people, cyclists, drones counted apart)
+            cars.append(len(o))
+            for k in np.unique(every["class_id"][every["class_id"] != 0]):
+                others[CLASS_PLURALS[int(k)]] += int((every["class_id"] == k).sum())
             ranges += o["range_m"][o["in_radar_view"]].tolist()
             azimuths += np.degrees(o["heatmap_azimuth_rad"][o["in_radar_view"]]).tolist()
             dims.append(o["dimensions"])
@@ -85,7 +90,7 @@ def summary(root: str | Path) -> dict:
     d = np.concatenate(dims) if dims else np.zeros((0, 3))
     return {"shards": len(paths), "samples": n, "size_mb": size / 1e6, "lighting": dict(lighting),
             "weather": dict(weather), "cars_per_sample": (float(np.mean(cars)), int(np.min(cars)), int(np.max(cars))),
-            "cars": int(np.sum(cars)), "range_m": (float(np.min(ranges)), float(np.max(ranges))) if ranges else None,
+            "cars": int(np.sum(cars)), **({"other objects": dict(others)} if others else {}), "range_m": (float(np.min(ranges)), float(np.max(ranges))) if ranges else None,
             "azimuth_deg": (float(np.min(azimuths)), float(np.max(azimuths))) if azimuths else None,
             "car_length_m": (float(d[:, 0].mean()), float(d[:, 0].std())) if len(d) else None,
             "radar_engine": ", ".join(describe_engine(e) for e in sorted(engines)),
