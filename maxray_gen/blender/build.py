@@ -374,7 +374,8 @@ def sync_objects(objects: dict[str, bpy.types.Object], spec: SceneSpec, snap: Sc
             mat = material(base, wetness=wet, snow=snow)
         ob.data.materials.clear()
         ob.data.materials.append(mat)
-        ob.data.polygons.foreach_set("use_smooth", [o.role == "car" and visual in SMOOTH_VISUALS] * len(o.faces))
+        smooth = (o.role == "car" and visual in SMOOTH_VISUALS) or o.role in ("person", "cyclist")
+        ob.data.polygons.foreach_set("use_smooth", [smooth] * len(o.faces))
     for name in list(objects):
         if name not in seen:
             bpy.data.meshes.remove(objects.pop(name).data)
