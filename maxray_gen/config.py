@@ -36,7 +36,25 @@ class Config(StrictModel):
             raise FieldProblem("generate.frames_per_sequence", "sequences need the randomised lot's moving cars; "
                                "a .blend scenario (scene.blend) is rendered as independent samples")
         self._drones_in_view()
+        self._mover_materials()
         return self
+
+    def _mover_materials(self) -> None:
+        """People, cyclists and drones are made of radio materials that must be defined at the radar's carrier."""
+        from maxray_gen.errors import ConfigError
+        from maxray_gen.radio.materials import material
+
+        wanted = {"people": ("skin", "rubber"), "cyclists": ("skin", "rubber", "metal", "plastic"),
+                  "drones": ("metal", "plastic")}
+        for field, names in wanted.items():
+            if getattr(self.scene, field):
+                for name in names:
+                    try:
+                        material(name).properties(self.radar.carrier_hz)
+                    except ConfigError as exc:
+                        msg = str(exc).split("; the radar", 1)[0]
+                        raise FieldProblem(f"scene.{field}", f"{msg}; {field} are made of it, and the radar runs at "
+                                           f"{self.radar.carrier_hz / 1e9:g} GHz") from None
 
     def _drones_in_view(self) -> None:
         """The highest drone over the nearest row of the lot must be inside the radar's elevation view."""

@@ -169,6 +169,7 @@ def test_people_and_drones_get_boxes_truth_classes_and_lidar_returns():
     ("drones: 1\n  drone_height_m: [3, 30]", ["scene.drone_height_m", "30 m", "outside its view",
                                               "trace.elevation_limit_deg = 60"]),
     ("drone_height_m: [5, 2]", ["scene.drone_height_m", "low <= high"]),
+    ("people: 2\nradar: {carrier_hz: 28.0e9}", ["scene.people", "'skin'", "55-65 GHz", "28 GHz"]),
 ])
 def test_bad_people_and_drone_settings_give_one_line_and_exit_2(tmp_path, snippet, fragments):
     cfg = tmp_path / "bad.yaml"
