@@ -79,22 +79,28 @@ class GaitCurves:
                         a2 + a2 * np.cos(2 * np.pi * 10 * (q - 0.65) / 7))
         return np.stack([tilt, lst, -4 * rv * np.cos(2 * np.pi * p)], -1)
 
-    def hip(self, p):
+    def hip(self, p: np.ndarray) -> np.ndarray:
+        """Hip flexion (degrees, positive: thigh forward) at cycle phases ``p`` (right side; left at p + 0.5)."""
         return _curve(self.rv, "hip")(np.mod(p, 1.0))
 
-    def knee(self, p):
+    def knee(self, p: np.ndarray) -> np.ndarray:
+        """Knee flexion (degrees, positive: shank back)."""
         return _curve(self.rv, "knee")(np.mod(p, 1.0))
 
-    def ankle(self, p):
+    def ankle(self, p: np.ndarray) -> np.ndarray:
+        """Ankle flexion (degrees, positive: toes up)."""
         return _curve(self.rv, "ankle")(np.mod(p, 1.0))
 
-    def thorax(self, p):
+    def thorax(self, p: np.ndarray) -> np.ndarray:
+        """Thorax torsion about the vertical (degrees)."""
         return _curve(self.rv, "thorax")(np.mod(p, 1.0))
 
-    def elbow(self, p):
+    def elbow(self, p: np.ndarray) -> np.ndarray:
+        """Elbow flexion (degrees, positive: forearm forward)."""
         return _curve(self.rv, "elbow")(np.mod(p, 1.0))
 
-    def shoulder(self, p):
+    def shoulder(self, p: np.ndarray) -> np.ndarray:
+        """Shoulder flexion (degrees, positive: arm forward; the right arm swings against the right leg)."""
         ash = 9.88 * self.rv
         return 3 - ash / 2 - ash * np.cos(2 * np.pi * p)
 

@@ -162,8 +162,9 @@ def sample_person(rng: np.random.Generator, instance_id: int, x: float, y: float
                       SKIN_TONES[skin], CLOTHES[top], CLOTHES[bottom])
 
 
-def camera_colour(person: PersonSpec, piece: str) -> tuple[float, float, float]:
-    """The colour a piece of ``person`` shows the camera: clothing on the trunk and limbs, skin elsewhere."""
+def camera_colour(person, piece: str) -> tuple[float, float, float]:
+    """The colour a body piece shows the camera: clothing on the trunk and limbs, skin elsewhere (``person``: a
+    `PersonSpec` or a cyclist's `CyclistSpec`, anything with ``skin``, ``top`` and ``bottom`` colours)."""
     part = piece.split("_", 1)[1] if piece[:2] in ("r_", "l_") else piece
     part = part.rstrip("0123456789")
     if part in TOP_PARTS:
