@@ -41,20 +41,19 @@ class Config(StrictModel):
 
     def _mover_materials(self) -> None:
         """People, cyclists and drones are made of radio materials that must be defined at the radar's carrier."""
-        from maxray_gen.errors import ConfigError
-        from maxray_gen.radio.materials import material
+        from maxray_gen.radio.materials import MATERIALS
+        from maxray_gen.scene import cyclists, drones, people
 
-        wanted = {"people": ("skin", "rubber"), "cyclists": ("skin", "rubber", "metal", "plastic"),
-                  "drones": ("metal", "plastic")}
-        for field, names in wanted.items():
-            if getattr(self.scene, field):
-                for name in names:
-                    try:
-                        material(name).properties(self.radar.carrier_hz)
-                    except ConfigError as exc:
-                        msg = str(exc).split("; the radar", 1)[0]
-                        raise FieldProblem(f"scene.{field}", f"{msg}; {field} are made of it, and the radar runs at "
-                                           f"{self.radar.carrier_hz / 1e9:g} GHz") from None
+        f = self.radar.carrier_hz / 1e9
+        for field, module in (("people", people), ("cyclists", cyclists), ("drones", drones)):
+            if not getattr(self.scene, field):
+                continue
+            for name in module.RADIO_MATERIALS:
+                m = MATERIALS[name]
+                if not m.f_min_ghz <= f <= m.f_max_ghz:
+                    raise FieldProblem(f"scene.{field}", f"radio material {name!r} is defined for {m.f_min_ghz:g}-"
+                                       f"{m.f_max_ghz:g} GHz only ({m.source}); {field} are made of it, and the "
+                                       f"radar runs at {f:g} GHz")
 
     def _drones_in_view(self) -> None:
         """The highest drone over the nearest row of the lot must be inside the radar's elevation view."""

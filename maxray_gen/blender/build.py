@@ -341,7 +341,7 @@ def sync_objects(objects: dict[str, bpy.types.Object], spec: SceneSpec, snap: Sc
     """Make the Blender objects in ``objects`` (name -> object, updated) show ``snap``'s objects with the
     camera's materials (cars from ``spec``); vertex positions are rewritten in place when the mesh is unchanged."""
     colours = {c.instance_id: c.colour for c in spec.cars}
-    people = {p.instance_id: p for p in (*spec.people, *spec.cyclists)}
+    dressed = {p.instance_id: p for p in (*spec.people, *spec.cyclists)}  # bodies with clothing colours
     lit = {c.instance_id for c in spec.cars if c.speed > 0}  # driving cars have their lights on
     w = spec.weather
     seen = set()
@@ -365,8 +365,8 @@ def sync_objects(objects: dict[str, bpy.types.Object], spec: SceneSpec, snap: Sc
         part = o.name.split("_", 1)[1] if o.role == "car" and "_" in o.name else ""
         visual = PART_VISUAL.get(part, "paint" if base == "car_paint" else "")
         rider = o.role == "cyclist" and "_rider_" in o.name
-        if (o.role == "person" or rider) and o.instance_id in people:
-            colour = camera_colour(people[o.instance_id], o.name.split("_rider_" if rider else "_", 1)[1])
+        if (o.role == "person" or rider) and o.instance_id in dressed:
+            colour = camera_colour(dressed[o.instance_id], o.name.split("_rider_" if rider else "_", 1)[1])
             mat = material("cloth", colour=colour, roughness=0.7, wetness=wet)
         elif visual:
             mat = car_material(visual, colours.get(o.instance_id, (0.5, 0.5, 0.5)), o.instance_id in lit, wet, snow)

@@ -4,15 +4,13 @@ map), and the object's Doppler profile at its range (:mod:`maxray_gen.radar.micr
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from maxray_gen.config import Config
 from maxray_gen.pipeline.radar_stage import radar_stage
-from maxray_gen.pipeline.sample import OBJECT_DOPPLER_HALF_WIDTH_M
-from maxray_gen.radar.micro_doppler import object_profiles
+from maxray_gen.radar.micro_doppler import OBJECT_DOPPLER_HALF_WIDTH_M, half_width_bins, object_profiles
 from maxray_gen.radio.tracer import RadarTracer
 from maxray_gen.scene.lot import build_snapshot
 from maxray_gen.scene.spec import SceneSpec, advance, sample_scene
@@ -40,7 +38,7 @@ def object_spectrogram(spec: SceneSpec, instance_id: int, times_s, cfg: Config, 
     """The spectrogram of ``instance_id`` in scene ``spec`` advanced to each of ``times_s``: per instant the
     radar stage's range-Doppler map, maximum over the range bins within ``half_width_m`` of the object's range."""
     tracer = tracer or RadarTracer(cfg.radar, cfg.trace)
-    half = max(1, int(math.ceil(half_width_m / cfg.radar.range_bin_m)))
+    half = half_width_bins(cfg.radar.range_bin_m, half_width_m)
     times = np.asarray(times_s, np.float64)
     rows, ranges = [], []
     for k, t in enumerate(times):

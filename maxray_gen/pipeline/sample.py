@@ -11,15 +11,12 @@ from maxray_gen.config import Config
 from maxray_gen.dataset.schema import LIDAR_DTYPE, Sample, empty_objects, track_ids
 from maxray_gen.geometry import oriented_extent
 from maxray_gen.pipeline.radar_stage import radar_stage
-from maxray_gen.radar.micro_doppler import object_profiles
+from maxray_gen.radar.micro_doppler import half_width_bins, object_profiles
 from maxray_gen.radar.object_echoes import fill_radar_truth
 from maxray_gen.radio.tracer import RadarTracer
 from maxray_gen.pipeline.visual_stage import SceneRenderer, VisualSample
 from maxray_gen.sensors.visibility import seen
 from maxray_gen.snapshot import ROLE_CLASS
-
-
-OBJECT_DOPPLER_HALF_WIDTH_M = 0.6  # an object's Doppler profile: the strongest of the range bins this close to it
 
 
 def objects_table(vs: VisualSample) -> np.ndarray:
@@ -92,8 +89,8 @@ class SampleMaker:
         fill_radar_truth(objects, paths, vs.snapshot.basestation, self.cfg.radar)
         doppler = None
         if "range_doppler" in maps:
-            half = max(1, int(np.ceil(OBJECT_DOPPLER_HALF_WIDTH_M / self.cfg.radar.range_bin_m)))
-            doppler = object_profiles(maps["range_doppler"], objects["range_bin"], half)
+            doppler = object_profiles(maps["range_doppler"], objects["range_bin"],
+                                      half_width_bins(self.cfg.radar.range_bin_m))
         lidar = np.zeros(len(vs.lidar.points) if vs.lidar else 0, LIDAR_DTYPE)
         if vs.lidar is not None:
             lidar["xyz"], lidar["instance_id"] = vs.lidar.points, vs.lidar.instance_id

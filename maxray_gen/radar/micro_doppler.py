@@ -10,7 +10,16 @@ classifies people and drones by. Velocities are radial, positive approaching; be
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+OBJECT_DOPPLER_HALF_WIDTH_M = 0.6  # an object's Doppler profile: the strongest of the range bins this close to it
+
+
+def half_width_bins(range_bin_m: float, half_width_m: float = OBJECT_DOPPLER_HALF_WIDTH_M) -> int:
+    """How many range bins either side of an object's bin its Doppler profile looks at (at least one)."""
+    return max(1, int(math.ceil(half_width_m / range_bin_m)))
 
 
 def object_profiles(range_doppler: np.ndarray, range_bins: np.ndarray, half_width_bins: int = 1) -> np.ndarray:

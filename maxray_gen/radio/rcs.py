@@ -18,7 +18,7 @@ from scipy.special import fresnel
 from maxray_gen.errors import ConfigError
 from maxray_gen.geometry import Pose
 from maxray_gen.primitives import Mesh, rotate_z
-from maxray_gen.snapshot import SceneSnapshot, SnapshotObject
+from maxray_gen.snapshot import ROLES, SceneSnapshot, SnapshotObject
 
 SHAPES = ("sphere", "plate", "cylinder", "dihedral", "trihedral", "car", "person", "cyclist", "drone")
 # 3GPP TR 38.901 Rel-19 sec. 7.9 mean RCS (dBsm) of the target classes the shapes stand for
@@ -290,8 +290,8 @@ def sweep(tracer, shape: str, size: float, aspects_rad: np.ndarray, range_m: flo
     """RCS of ``shape`` versus aspect at ``range_m`` (``far_field``: the closed form's far-field limit is drawn)."""
     parts, zc, label = shape_parts(shape, size, size2, car_body)
     cf = closed_form(shape, size, size2, None if far_field else range_m, tracer.radar.wavelength_m, aspects_rad)
-    role = {"car": "car", "person": "person", "cyclist": "cyclist", "drone": "drone"}.get(shape, "target")
-    return sweep_parts(tracer, parts, zc, aspects_rad, range_m, label, role, cf, progress)
+    return sweep_parts(tracer, parts, zc, aspects_rad, range_m, label, shape if shape in ROLES else "target", cf,
+                       progress)
 
 
 def parse_aspects(text: str) -> np.ndarray:

@@ -26,7 +26,8 @@ from maxray_gen.primitives import rotate_z
 from maxray_gen.scene.body_mesh import Tube, tube_pieces
 from maxray_gen.scene.gait import ANKLE_HEIGHT, FOOT, FOREARM, HAND, HIP_HALF, NECK, SHANK, SHOULDER_HALF, THIGH, \
     TORSO, UPPER_ARM
-from maxray_gen.scene.people import CLOTHES, SKIN_TONES, StraightMotion, body_pieces
+from maxray_gen.scene.people import RADIO_MATERIALS as BODY_MATERIALS
+from maxray_gen.scene.people import StraightMotion, WorldPiece, adult_height, body_pieces, camera_colours
 from maxray_gen.snapshot import SnapshotObject
 
 FIRST_CYCLIST_ID = 500
@@ -34,7 +35,7 @@ WHEEL_RADIUS_M, WHEELBASE_M, BB_DROP_M, CRANK_M, SEAT_ANGLE_DEG = 0.34, 1.0, 0.0
 REAR_AXLE_X = -0.42
 SPOKES, RIM_ARCS = 24, 16
 TRUNK_LEAN_DEG = 40.0
-Piece = tuple[str, str, np.ndarray, np.ndarray, np.ndarray]
+RADIO_MATERIALS = tuple(sorted(set(BODY_MATERIALS) | {"metal", "plastic", "rubber"}))  # rider and bicycle
 
 
 @dataclass(frozen=True)
@@ -100,10 +101,11 @@ def _two_link(a: np.ndarray, b: np.ndarray, l1: float, l2: float, bend: np.ndarr
     return a + along * u + off * w
 
 
-def rider_joints(c: CyclistSpec, time_s: float) -> dict[str, np.ndarray]:
-    """The rider's joints (bike frame, relative to the bike's position at ``time_s``)."""
+def rider_joints(c: CyclistSpec, time_s: float, g: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """The rider's joints (bike frame, relative to the bike's position at ``time_s``); ``g``: the bicycle's fitted
+    points (:func:`_rider_geometry`) when already known."""
     h = c.height_m
-    g = _rider_geometry(h)
+    g = g or _rider_geometry(h)
     j = {"pelvis": g["hip"], "neck": g["neck"], "head_top": g["neck"] + [0.0, 0.0, (NECK + 0.13) * h]}
     j["waist"] = g["hip"] + 0.35 * (g["neck"] - g["hip"])
     for s, sign, phase in (("r", -1.0, 0.0), ("l", 1.0, math.pi)):
@@ -146,11 +148,10 @@ def _frame_tubes(g: dict[str, np.ndarray]) -> list[tuple[str, np.ndarray, np.nda
     return out
 
 
-def bicycle_pieces(c: CyclistSpec, time_s: float) -> list[Piece]:
+def bicycle_pieces(c: CyclistSpec, time_s: float, g: dict[str, np.ndarray] | None = None) -> list[WorldPiece]:
     """The bicycle's pieces (bike frame, relative to its position; velocities in the bike frame, world speed
-    included)."""
-    h = c.height_m
-    g = _rider_geometry(h)
+    included); ``g`` as for :func:`rider_joints`."""
+    g = g or _rider_geometry(c.height_m)
     v = np.array([c.speed_mps, 0.0, 0.0])
     out: list[Piece] = []
     fwd = np.array([1.0, 0.0, 0.0])
@@ -164,8 +165,8 @@ def bicycle_pieces(c: CyclistSpec, time_s: float) -> list[Piece]:
     for wname, ax in (("rear", REAR_AXLE_X), ("front", REAR_AXLE_X + WHEELBASE_M)):
         hub = np.array([ax, 0.0, WHEEL_RADIUS_M])
 
-        def point(radius: float, angle: float, y: float = 0.0) -> np.ndarray:
-            return hub + [radius * math.cos(angle), y, radius * math.sin(angle)]
+        def point(radius: float, angle: float) -> np.ndarray:
+            return hub + [radius * math.cos(angle), 0.0, radius * math.sin(angle)]
 
         def speed_at(p: np.ndarray) -> np.ndarray:
             r = p - hub
@@ -179,7 +180,7 @@ def bicycle_pieces(c: CyclistSpec, time_s: float) -> list[Piece]:
                 p0, p1 = point(radius, a0), point(radius, a1)
                 t = Tube(f"{wname}_{part}{k}", "a", "b", (dia, dia), (dia, dia), mat, 1, 10, 0.02)
                 p = tube_pieces(t, p0, p1, speed_at(p0), speed_at(p1), np.array([0.0, 1.0, 0.0]), end_rings=2)[0]
-                out.append((p.name, mat, p.vertices, p.faces, speed_at((p0 + p1) / 2)))
+                out.append((p.name, mat, p.vertices, p.faces, p.velocity))
         for k in range(SPOKES):
             a = -spin + 2 * math.pi * (k + 0.5) / SPOKES
             y = 0.03 if k % 2 else -0.03
@@ -207,14 +208,15 @@ def bicycle_pieces(c: CyclistSpec, time_s: float) -> list[Piece]:
     return out
 
 
-def cyclist_pieces(c: CyclistSpec, time_s: float, dt: float = 1e-3) -> list[Piece]:
+def cyclist_pieces(c: CyclistSpec, time_s: float, dt: float = 1e-3) -> list[WorldPiece]:
     """(name, material, world vertices, faces, world velocity) of a cyclist at ``time_s``."""
     origin = c.position(time_s)
-    j = rider_joints(c, time_s)
-    ja, jb = rider_joints(c, time_s + dt), rider_joints(c, time_s - dt)
+    g = _rider_geometry(c.height_m)
+    j = rider_joints(c, time_s, g)
+    ja, jb = rider_joints(c, time_s + dt, g), rider_joints(c, time_s - dt, g)
     v = {k: (ja[k] - jb[k]) / (2 * dt) + [c.speed_mps, 0.0, 0.0] for k in j}
     out = [("rider_" + n, m, vv, f, u) for n, m, vv, f, u in body_pieces(c.height_m, j, v, c.yaw, origin)]
-    for n, m, vv, f, u in bicycle_pieces(c, time_s):
+    for n, m, vv, f, u in bicycle_pieces(c, time_s, g):
         out.append((n, m, rotate_z(vv, c.yaw) + origin, f, rotate_z(u[None], c.yaw)[0]))
     return out
 
@@ -232,8 +234,7 @@ def cyclist_objects(cyclists, time_s: float = 0.0) -> list[SnapshotObject]:
 def sample_cyclist(rng: np.random.Generator, instance_id: int, x: float, y: float, yaw: float,
                    speed_range: tuple[float, float]) -> CyclistSpec:
     """An adult rider (heights as people's), speed, cadence 60-90 rpm, crank angle, colours."""
-    man = rng.random() < 0.5
-    height = float(np.clip(rng.normal(1.754, 0.076) if man else rng.normal(1.617, 0.071), 1.5, 2.0))
-    skin, top, bottom = (int(k) for k in (rng.integers(len(SKIN_TONES)), *rng.integers(len(CLOTHES), size=2)))
+    height = adult_height(rng, 1.5, 2.0)
+    colours = camera_colours(rng)
     return CyclistSpec(instance_id, x, y, yaw, height, float(rng.uniform(*speed_range)), float(rng.uniform(60, 90)),
-                       float(rng.uniform(0, 2 * math.pi)), 0.0, SKIN_TONES[skin], CLOTHES[top], CLOTHES[bottom])
+                       float(rng.uniform(0, 2 * math.pi)), 0.0, *colours)

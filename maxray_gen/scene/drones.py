@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from maxray_gen.primitives import box
 from maxray_gen.scene.body_mesh import Tube, tube_pieces
+from maxray_gen.scene.people import WorldPiece
 from maxray_gen.snapshot import SnapshotObject
 
 FIRST_DRONE_ID = 400
@@ -29,6 +31,7 @@ ROTOR_SENSE = (1, 1, -1, -1)
 ROTOR_RADIUS_M, BLADE_CHORD_M, BLADE_THICKNESS_M, BLADE_PITCH_DEG, HUB_RADIUS_M = 0.065, 0.014, 0.002, 12.0, 0.008
 ROTOR_Z_M = 0.035  # blade plane above the body centre
 BLADE_PIECES = 3
+RADIO_MATERIALS = ("metal", "plastic")
 
 
 @dataclass(frozen=True)
@@ -65,8 +68,10 @@ def _rot_x(a: float) -> np.ndarray:
     return np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
 
 
-def _frame_parts() -> list[tuple[str, str, np.ndarray, np.ndarray]]:
-    """(name, material, vertices, faces) of the rigid frame in the drone frame."""
+@lru_cache(maxsize=1)
+def _frame_parts() -> tuple[tuple[str, str, np.ndarray, np.ndarray], ...]:
+    """(name, material, vertices, faces) of the rigid frame in the drone frame (the same for every drone: built
+    once; callers place copies)."""
     parts = [("body", "plastic", *box((0, 0, 0), (0.14, 0.09, 0.06))),
              ("gimbal", "metal", *box((0.06, 0, -0.045), (0.035, 0.035, 0.03))),
              ("skid_l", "plastic", *box((0, 0.05, -0.12), (0.16, 0.008, 0.01))),
@@ -79,7 +84,9 @@ def _frame_parts() -> list[tuple[str, str, np.ndarray, np.ndarray]]:
         p = tube_pieces(motor, np.array([hx, hy, 0.0]), np.array([hx, hy, ROTOR_Z_M - 0.003]), np.zeros(3),
                         np.zeros(3), np.array([1.0, 0.0, 0.0]), end_rings=4)[0]
         parts.append((p.name, "metal", p.vertices, p.faces))
-    return parts
+    for _name, _mat, verts, faces in parts:  # shared by every drone: read-only
+        verts.flags.writeable = faces.flags.writeable = False
+    return tuple(parts)
 
 
 def _chord(r: float) -> float:
@@ -104,7 +111,7 @@ def blade_piece(r0: float, r1: float, root: bool, tip: bool) -> tuple[np.ndarray
     return v, np.array(f, np.int64)
 
 
-def drone_pieces(d: DroneSpec, time_s: float) -> list[tuple[str, str, np.ndarray, np.ndarray, np.ndarray]]:
+def drone_pieces(d: DroneSpec, time_s: float) -> list[WorldPiece]:
     """(name, material, world vertices, faces, world velocity) of a drone at ``time_s``."""
     r_world = _rot_z(d.yaw)
     centre = d.position(time_s)

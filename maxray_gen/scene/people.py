@@ -99,11 +99,12 @@ def body_tubes(h: float) -> list[Tube]:
     return t
 
 
-Piece = tuple[str, str, np.ndarray, np.ndarray, np.ndarray]  # name, material, world vertices, faces, velocity
+RADIO_MATERIALS = tuple(sorted({t.material for t in body_tubes(1.0)}))  # what a body is made of, for the radar
+WorldPiece = tuple[str, str, np.ndarray, np.ndarray, np.ndarray]  # name, material, world vertices, faces, velocity
 
 
 def body_pieces(h: float, joints: dict[str, np.ndarray], velocities: dict[str, np.ndarray], yaw: float,
-                origin: np.ndarray) -> list[Piece]:
+                origin: np.ndarray) -> list[WorldPiece]:
     """The body of height ``h`` on ``joints`` (body frame, 3-vectors; heel and toe on the sole) moving at
     ``velocities``, turned by ``yaw`` and placed at ``origin``: walking people and cyclists' riders alike."""
     j, v = dict(joints), dict(velocities)
@@ -124,7 +125,7 @@ def body_pieces(h: float, joints: dict[str, np.ndarray], velocities: dict[str, n
     return out
 
 
-def person_pieces(person: PersonSpec, time_s: float) -> list[Piece]:
+def person_pieces(person: PersonSpec, time_s: float) -> list[WorldPiece]:
     """(piece name, material, world vertices, faces, world velocity) of a person at ``time_s``."""
     w = person.walker
     j = {k: v[0] for k, v in w.joints(time_s).items()}
@@ -151,15 +152,25 @@ def sample_person(rng: np.random.Generator, instance_id: int, x: float, y: float
         height = float(rng.uniform(1.10, 1.52))
         speed = float(np.clip(rng.normal(1.15, 0.15), 0.7, 1.9))
     else:
-        man = rng.random() < 0.5
-        height = float(np.clip(rng.normal(1.754, 0.076) if man else rng.normal(1.617, 0.071), 1.45, 2.05))
+        height = adult_height(rng, 1.45, 2.05)
         speed = float(np.clip(rng.normal(1.34, 0.15), 0.7, 1.9))
     speed = min(speed, 0.95 * RV_MAX * (THIGH + SHANK) * height)  # inside the gait model's range (small children)
     if rng.random() < standing_share:
         speed = 0.0
-    skin, top, bottom = (int(k) for k in (rng.integers(len(SKIN_TONES)), *rng.integers(len(CLOTHES), size=2)))
     return PersonSpec(instance_id, x, y, yaw, height, speed, float(rng.random()), "child" if child else "adult", 0.0,
-                      SKIN_TONES[skin], CLOTHES[top], CLOTHES[bottom])
+                      *camera_colours(rng))
+
+
+def adult_height(rng: np.random.Generator, low: float, high: float) -> float:
+    """A man's or a woman's height (equally often; the NHANES means and spreads of the module docstring)."""
+    man = rng.random() < 0.5
+    return float(np.clip(rng.normal(1.754, 0.076) if man else rng.normal(1.617, 0.071), low, high))
+
+
+def camera_colours(rng: np.random.Generator) -> tuple[tuple[float, float, float], ...]:
+    """(skin, top, bottom) colours for the camera."""
+    skin, top, bottom = (int(k) for k in (rng.integers(len(SKIN_TONES)), *rng.integers(len(CLOTHES), size=2)))
+    return SKIN_TONES[skin], CLOTHES[top], CLOTHES[bottom]
 
 
 def camera_colour(person, piece: str) -> tuple[float, float, float]:

@@ -172,7 +172,7 @@ def sample_people(rng: np.random.Generator, cfg: SceneConfig, cars: tuple[CarSpe
     """``scene.people`` people on the walkways, the lane and in empty slots, clear of cars and of each other
     (rejection sampling, 50 tries each; someone who finds no room is left out)."""
     empty = sorted(set(range(2 * COLUMNS)) - {c.slot for c in cars if c.slot >= 0})
-    zones = list(PEOPLE_ZONES)
+    zones = PEOPLE_ZONES
     weights = [z[3] for z in zones] + ([EMPTY_SLOT_WEIGHT] if empty else [])
     p = np.array(weights) / sum(weights)
     people: list[PersonSpec] = []
